@@ -1,0 +1,1 @@
+"""The decision core: pure Python, never imports Qt."""

@@ -1,0 +1,1 @@
+"""Runtime data: the unit definitions, the bundled protocol and example cases."""
