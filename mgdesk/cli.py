@@ -1,0 +1,146 @@
+"""The command line: evaluate cases to text, JSON or JSON Lines, without a display."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from mgdesk import __version__
+from mgdesk.core.case import parse_case, reject_json_constant
+from mgdesk.core.engine import evaluate
+from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolInvalid
+from mgdesk.core.plan import Plan
+from mgdesk.core.protocol import Protocol, default_protocol, load_protocol
+from mgdesk.core.report import text_report
+
+EXIT_OK = 0
+EXIT_INVALID = 2
+EXIT_WITHHELD = 3
+MAX_CASE_BYTES = 1_000_000
+
+
+class InputError(Exception):
+    """The input as a whole could not be read: not a file, not text, not JSON."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mgdesk", description="Decision support for adult hypomagnesemia.")
+    parser.add_argument("--version", action="version", version=f"mgdesk {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("evaluate", help="evaluate a case and print the plan")
+    ev.add_argument("case", help="a case file, or - for standard input")
+    ev.add_argument("--format", choices=("text", "json", "jsonl"), default="text",
+                    help="text (default) for a person; json for one plan; jsonl for one case per line")
+    ev.add_argument("--protocol", type=Path, help="a site protocol file instead of the active one")
+    return parser
+
+
+def run(argv: Sequence[str], stdin: IO[bytes] | None = None, stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None) -> int:
+    stdin = stdin if stdin is not None else sys.stdin.buffer
+    stdout = stdout if stdout is not None else sys.stdout
+    stderr = stderr if stderr is not None else sys.stderr
+    args = build_parser().parse_args(list(argv))
+    try:
+        protocol = load_protocol(args.protocol) if args.protocol else default_protocol()
+    except ProtocolInvalid as exc:
+        stderr.write("mgdesk: the protocol was refused:\n" + "".join(f"  - {p}\n" for p in exc.problems))
+        return EXIT_INVALID
+    try:
+        data = _read_input(args.case, stdin)
+    except InputError as exc:
+        return _report_errors([FieldError("case", str(exc))], args.format, stdout, stderr)
+    if args.format == "jsonl":
+        return _evaluate_lines(data, protocol, stdout, stderr)
+    try:
+        document = _decode(data)
+        plan = evaluate(parse_case(document, protocol), protocol)
+    except InputError as exc:
+        return _report_errors([FieldError("case", str(exc))], args.format, stdout, stderr)
+    except CaseInvalid as exc:
+        return _report_errors(list(exc.errors), args.format, stdout, stderr)
+    except PlanWithheld as exc:
+        stderr.write("mgdesk: the plan was withheld because it breaks a safety invariant:\n"
+                     + "".join(f"  - {v}\n" for v in exc.violations))
+        return EXIT_WITHHELD
+    if args.format == "json":
+        stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        stdout.write(text_report(plan, _patient_label(document)))
+    return EXIT_OK
+
+
+def _patient_label(document: Any) -> str:
+    patient = document.get("patient", {}) if isinstance(document, dict) else {}
+    parts = [str(patient.get(k)) for k in ("name", "id") if patient.get(k)]
+    return ", ".join(parts)
+
+
+def _read_input(source: str, stdin: IO[bytes]) -> bytes:
+    if source == "-":
+        return stdin.read()
+    path = Path(source)
+    try:
+        if path.stat().st_size > 200 * MAX_CASE_BYTES:
+            raise InputError(f"{source} is too large to be a case file")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"no such file: {source}") from None
+    except IsADirectoryError:
+        raise InputError(f"{source} is a folder, not a case file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def _decode(data: bytes) -> Any:
+    if len(data) > MAX_CASE_BYTES:
+        raise InputError(f"larger than {MAX_CASE_BYTES} bytes: not a case")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text: not a case file") from None
+    if not text.strip():
+        raise InputError("is empty: expected a JSON case")
+    try:
+        return json.loads(text, parse_constant=reject_json_constant)
+    except RecursionError:
+        raise InputError("is nested too deeply to be a case") from None
+    except ValueError as exc:
+        raise InputError(f"is not valid JSON ({exc})") from None
+
+
+def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO[str]) -> int:
+    status = EXIT_OK
+    for number, line in _lines(data):
+        try:
+            plan: Plan = evaluate(parse_case(_decode(line), protocol), protocol)
+            stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
+            continue
+        except InputError as exc:
+            errors = [FieldError("case", str(exc))]
+        except CaseInvalid as exc:
+            errors = list(exc.errors)
+        except PlanWithheld as exc:
+            errors = [FieldError("case", f"plan withheld: {v}") for v in exc.violations]
+        status = EXIT_INVALID
+        stdout.write(json.dumps({"line": number, "errors": [e.as_dict() for e in errors]}, ensure_ascii=False) + "\n")
+        for e in errors:
+            stderr.write(f"line {number}: {e}\n")
+    return status
+
+
+def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if line.strip():
+            yield number, line
+
+
+def _report_errors(errors: list[FieldError], fmt: str, stdout: IO[str], stderr: IO[str]) -> int:
+    stderr.write("mgdesk: the case is not valid:\n" + "".join(f"  - {e}\n" for e in errors))
+    if fmt in ("json", "jsonl"):
+        stdout.write(json.dumps({"errors": [e.as_dict() for e in errors]}, ensure_ascii=False) + "\n")
+    return EXIT_INVALID

@@ -1,0 +1,307 @@
+"""The case: what a clinician enters, read from the mgdesk case format and validated.
+
+Every problem names its field (a dotted path) and says what to do. Unknown fields are
+errors, so a misspelled field is never silently ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from mgdesk.core import codes
+from mgdesk.core.chemistry import (
+    CLEARANCE_UNITS,
+    CREATININE_UNITS,
+    MAGNESIUM_UNITS,
+    POTASSIUM_UNITS,
+    WEIGHT_UNITS,
+    creatinine_mg_dl,
+    magnesium_as_mass_concentration,
+    potassium_mmol_l,
+)
+from mgdesk.core.errors import CaseInvalid, FieldError
+from mgdesk.core.protocol import Protocol
+from mgdesk.core.units import Quantity, magnitude_in, parse_quantity
+
+CASE_FORMAT = "mgdesk-case/1"
+TEXT_LIMITS = {"id": 64, "name": 200, "allergies": 500}
+
+PATIENT_FIELDS = ("id", "name", "age_years", "sex", "weight", "pregnant", "allergies")
+LAB_FIELDS = ("magnesium", "potassium", "creatinine", "creatinine_clearance")
+CLINICAL_FIELDS = (
+    "symptoms", "torsades", "heart_block", "volume_depleted", "dialysis", "gi_losses",
+    "oral_route_available", "oral_mg_intolerance", "myasthenia_gravis", "digoxin",
+    "prior_therapy",
+)
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: str | None
+    name: str | None
+    age_years: Fraction
+    sex: str
+    weight: Quantity | None
+    pregnant: bool | None
+    allergies: str | None
+
+
+@dataclass(frozen=True)
+class Labs:
+    magnesium: Quantity | None
+    potassium: Quantity | None
+    creatinine: Quantity | None
+    creatinine_clearance: Quantity | None
+
+
+@dataclass(frozen=True)
+class Clinical:
+    symptoms: tuple[str, ...] = ()
+    torsades: str = "none"
+    heart_block: bool = False
+    volume_depleted: bool = False
+    dialysis: bool = False
+    gi_losses: str = "none"
+    oral_route_available: bool = True
+    oral_mg_intolerance: bool = False
+    myasthenia_gravis: bool = False
+    digoxin: bool = False
+    prior_therapy: str = "none"
+
+    @property
+    def severe_symptoms(self) -> tuple[str, ...]:
+        return tuple(s for s in self.symptoms if s in codes.SYMPTOMS_SEVERE)
+
+    @property
+    def mild_symptoms(self) -> tuple[str, ...]:
+        return tuple(s for s in self.symptoms if s in codes.SYMPTOMS_MILD)
+
+
+@dataclass(frozen=True)
+class Case:
+    patient: Patient
+    labs: Labs
+    clinical: Clinical
+    document: Mapping[str, Any]
+
+    @property
+    def torsades_present(self) -> bool:
+        return self.clinical.torsades != "none"
+
+
+def reject_json_constant(name: str) -> None:
+    """For json.loads(parse_constant=...): NaN and Infinity are not numbers in a case."""
+    raise ValueError(f"{name} is not a valid number")
+
+
+def parse_case(document: object, protocol: Protocol) -> Case:
+    """Validate a decoded case document; raises CaseInvalid listing every field error."""
+    errors: list[FieldError] = []
+    if not isinstance(document, dict):
+        raise CaseInvalid([FieldError("case", "must be a JSON object with patient, labs and clinical sections")])
+    fmt = document.get("format", CASE_FORMAT)
+    if fmt != CASE_FORMAT:
+        if isinstance(fmt, str) and fmt.startswith("mgdesk-case/"):
+            message = f"{fmt!r} is a newer case format than this mgdesk reads ({CASE_FORMAT}): update mgdesk"
+        else:
+            message = f"must be {CASE_FORMAT!r}"
+        raise CaseInvalid([FieldError("format", message)])
+    _unknown(document, ("format", "patient", "labs", "clinical"), "", errors)
+    patient_doc = _section(document, "patient", errors, required=True)
+    labs_doc = _section(document, "labs", errors, required=True)
+    clinical_doc = _section(document, "clinical", errors, required=False)
+    _unknown(patient_doc, PATIENT_FIELDS, "patient.", errors)
+    _unknown(labs_doc, LAB_FIELDS, "labs.", errors)
+    _unknown(clinical_doc, CLINICAL_FIELDS, "clinical.", errors)
+
+    clinical = _clinical(clinical_doc, errors)
+    patient = _patient(patient_doc, protocol, errors)
+    labs = _labs(labs_doc, protocol, clinical, errors)
+    for section in ("patient", "labs"):
+        if not isinstance(document.get(section), dict):
+            errors = [e for e in errors if not e.field.startswith(f"{section}.")]
+    if errors or patient is None:
+        raise CaseInvalid(errors)
+    return Case(patient, labs, clinical, document)
+
+
+def _section(doc: Mapping[str, Any], key: str, errors: list[FieldError], required: bool) -> Mapping[str, Any]:
+    value = doc.get(key)
+    if value is None and not required and key not in doc:
+        return {}
+    if not isinstance(value, dict):
+        errors.append(FieldError(key, "is missing" if value is None else "must be an object"))
+        return {}
+    return value
+
+
+def _unknown(doc: Mapping[str, Any], known: tuple[str, ...], prefix: str, errors: list[FieldError]) -> None:
+    for key in doc:
+        if key not in known:
+            shown = key if len(key) <= 40 else key[:40] + "…"
+            errors.append(FieldError(f"{prefix}{shown}", f"is not a field of the case format (known: {', '.join(known)})"))
+
+
+def _text(doc: Mapping[str, Any], key: str, prefix: str, errors: list[FieldError]) -> str | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    field = f"{prefix}{key}"
+    if not isinstance(value, str):
+        errors.append(FieldError(field, "must be text"))
+        return None
+    limit = TEXT_LIMITS[key]
+    if len(value) > limit:
+        errors.append(FieldError(field, f"is longer than {limit} characters"))
+        return None
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
+        errors.append(FieldError(field, "contains control characters"))
+        return None
+    return value.strip() or None
+
+
+def _flag(doc: Mapping[str, Any], key: str, default: bool, errors: list[FieldError]) -> bool:
+    value = doc.get(key, default)
+    if not isinstance(value, bool):
+        errors.append(FieldError(f"clinical.{key}", "must be true or false"))
+        return default
+    return value
+
+
+def _choice(doc: Mapping[str, Any], key: str, options: tuple[str, ...], prefix: str, errors: list[FieldError], default: str | None) -> str | None:
+    value = doc.get(key, default)
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in options:
+        shown = repr(value)[:40]
+        errors.append(FieldError(f"{prefix}{key}", f"{shown} is not one of: {', '.join(options)}"))
+        return None
+    return value
+
+
+def _clinical(doc: Mapping[str, Any], errors: list[FieldError]) -> Clinical:
+    symptoms: list[str] = []
+    raw = doc.get("symptoms", [])
+    known = codes.SYMPTOMS_SEVERE + codes.SYMPTOMS_MILD
+    if not isinstance(raw, list):
+        errors.append(FieldError("clinical.symptoms", "must be a list of symptom words"))
+    else:
+        for i, word in enumerate(raw):
+            if not isinstance(word, str) or word not in known:
+                errors.append(FieldError(f"clinical.symptoms[{i}]", f"{repr(word)[:40]} is not one of: {', '.join(known)}"))
+            elif word in symptoms:
+                errors.append(FieldError(f"clinical.symptoms[{i}]", f"{word!r} is listed twice"))
+            else:
+                symptoms.append(word)
+    flags = {key: _flag(doc, key, default, errors) for key, default in (
+        ("heart_block", False), ("volume_depleted", False), ("dialysis", False),
+        ("oral_route_available", True), ("oral_mg_intolerance", False),
+        ("myasthenia_gravis", False), ("digoxin", False))}
+    return Clinical(
+        symptoms=tuple(symptoms),
+        torsades=_choice(doc, "torsades", codes.TORSADES, "clinical.", errors, "none") or "none",
+        gi_losses=_choice(doc, "gi_losses", codes.GI_LOSSES, "clinical.", errors, "none") or "none",
+        prior_therapy=_choice(doc, "prior_therapy", codes.PRIOR_THERAPY, "clinical.", errors, "none") or "none",
+        **flags,
+    )
+
+
+def _number(value: object) -> Fraction | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+
+
+def _patient(doc: Mapping[str, Any], protocol: Protocol, errors: list[FieldError]) -> Patient | None:
+    ident = _text(doc, "id", "patient.", errors)
+    name = _text(doc, "name", "patient.", errors)
+    allergies = _text(doc, "allergies", "patient.", errors)
+    age: Fraction | None = None
+    if "age_years" not in doc or doc["age_years"] is None:
+        errors.append(FieldError("patient.age_years", "is required: enter the age in years"))
+    else:
+        age = _number(doc["age_years"])
+        low, high = protocol.plausibility["age_years"]
+        if age is None:
+            errors.append(FieldError("patient.age_years", "must be a number of years"))
+        elif not low <= age <= high:
+            errors.append(FieldError("patient.age_years", f"must be between {low} and {high} years"))
+            age = None
+    sex = _choice(doc, "sex", codes.SEXES, "patient.", errors, None)
+    if "sex" not in doc or doc["sex"] is None:
+        errors.append(FieldError("patient.sex", "is required: female or male"))
+    weight = _measured(doc, "weight", "patient.", WEIGHT_UNITS, protocol, errors, lambda q: magnitude_in(q, "kg"), "kg")
+    pregnant = doc.get("pregnant")
+    if pregnant is not None and not isinstance(pregnant, bool):
+        errors.append(FieldError("patient.pregnant", "must be true or false"))
+        pregnant = None
+    elif pregnant is True and sex == "male":
+        errors.append(FieldError("patient.pregnant", "is true for a male patient: check the sex and pregnancy answers"))
+    elif pregnant is None and sex == "female" and age is not None:
+        low_age = protocol.threshold("adult_from_age_years")
+        high_age = protocol.threshold("pregnancy_question_below_age_years")
+        if low_age <= age < high_age:
+            errors.append(FieldError(
+                "patient.pregnant",
+                f"is required for a woman aged {low_age} to under {high_age}: answer true or false (there is no default)",
+            ))
+    if age is None or sex is None:
+        return None
+    return Patient(ident, name, age, sex, weight, pregnant, allergies)
+
+
+def _measured(doc: Mapping[str, Any], key: str, prefix: str, accepted: tuple[str, ...], protocol: Protocol,
+              errors: list[FieldError], canonical: Any, canonical_unit: str) -> Quantity | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    field = f"{prefix}{key}"
+    try:
+        q = parse_quantity(value, field, accepted)
+    except FieldError as error:
+        errors.append(error)
+        return None
+    low, high = protocol.plausibility[key]
+    amount = canonical(q)
+    if not canonical_in(low, canonical_unit, protocol, key) <= amount <= canonical_in(high, canonical_unit, protocol, key):
+        errors.append(FieldError(field, f"{value.strip()} is outside the plausible range {_range(low, high)}: check the number and the unit"))
+        return None
+    return q
+
+
+def canonical_in(limit: Quantity, canonical_unit: str, protocol: Protocol, key: str) -> Fraction:
+    if key == "magnesium":
+        return magnitude_in(magnesium_as_mass_concentration(limit, protocol), canonical_unit)
+    if key == "creatinine":
+        return creatinine_mg_dl(limit, protocol)
+    if key == "potassium":
+        return potassium_mmol_l(limit)
+    return magnitude_in(limit, canonical_unit)
+
+
+def _range(low: Quantity, high: Quantity) -> str:
+    from mgdesk.core.formatting import plain_quantity
+
+    return f"{plain_quantity(low)} to {plain_quantity(high)}"
+
+
+def _labs(doc: Mapping[str, Any], protocol: Protocol, clinical: Clinical, errors: list[FieldError]) -> Labs:
+    magnesium = _measured(doc, "magnesium", "labs.", MAGNESIUM_UNITS, protocol, errors,
+                          lambda q: magnitude_in(magnesium_as_mass_concentration(q, protocol), "mg/dL"), "mg/dL")
+    if magnesium is not None and magnesium.magnitude == 0:
+        errors.append(FieldError("labs.magnesium", "must be above zero"))
+    if "magnesium" not in doc or doc["magnesium"] is None:
+        if clinical.torsades == "none":
+            errors.append(FieldError("labs.magnesium", "is required (it may be left out only when torsades de pointes is present): enter the level with its unit"))
+    potassium = _measured(doc, "potassium", "labs.", POTASSIUM_UNITS, protocol, errors, potassium_mmol_l, "mmol/L")
+    creatinine = _measured(doc, "creatinine", "labs.", CREATININE_UNITS, protocol, errors,
+                           lambda q: creatinine_mg_dl(q, protocol), "mg/dL")
+    clearance = _measured(doc, "creatinine_clearance", "labs.", CLEARANCE_UNITS, protocol, errors,
+                          lambda q: magnitude_in(q, "mL/min"), "mL/min")
+    return Labs(magnesium, potassium, creatinine, clearance)

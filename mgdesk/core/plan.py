@@ -1,0 +1,257 @@
+"""The plan: the engine's immutable answer, which every view renders and none re-decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+Amount = Fraction | tuple[Fraction, Fraction]
+
+PLAN_FORMAT = "mgdesk-plan/1"
+
+
+def _number(value: Amount | None) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return [float(v) for v in value]
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Dose:
+    """Magnesium per dose: the same amount as mmol, mEq, elemental mg and salt mass."""
+
+    salt: str
+    salt_mass_mg: Amount
+    mmol: Amount
+    meq: Amount
+    elemental_mg: Amount
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "salt": self.salt,
+            "salt_mass_mg": _number(self.salt_mass_mg),
+            "mmol": _number(self.mmol),
+            "mEq": _number(self.meq),
+            "elemental_mg": _number(self.elemental_mg),
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class ProductUse:
+    key: str
+    name: str
+    units: Amount
+    unit: str
+    mmol: Amount
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "name": self.name, "units": _number(self.units), "unit": self.unit,
+                "mmol": _number(self.mmol), "text": self.text}
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    role: str
+    route: str | None
+    title: str
+    text: str
+    drug: str
+    mg_mmol: Amount | None = None
+    dose: Dose | None = None
+    product: ProductUse | None = None
+    diluent: str | None = None
+    volume_ml: Fraction | None = None
+    duration_min: Fraction | None = None
+    duration_max_min: Fraction | None = None
+    rate_ml_h: Fraction | None = None
+    rate_mg_min: Fraction | None = None
+    concentration_g_dl: Fraction | None = None
+    frequency: str | None = None
+    doses: int | None = None
+    emergency: bool = False
+    warnings: tuple[str, ...] = ()
+    monitoring: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @property
+    def is_magnesium(self) -> bool:
+        return self.mg_mmol is not None
+
+    @property
+    def is_parenteral(self) -> bool:
+        return self.is_magnesium and self.route in ("iv", "im", "subcut")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "role": self.role,
+            "route": self.route,
+            "title": self.title,
+            "text": self.text,
+            "drug": self.drug,
+            "mg_mmol": _number(self.mg_mmol),
+            "dose": self.dose.as_dict() if self.dose else None,
+            "product": self.product.as_dict() if self.product else None,
+            "diluent": self.diluent,
+            "volume_mL": _number(self.volume_ml),
+            "duration_min": _number(self.duration_min),
+            "duration_max_min": _number(self.duration_max_min),
+            "rate_mL_h": _number(self.rate_ml_h),
+            "rate_mg_min": _number(self.rate_mg_min),
+            "concentration_percent": _number(self.concentration_g_dl),
+            "frequency": self.frequency,
+            "doses": self.doses,
+            "emergency": self.emergency,
+            "warnings": list(self.warnings),
+            "monitoring": list(self.monitoring),
+            "sources": list(self.sources),
+        }
+
+
+@dataclass(frozen=True)
+class PlanWarning:
+    code: str
+    level: str
+    text: str
+    sources: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "level": self.level, "text": self.text, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class MonitoringItem:
+    code: str
+    text: str
+    sources: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "text": self.text, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class StepValue:
+    """One input a step read, or one threshold it compared: a name and the value shown."""
+
+    name: str
+    value: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    inputs: tuple[StepValue, ...]
+    thresholds: tuple[StepValue, ...]
+    outcome: str
+    outcome_label: str
+    rationale: str
+    sources: tuple[str, ...]
+    next: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "inputs": [i.as_dict() for i in self.inputs],
+            "thresholds": [t.as_dict() for t in self.thresholds],
+            "outcome": self.outcome,
+            "outcome_label": self.outcome_label,
+            "rationale": self.rationale,
+            "sources": list(self.sources),
+            "next": self.next,
+        }
+
+
+@dataclass(frozen=True)
+class MagnesiumLevel:
+    entered: str
+    mg_dl: Fraction
+    mmol_l: Fraction
+    meq_l: Fraction
+    shown: tuple[tuple[str, str], ...]  # (unit, number as shown), never rounded across a threshold
+
+    @property
+    def shown_text(self) -> str:
+        return " = ".join(f"{number} {unit}" for unit, number in self.shown)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entered": self.entered,
+            "mg_dL": float(self.mg_dl),
+            "mmol_L": float(self.mmol_l),
+            "mEq_L": float(self.meq_l),
+            "shown": {unit: number for unit, number in self.shown},
+        }
+
+
+@dataclass(frozen=True)
+class Clearance:
+    ml_min: Fraction
+    method: str
+    arithmetic: str
+    shown: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mL_min": float(self.ml_min), "method": self.method, "arithmetic": self.arithmetic,
+                "shown": self.shown}
+
+
+@dataclass(frozen=True)
+class Missing:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Plan:
+    status: str
+    severity: str | None
+    magnesium: MagnesiumLevel | None
+    creatinine_clearance: Clearance | None
+    orders: tuple[Order, ...]
+    warnings: tuple[PlanWarning, ...]
+    monitoring: tuple[MonitoringItem, ...]
+    steps: tuple[Step, ...]
+    path: tuple[str, ...]
+    missing: tuple[Missing, ...]
+    protocol: dict[str, Any] = field(hash=False, compare=True)
+
+    def warning_codes(self) -> tuple[str, ...]:
+        return tuple(w.code for w in self.warnings)
+
+    def order(self, order_id: str) -> Order | None:
+        return next((o for o in self.orders if o.id == order_id), None)
+
+    @property
+    def stop_warnings(self) -> tuple[PlanWarning, ...]:
+        return tuple(w for w in self.warnings if w.level == "stop")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "status": self.status,
+            "severity": self.severity,
+            "magnesium": self.magnesium.as_dict() if self.magnesium else None,
+            "creatinine_clearance": self.creatinine_clearance.as_dict() if self.creatinine_clearance else None,
+            "orders": [o.as_dict() for o in self.orders],
+            "warnings": [w.as_dict() for w in self.warnings],
+            "monitoring": [m.as_dict() for m in self.monitoring],
+            "missing": [m.as_dict() for m in self.missing],
+            "steps": [s.as_dict() for s in self.steps],
+            "path": list(self.path),
+            "protocol": dict(self.protocol),
+        }

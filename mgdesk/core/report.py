@@ -1,0 +1,65 @@
+"""The plan as a plain-text report for a person reading a terminal."""
+
+from __future__ import annotations
+
+import textwrap
+
+from mgdesk.core.plan import Plan
+
+LEVEL_ORDER = {"stop": 0, "caution": 1, "info": 2}
+ROLE_LABEL = {"primary": "", "alternative": " [ALTERNATIVE]", "conditional": " [CONDITIONAL]"}
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(text, width=92, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def text_report(plan: Plan, patient_label: str = "") -> str:
+    lines: list[str] = []
+    title = "mgdesk plan" + (f" for {patient_label}" if patient_label else "")
+    lines += [title, "=" * len(title)]
+    lines.append(f"Status: {plan.status}    Severity: {plan.severity or 'no level given'}")
+    if plan.magnesium:
+        lines.append(f"Magnesium: {plan.magnesium.shown_text} (entered as {plan.magnesium.entered})")
+    if plan.creatinine_clearance:
+        c = plan.creatinine_clearance
+        method = "Cockcroft-Gault" if c.method == "cockcroft_gault" else "entered"
+        lines.append(f"Creatinine clearance ({method}): {c.arithmetic}")
+    if plan.missing:
+        lines.append("")
+        lines.append("Missing before routine treatment can be decided:")
+        lines += [f"  - {m.message} ({m.field})" for m in plan.missing]
+    lines.append("")
+    lines.append("Orders:")
+    if not plan.orders:
+        lines.append("  none")
+    for i, order in enumerate(plan.orders, 1):
+        lines.append(_wrap(f"{i}. {order.title}{ROLE_LABEL[order.role]}: {order.text}", "  "))
+    lines.append("")
+    lines.append("Warnings:")
+    if not plan.warnings:
+        lines.append("  none")
+    for w in sorted(plan.warnings, key=lambda w: LEVEL_ORDER[w.level]):
+        lines.append(_wrap(f"{w.level.upper()}: {w.text} [{w.code}]", "  "))
+    lines.append("")
+    lines.append("Monitoring:")
+    if not plan.monitoring:
+        lines.append("  none")
+    lines += [_wrap(f"- {m.text} [{m.code}]", "  ") for m in plan.monitoring]
+    lines.append("")
+    lines.append("How the plan was reached:")
+    for n, step in enumerate(plan.steps, 1):
+        lines.append(f"  {n}. {step.title}: {step.outcome_label} ({step.outcome})")
+        for value in step.inputs:
+            lines.append(_wrap(f"input {value.name}: {value.value}", "       "))
+        for value in step.thresholds:
+            lines.append(_wrap(f"threshold {value.name}: {value.value}", "       "))
+        lines.append(_wrap(f"why: {step.rationale}", "       "))
+        if step.sources:
+            lines.append(_wrap(f"sources: {', '.join(step.sources)}", "       "))
+    p = plan.protocol
+    approval = "site-approved" if p["site_approved"] else "NOT approved by this site"
+    lines.append("")
+    lines.append(f"Protocol: {p['id']} version {p['version']}, SHA-256 {p['sha256']}, {approval}")
+    lines.append("Decision support only: the prescriber reviews the basis of every order and stays responsible for it.")
+    return "\n".join(lines) + "\n"

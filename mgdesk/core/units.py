@@ -1,0 +1,118 @@
+"""The project's one unit registry, built lazily from its own definitions file.
+
+Magnitudes are exact fractions: a value typed at a threshold, in any accepted unit,
+lands on the side the protocol defines, never moved by a float round-trip.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from fractions import Fraction
+from importlib.resources import as_file, files
+from typing import Any
+
+from mgdesk import resources
+from mgdesk.core.errors import FieldError
+
+Quantity = Any  # pint's Quantity class is generated per registry; annotate loosely.
+
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+_QUANTITY_TEXT = re.compile(r"^\s*([+-]?)\s*([0-9.,]*[0-9][0-9.,]*|[A-Za-z]+)\s*(.*?)\s*$")
+
+
+@functools.cache
+def registry() -> Any:
+    """The shared registry, built on first use (a few milliseconds, not on the start-up path)."""
+    import pint
+
+    reg = pint.UnitRegistry(None, non_int_type=Fraction, cache_folder=None)
+    with as_file(files(resources).joinpath("units.txt")) as path:
+        reg.load_definitions(str(path))
+    return reg
+
+
+def quantity(magnitude: Fraction | int | str, unit: str) -> Quantity:
+    """A quantity with an exact magnitude: numbers given as text are read as decimals."""
+    value = magnitude if isinstance(magnitude, Fraction) else Fraction(magnitude)
+    return registry().Quantity(value, unit)
+
+
+@functools.cache
+def unit(text: str) -> Any:
+    """The registry's unit for text such as "mg/dL"; raises ValueError for an unknown unit."""
+    reg = registry()
+    try:
+        return reg.parse_units(text)
+    except Exception as exc:  # pint raises several error types for bad unit text
+        raise ValueError(f"unknown unit {text!r}") from exc
+
+
+def exact_number(text: str) -> Fraction | None:
+    """The exact value of a plain decimal number ("1.4", ".5", "12"), or None."""
+    if _NUMBER.fullmatch(text) is None:
+        return None
+    return Fraction(text)
+
+
+def parse_quantity(text: object, field: str, accepted: tuple[str, ...]) -> Quantity:
+    """Read "<number> <unit>" for a field that takes one of the accepted units.
+
+    There is no default unit: a bare number, an unknown unit, a unit of the wrong
+    dimension, a negative or non-finite value are all errors naming the field.
+    """
+    units_hint = ", ".join(accepted)
+    if isinstance(text, bool) or not isinstance(text, str):
+        raise FieldError(
+            field, f'must be text of a number and a unit, such as "{_example(accepted)}"'
+        )
+    if len(text) > 64:
+        raise FieldError(field, "is too long to be a number and a unit")
+    match = _QUANTITY_TEXT.match(text)
+    if not text.strip() or match is None:
+        raise FieldError(field, f"is empty: enter a number and a unit ({units_hint})")
+    sign, number_text, unit_text = match.groups()
+    if number_text.lower() in {"nan", "inf", "infinity"} or not any(c.isdigit() for c in number_text):
+        raise FieldError(field, f"{text.strip()!r} is not a number: enter a number and a unit ({units_hint})")
+    if "," in number_text:
+        raise FieldError(field, f"{number_text!r}: use a decimal point, not a comma, and no thousands separators")
+    number = exact_number(number_text)
+    if number is None:
+        raise FieldError(field, f"{number_text!r} is not a number")
+    if sign == "-" and number != 0:
+        raise FieldError(field, "cannot be negative")
+    if not unit_text:
+        raise FieldError(field, f"has no unit: choose one of {units_hint} (there is no default unit)")
+    chosen = _accepted_unit(unit_text, accepted)
+    if chosen is None:
+        try:
+            parsed = unit(unit_text)
+        except ValueError:
+            raise FieldError(field, f"unknown unit {unit_text!r}: use one of {units_hint}") from None
+        dimension = registry().Quantity(1, parsed).dimensionality
+        if all(dimension != registry().Quantity(1, unit(a)).dimensionality for a in accepted):
+            raise FieldError(field, f"{unit_text!r} is the wrong kind of unit here: use one of {units_hint}")
+        raise FieldError(field, f"{unit_text!r} is not accepted here: use one of {units_hint}")
+    return registry().Quantity(number, unit(chosen))
+
+
+def _accepted_unit(unit_text: str, accepted: tuple[str, ...]) -> str | None:
+    """The accepted spelling that unit_text names, comparing the parsed units exactly."""
+    try:
+        parsed = unit(unit_text)
+    except ValueError:
+        return None
+    for candidate in accepted:
+        if unit(candidate) == parsed:
+            return candidate
+    return None
+
+
+def _example(accepted: tuple[str, ...]) -> str:
+    return f"1.4 {accepted[0]}"
+
+
+def magnitude_in(value: Quantity, target: str) -> Fraction:
+    """The exact magnitude of value in the target unit (dimension checked by pint)."""
+    converted = value.to(unit(target)).magnitude
+    return converted if isinstance(converted, Fraction) else Fraction(converted)
