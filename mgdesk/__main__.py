@@ -22,9 +22,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mgdesk.cli import run
 
         return run(args)
-    from mgdesk.cli import run
+    from mgdesk.gui.app import run as run_gui
 
-    return run(["--help"])
+    return run_gui(args)
 
 
 if __name__ == "__main__":
