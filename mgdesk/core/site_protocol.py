@@ -1,0 +1,422 @@
+"""Site protocols: installing one, finding the active one, and checking one before use.
+
+An administrator installs the site's approved protocol for every user of a workstation
+(machine-wide); anyone may install one for themselves only, to evaluate it (per-user).
+The active protocol is the first of these that is present and valid:
+
+1. the per-user (evaluation) install: user_data_dir()/protocol.json
+2. the machine-wide install: machine_data_dir()/protocol.json
+3. the bundled default
+
+An installed file that cannot be read or is not valid is skipped with a notice naming the
+reason, never silently. The installed file holds the exact bytes that were checked, so
+its SHA-256 is the one the pharmacy approved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+from mgdesk import resources
+from mgdesk.core.case import CASE_FORMAT, parse_case
+from mgdesk.core.casefile import (
+    CaseFileError,
+    case_document_from_bytes,
+    describe_write_error,
+    write_atomically,
+)
+from mgdesk.core.engine import evaluate
+from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
+from mgdesk.core.paths import APP_NAME, user_data_dir
+from mgdesk.core.plan import Amount, Plan
+from mgdesk.core.protocol import MAX_PROTOCOL_BYTES, Protocol, default_protocol, parse_protocol
+
+Location = Literal["user", "machine", "bundled"]
+InstallLocation = Literal["user", "machine"]
+
+SYSTEM_DIR_VARIABLE = "MGDESK_SYSTEM_DIR"
+PROTOCOL_FILE_NAME = "protocol.json"
+LOCATION_LABELS: dict[Location, str] = {
+    "user": "per-user (evaluation) install",
+    "machine": "machine-wide install",
+    "bundled": "bundled default",
+}
+_INSTALL_ORDER: tuple[InstallLocation, ...] = ("user", "machine")
+# Expected numbers in worked cases are given "to about 1%".
+_TOLERANCE = 0.01
+_NOTICE_PROBLEMS = 5
+
+
+class InstallError(Exception):
+    """A valid protocol could not be written to its place; the message says what to do."""
+
+
+def machine_data_dir() -> Path:
+    """The machine-wide folder an administrator installs the site protocol into."""
+    override = os.environ.get(SYSTEM_DIR_VARIABLE)
+    if override:
+        return Path(override)
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA") or r"C:\ProgramData") / APP_NAME
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support") / APP_NAME
+    return Path("/etc") / APP_NAME
+
+
+def installed_protocol_path(location: InstallLocation) -> Path:
+    folder = user_data_dir() if location == "user" else machine_data_dir()
+    return folder / PROTOCOL_FILE_NAME
+
+
+@dataclass(frozen=True)
+class ActiveProtocol:
+    """The protocol in use, where it came from, and what the user must be told about it."""
+
+    protocol: Protocol
+    location: Location
+    path: Path | None
+    notices: tuple[str, ...]
+
+    @property
+    def installed_as(self) -> str:
+        """E.g. "per-user (evaluation) install"; shown on screen and on every sheet."""
+        return LOCATION_LABELS[self.location]
+
+    def info(self) -> dict[str, Any]:
+        """Everything to display about the active protocol (screen and sheet)."""
+        return {
+            **self.protocol.summary(),
+            "title": self.protocol.title,
+            "approval_note": self.protocol.approval.note,
+            "location": self.location,
+            "installed_as": self.installed_as,
+            "path": str(self.path) if self.path else None,
+            "notices": list(self.notices),
+        }
+
+
+def active_protocol(today: date | None = None) -> ActiveProtocol:
+    """The protocol to use now (see the module docstring for the order)."""
+    today = today or date.today()
+    skipped: list[str] = []
+    chosen: tuple[Protocol, Location, Path | None] | None = None
+    for install in _INSTALL_ORDER:
+        file = installed_protocol_path(install)
+        try:
+            chosen = (parse_protocol(read_protocol_file(file), origin=str(file)), install, file)
+            break
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            reason = f"it cannot be read ({exc.strerror or exc})"
+        except ProtocolInvalid as exc:
+            reason = f"it is not valid: {_problem_summary(exc.problems)}"
+        label = LOCATION_LABELS[install]
+        skipped.append(f"The {label} of the protocol at {file} is not used: {reason}.")
+    protocol, location, path = chosen or (default_protocol(), "bundled", None)
+    notices = [f"{text} mgdesk uses the {LOCATION_LABELS[location]} instead." for text in skipped]
+    if protocol.is_past_review(today):
+        notices.append(
+            f"Caution: protocol {protocol.id} version {protocol.version} is past its review date "
+            f"({protocol.approval.review_date}). Ask the pharmacy for the current version."
+        )
+    return ActiveProtocol(protocol, location, path, tuple(notices))
+
+
+def read_protocol_file(path: Path) -> bytes:
+    """The bytes of a protocol file, reading no more than parse_protocol would accept."""
+    with path.open("rb") as file:
+        return file.read(MAX_PROTOCOL_BYTES + 1)
+
+
+def _problem_summary(problems: Sequence[str]) -> str:
+    shown = "; ".join(problems[:_NOTICE_PROBLEMS])
+    more = len(problems) - _NOTICE_PROBLEMS
+    return shown + (f"; and {more} more problems" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class InstalledProtocol:
+    protocol: Protocol
+    location: InstallLocation
+    path: Path
+
+
+def install_protocol(source: Path, location: InstallLocation) -> InstalledProtocol:
+    """Check source and, only if it is valid, put it in place atomically.
+
+    Raises ProtocolInvalid listing every problem, including a source that cannot be read
+    (the installed protocol is untouched), or InstallError if it cannot be written.
+    """
+    try:
+        data = read_protocol_file(source)
+    except OSError as exc:
+        raise ProtocolInvalid([f"{source}: cannot be read ({exc.strerror or exc})"]) from None
+    check = check_protocol(data, str(source))
+    if check.protocol is None or check.problems:
+        raise ProtocolInvalid(list(check.problems))
+    target = installed_protocol_path(location)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(target, data, mode=0o644)
+    except OSError as exc:
+        hint = (
+            ""
+            if location == "user"
+            else (
+                " Installing for all users needs administrator rights (sudo, or Run as"
+                " administrator); --user installs it for you alone, for evaluation."
+            )
+        )
+        reason = describe_write_error(exc, target)
+        raise InstallError(f"cannot install into {target}: {reason}.{hint}") from None
+    return InstalledProtocol(check.protocol, location, target)
+
+
+# --- Checking a protocol against worked cases --------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkedCase:
+    """A case to run through a protocol; expect holds a worked case's expected results."""
+
+    name: str
+    document: Mapping[str, Any]
+    expect: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """What a protocol makes of one case, in the terms a reviewer compares."""
+
+    status: str  # the plan's status, or "rejected", "withheld", "failed"
+    severity: str | None = None
+    orders: tuple[tuple[str, str], ...] = ()  # (order id, role), in plan order
+    mg_mmol: tuple[tuple[str, str], ...] = ()  # (order id, magnesium per dose in mmol)
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()  # why a case was rejected or a plan withheld
+
+
+@dataclass(frozen=True)
+class ProtocolCheck:
+    """The result of checking a protocol: problems make it invalid; changes are for review."""
+
+    protocol: Protocol | None
+    problems: tuple[str, ...]
+    changes: tuple[str, ...]
+    cases_run: int
+
+    @property
+    def valid(self) -> bool:
+        return self.protocol is not None and not self.problems
+
+
+def bundled_examples() -> list[WorkedCase]:
+    """The example cases shipped with mgdesk (other files in their folder are skipped)."""
+    folder = files(resources).joinpath("examples")
+    examples = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            document = json.loads(entry.read_bytes().decode("utf-8"))
+            if isinstance(document, dict) and document.get("format") == CASE_FORMAT:
+                examples.append(WorkedCase(entry.name, document))
+    return examples
+
+
+def load_worked_cases(paths: Sequence[Path]) -> list[WorkedCase]:
+    """Case files, or worked cases ({"case": ..., "expect": ...}); a folder gives its *.json.
+
+    Raises CaseFileError for a file that is neither.
+    """
+    cases: list[WorkedCase] = []
+    for path in paths:
+        members = sorted(path.glob("*.json")) if path.is_dir() else [path]
+        for member in members:
+            try:
+                data = member.read_bytes()
+            except OSError as exc:
+                raise CaseFileError(f"Could not open {member}: {exc.strerror or exc}.") from None
+            cases.append(_worked_case(member, data))
+    return cases
+
+
+def _worked_case(path: Path, data: bytes) -> WorkedCase:
+    try:
+        raw = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raw = None
+    if (
+        isinstance(raw, dict)
+        and isinstance(raw.get("case"), dict)
+        and isinstance(raw.get("expect"), dict)
+    ):
+        return WorkedCase(path.name, raw["case"], raw["expect"])
+    return WorkedCase(path.name, case_document_from_bytes(data, str(path)))
+
+
+def check_protocol(data: bytes, origin: str, cases: Sequence[WorkedCase] = ()) -> ProtocolCheck:
+    """Validate a protocol file's bytes, then run the bundled examples and cases through it.
+
+    Problems: anything that makes the file invalid, including a plan the engine withholds
+    or cannot produce under it. Changes: every outcome that differs from the bundled
+    default (status, severity, order ids and roles, mg_mmol, warning codes), and every
+    expected result of a worked case that the protocol does not give.
+    """
+    try:
+        candidate = parse_protocol(data, origin=origin)
+    except ProtocolInvalid as exc:
+        return ProtocolCheck(None, exc.problems, (), 0)
+    problems: list[str] = []
+    changes: list[str] = []
+    worked = [*bundled_examples(), *cases]
+    for case in worked:
+        before, _ = run_case(case.document, default_protocol())
+        after, plan = run_case(case.document, candidate)
+        if after.status in ("withheld", "failed"):
+            problems.extend(f"{case.name}: the plan is {after.status}: {e}" for e in after.errors)
+            continue
+        changes.extend(f"{case.name}: {d}" for d in differences(before, after))
+        if case.expect is not None:
+            unmet = unmet_expectations(case.expect, after, plan)
+            changes.extend(f"{case.name}: not as expected: {u}" for u in unmet)
+    return ProtocolCheck(candidate, tuple(problems), tuple(changes), len(worked))
+
+
+def run_case(document: Mapping[str, Any], protocol: Protocol) -> tuple[CaseOutcome, Plan | None]:
+    try:
+        plan = evaluate(parse_case(dict(document), protocol), protocol)
+    except CaseInvalid as exc:
+        return CaseOutcome("rejected", errors=tuple(str(e) for e in exc.errors)), None
+    except PlanWithheld as exc:
+        return CaseOutcome("withheld", errors=exc.violations), None
+    except Exception as exc:  # a protocol that trips the engine is reported, not a crash
+        failure = f"the engine failed ({type(exc).__name__}: {exc})"
+        return CaseOutcome("failed", errors=(failure,)), None
+    outcome = CaseOutcome(
+        status=plan.status,
+        severity=plan.severity,
+        orders=tuple((o.id, o.role) for o in plan.orders),
+        mg_mmol=tuple((o.id, _amount(o.mg_mmol)) for o in plan.orders if o.mg_mmol is not None),
+        warnings=tuple(sorted(plan.warning_codes())),
+    )
+    return outcome, plan
+
+
+def _amount(value: Amount) -> str:
+    if isinstance(value, tuple):
+        return f"{_amount(value[0])} to {_amount(value[1])}"
+    return f"{float(value):g}"
+
+
+def differences(before: CaseOutcome, after: CaseOutcome) -> list[str]:
+    """Each way the outcome changed, in words."""
+    found: list[str] = []
+    for name in ("status", "severity"):
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            found.append(f"{name} {old} -> {new}")
+    if before.errors != after.errors:
+        found.extend(f"no longer: {e}" for e in before.errors if e not in after.errors)
+        found.extend(f"now: {e}" for e in after.errors if e not in before.errors)
+    old_roles, new_roles = dict(before.orders), dict(after.orders)
+    for order, role in after.orders:
+        if order not in old_roles:
+            found.append(f"order added: {order} ({role})")
+        elif old_roles[order] != role:
+            found.append(f"order {order}: role {old_roles[order]} -> {role}")
+    found.extend(
+        f"order removed: {order} ({role})"
+        for order, role in before.orders
+        if order not in new_roles
+    )
+    old_mmol = dict(before.mg_mmol)
+    for order, mmol in after.mg_mmol:
+        if order in old_mmol and old_mmol[order] != mmol:
+            found.append(f"mg_mmol of {order}: {old_mmol[order]} -> {mmol}")
+    found.extend(f"warning added: {w}" for w in after.warnings if w not in before.warnings)
+    found.extend(f"warning removed: {w}" for w in before.warnings if w not in after.warnings)
+    return found
+
+
+def unmet_expectations(
+    expect: Mapping[str, Any], outcome: CaseOutcome, plan: Plan | None
+) -> list[str]:
+    """The expected results of a worked case (see shared cases' README) that are not met."""
+    if expect.get("exit") == 2:
+        field = str(expect.get("error_field", ""))
+        if outcome.status != "rejected":
+            return [
+                f"the case should be rejected (naming {field or 'a field'}), "
+                f"but it is {outcome.status}"
+            ]
+        if field and not any(field in e.split(":", 1)[0] for e in outcome.errors):
+            return [f"the rejection should name {field}: {'; '.join(outcome.errors)}"]
+        return []
+    if plan is None:
+        reasons = "; ".join(outcome.errors)
+        return [f"the case should be evaluated, but it is {outcome.status}: {reasons}"]
+    unmet: list[str] = []
+    for name in ("status", "severity"):
+        if name in expect and expect[name] != getattr(plan, name):
+            unmet.append(f"{name} is {getattr(plan, name)}, expected {expect[name]}")
+    ids = [o.id for o in plan.orders]
+    primary = sorted(o.id for o in plan.orders if o.role == "primary")
+    if "primary" in expect and sorted(expect["primary"]) != primary:
+        unmet.append(f"primary orders are {primary}, expected {sorted(expect['primary'])}")
+    unmet.extend(f"order {o} is missing" for o in expect.get("present", ()) if o not in ids)
+    unmet.extend(f"order {o} should not be there" for o in expect.get("absent", ()) if o in ids)
+    codes = plan.warning_codes()
+    unmet.extend(f"warning {w} is missing" for w in expect.get("warnings", ()) if w not in codes)
+    unmet.extend(
+        f"warning {w} should not be there" for w in expect.get("no_warnings", ()) if w in codes
+    )
+    monitoring = [m.code for m in plan.monitoring]
+    unmet.extend(
+        f"monitoring {m} is missing" for m in expect.get("monitoring", ()) if m not in monitoring
+    )
+    for order_id, expected in dict(expect.get("mg_mmol", {})).items():
+        order = plan.order(order_id)
+        if order is None or order.mg_mmol is None or not _close(order.mg_mmol, expected):
+            found = _amount(order.mg_mmol) if order and order.mg_mmol is not None else "none"
+            unmet.append(f"mg_mmol of {order_id} is {found}, expected {expected}")
+    first = ids[0] if ids else "none"
+    if "first_order" in expect and first != expect["first_order"]:
+        unmet.append(f"the first order is {first}, expected {expect['first_order']}")
+    if "magnesium_mg_dL" in expect:
+        level = plan.magnesium.mg_dl if plan.magnesium else None
+        if level is None or not _close(level, expect["magnesium_mg_dL"]):
+            unmet.append(
+                f"magnesium is {_shown(level)} mg/dL, expected {expect['magnesium_mg_dL']}"
+            )
+    if "crcl" in expect:
+        clearance = plan.creatinine_clearance.ml_min if plan.creatinine_clearance else None
+        if clearance is None or not _close(clearance, expect["crcl"]):
+            unmet.append(
+                f"creatinine clearance is {_shown(clearance)} mL/min, expected {expect['crcl']}"
+            )
+    return unmet
+
+
+def _close(actual: Amount, expected: object) -> bool:
+    if isinstance(actual, tuple):
+        return (
+            isinstance(expected, list)
+            and len(expected) == 2
+            and all(_close(a, e) for a, e in zip(actual, expected, strict=True))
+        )
+    if isinstance(expected, bool) or not isinstance(expected, int | float):
+        return False
+    return abs(float(actual) - expected) <= _TOLERANCE * max(abs(expected), 1e-9)
+
+
+def _shown(value: Fraction | None) -> str:
+    return "none" if value is None else f"{float(value):.4g}"

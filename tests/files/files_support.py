@@ -1,0 +1,110 @@
+"""Helpers for the file, protocol and audit tests."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from mgdesk import admin_cli, resources
+from mgdesk.core.case import parse_case
+from mgdesk.core.engine import evaluate
+from mgdesk.core.plan import Plan
+from mgdesk.core.protocol import default_protocol
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+EXAMPLES = files(resources).joinpath("examples")
+
+
+def example_case(name: str = "severe-tetany.json") -> dict[str, Any]:
+    document = json.loads(EXAMPLES.joinpath(name).read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+def example_plan(document: dict[str, Any]) -> Plan:
+    protocol = default_protocol()
+    return evaluate(parse_case(document, protocol), protocol)
+
+
+def default_protocol_document() -> dict[str, Any]:
+    data = files(resources).joinpath("protocols", "default.json").read_bytes()
+    document = json.loads(data)
+    assert isinstance(document, dict)
+    return copy.deepcopy(document)
+
+
+def protocol_bytes(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def approved_protocol(review_date: str = "2099-01-01", version: str = "2.0.0") -> dict[str, Any]:
+    document = default_protocol_document()
+    document["version"] = version
+    document["approval"].update(
+        site_approved=True,
+        site="Test Clinic",
+        approved_by="A. Pharmacist",
+        effective_date="2020-01-01",
+        review_date=review_date,
+    )
+    return document
+
+
+def run_admin(*args: str) -> tuple[int, str, str]:
+    """admin_cli.run in this process: (exit status, standard output, standard error)."""
+    out, err = io.StringIO(), io.StringIO()
+    status = admin_cli.run(list(args), stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a child Python that imports mgdesk from this checkout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    env.update(extra)
+    return env
+
+
+PYTHON = sys.executable
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """Make folder really read-only for this process, or skip the test if that cannot be done.
+
+    chmod does not stop root (tests run as root in CI), so root gets the immutable
+    attribute (chattr +i), which does.
+    """
+    import pytest
+
+    if sys.platform == "win32":
+        pytest.skip("no read-only folders for this test on Windows")
+    if not IS_ROOT:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    chattr = shutil.which("chattr")
+    if (
+        chattr is None
+        or subprocess.run([chattr, "+i", str(folder)], capture_output=True, check=False).returncode
+        != 0
+    ):
+        pytest.skip("cannot make a folder read-only for root here (no chattr +i)")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", str(folder)], check=True)
