@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mgdesk import __version__
-from mgdesk.core.case import parse_case, reject_json_constant
+from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
@@ -28,27 +29,39 @@ class InputError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mgdesk", description="Decision support for adult hypomagnesemia.")
+    parser = argparse.ArgumentParser(
+        prog="mgdesk", description="Decision support for adult hypomagnesemia."
+    )
     parser.add_argument("--version", action="version", version=f"mgdesk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     ev = sub.add_parser("evaluate", help="evaluate a case and print the plan")
     ev.add_argument("case", help="a case file, or - for standard input")
-    ev.add_argument("--format", choices=("text", "json", "jsonl"), default="text",
-                    help="text (default) for a person; json for one plan; jsonl for one case per line")
+    ev.add_argument(
+        "--format",
+        choices=("text", "json", "jsonl"),
+        default="text",
+        help="text (default) for a person; json for one plan; jsonl for one case per line",
+    )
     ev.add_argument("--protocol", type=Path, help="a site protocol file instead of the active one")
     return parser
 
 
-def run(argv: Sequence[str], stdin: IO[bytes] | None = None, stdout: IO[str] | None = None,
-        stderr: IO[str] | None = None) -> int:
-    stdin = stdin if stdin is not None else sys.stdin.buffer
-    stdout = stdout if stdout is not None else sys.stdout
-    stderr = stderr if stderr is not None else sys.stderr
+def run(
+    argv: Sequence[str],
+    stdin: IO[bytes] | None = None,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
     args = build_parser().parse_args(list(argv))
+    stdin = stdin if stdin is not None else sys.stdin.buffer
+    stdout = stdout if stdout is not None else _utf8(sys.stdout)
+    stderr = stderr if stderr is not None else _utf8(sys.stderr)
     try:
         protocol = load_protocol(args.protocol) if args.protocol else default_protocol()
     except ProtocolInvalid as exc:
-        stderr.write("mgdesk: the protocol was refused:\n" + "".join(f"  - {p}\n" for p in exc.problems))
+        stderr.write(
+            "mgdesk: the protocol was refused:\n" + "".join(f"  - {p}\n" for p in exc.problems)
+        )
         return EXIT_INVALID
     try:
         data = _read_input(args.case, stdin)
@@ -64,14 +77,24 @@ def run(argv: Sequence[str], stdin: IO[bytes] | None = None, stdout: IO[str] | N
     except CaseInvalid as exc:
         return _report_errors(list(exc.errors), args.format, stdout, stderr)
     except PlanWithheld as exc:
-        stderr.write("mgdesk: the plan was withheld because it breaks a safety invariant:\n"
-                     + "".join(f"  - {v}\n" for v in exc.violations))
+        stderr.write(
+            "mgdesk: the plan was withheld because it breaks a safety invariant:\n"
+            + "".join(f"  - {v}\n" for v in exc.violations)
+        )
         return EXIT_WITHHELD
     if args.format == "json":
         stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=1) + "\n")
     else:
         stdout.write(text_report(plan, _patient_label(document)))
     return EXIT_OK
+
+
+def _utf8(stream: IO[str]) -> IO[str]:
+    """The process's own output as UTF-8 (JSON is UTF-8 whatever the locale), never failing
+    on a character: one that cannot be written is escaped rather than ending the batch."""
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+    return stream
 
 
 def _patient_label(document: Any) -> str:
@@ -106,11 +129,24 @@ def _decode(data: bytes) -> Any:
     if not text.strip():
         raise InputError("is empty: expected a JSON case")
     try:
-        return json.loads(text, parse_constant=reject_json_constant)
+        # NaN and Infinity are read as numbers here so that the case's validation names
+        # the field they were typed in; no field accepts them.
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except RecursionError:
         raise InputError("is nested too deeply to be a case") from None
     except ValueError as exc:
         raise InputError(f"is not valid JSON ({exc})") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """For json.loads: a field given twice is refused, never silently the last one."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            shown = key if len(key) <= 40 else key[:40] + "…"
+            raise ValueError(f"the field {shown!a} appears twice")
+        result[key] = value
+    return result
 
 
 def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO[str]) -> int:
@@ -118,7 +154,9 @@ def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO
     for number, line in _lines(data):
         try:
             plan: Plan = evaluate(parse_case(_decode(line), protocol), protocol)
-            stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
+            stdout.write(
+                json.dumps(plan.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+            )
             continue
         except InputError as exc:
             errors = [FieldError("case", str(exc))]
@@ -127,7 +165,12 @@ def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO
         except PlanWithheld as exc:
             errors = [FieldError("case", f"plan withheld: {v}") for v in exc.violations]
         status = EXIT_INVALID
-        stdout.write(json.dumps({"line": number, "errors": [e.as_dict() for e in errors]}, ensure_ascii=False) + "\n")
+        stdout.write(
+            json.dumps(
+                {"line": number, "errors": [e.as_dict() for e in errors]}, ensure_ascii=False
+            )
+            + "\n"
+        )
         for e in errors:
             stderr.write(f"line {number}: {e}\n")
     return status
@@ -142,5 +185,7 @@ def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
 def _report_errors(errors: list[FieldError], fmt: str, stdout: IO[str], stderr: IO[str]) -> int:
     stderr.write("mgdesk: the case is not valid:\n" + "".join(f"  - {e}\n" for e in errors))
     if fmt in ("json", "jsonl"):
-        stdout.write(json.dumps({"errors": [e.as_dict() for e in errors]}, ensure_ascii=False) + "\n")
+        stdout.write(
+            json.dumps({"errors": [e.as_dict() for e in errors]}, ensure_ascii=False) + "\n"
+        )
     return EXIT_INVALID

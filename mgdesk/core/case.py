@@ -33,8 +33,16 @@ TEXT_LIMITS = {"id": 64, "name": 200, "allergies": 500}
 PATIENT_FIELDS = ("id", "name", "age_years", "sex", "weight", "pregnant", "allergies")
 LAB_FIELDS = ("magnesium", "potassium", "creatinine", "creatinine_clearance")
 CLINICAL_FIELDS = (
-    "symptoms", "torsades", "heart_block", "volume_depleted", "dialysis", "gi_losses",
-    "oral_route_available", "oral_mg_intolerance", "myasthenia_gravis", "digoxin",
+    "symptoms",
+    "torsades",
+    "heart_block",
+    "volume_depleted",
+    "dialysis",
+    "gi_losses",
+    "oral_route_available",
+    "oral_mg_intolerance",
+    "myasthenia_gravis",
+    "digoxin",
     "prior_therapy",
 )
 
@@ -102,11 +110,16 @@ def parse_case(document: object, protocol: Protocol) -> Case:
     """Validate a decoded case document; raises CaseInvalid listing every field error."""
     errors: list[FieldError] = []
     if not isinstance(document, dict):
-        raise CaseInvalid([FieldError("case", "must be a JSON object with patient, labs and clinical sections")])
+        raise CaseInvalid(
+            [FieldError("case", "must be a JSON object with patient, labs and clinical sections")]
+        )
     fmt = document.get("format", CASE_FORMAT)
     if fmt != CASE_FORMAT:
         if isinstance(fmt, str) and fmt.startswith("mgdesk-case/"):
-            message = f"{fmt!r} is a newer case format than this mgdesk reads ({CASE_FORMAT}): update mgdesk"
+            message = (
+                f"{fmt!r} is a newer case format than this mgdesk reads ({CASE_FORMAT}): "
+                "update mgdesk"
+            )
         else:
             message = f"must be {CASE_FORMAT!r}"
         raise CaseInvalid([FieldError("format", message)])
@@ -129,7 +142,9 @@ def parse_case(document: object, protocol: Protocol) -> Case:
     return Case(patient, labs, clinical, document)
 
 
-def _section(doc: Mapping[str, Any], key: str, errors: list[FieldError], required: bool) -> Mapping[str, Any]:
+def _section(
+    doc: Mapping[str, Any], key: str, errors: list[FieldError], required: bool
+) -> Mapping[str, Any]:
     value = doc.get(key)
     if value is None and not required and key not in doc:
         return {}
@@ -139,11 +154,28 @@ def _section(doc: Mapping[str, Any], key: str, errors: list[FieldError], require
     return value
 
 
-def _unknown(doc: Mapping[str, Any], known: tuple[str, ...], prefix: str, errors: list[FieldError]) -> None:
+def _unknown(
+    doc: Mapping[str, Any], known: tuple[str, ...], prefix: str, errors: list[FieldError]
+) -> None:
     for key in doc:
         if key not in known:
-            shown = key if len(key) <= 40 else key[:40] + "…"
-            errors.append(FieldError(f"{prefix}{shown}", f"is not a field of the case format (known: {', '.join(known)})"))
+            shown = _shown_key(key)
+            errors.append(
+                FieldError(
+                    f"{prefix}{shown}",
+                    f"is not a field of the case format (known: {', '.join(known)})",
+                )
+            )
+
+
+def _shown_key(key: str) -> str:
+    """A field name as typed, shortened, with unprintable characters escaped."""
+    shown = key if len(key) <= 40 else key[:40] + "…"
+    return shown if shown.isprintable() else ascii(shown)[1:-1]
+
+
+def _is_surrogate(c: str) -> bool:
+    return 0xD800 <= ord(c) <= 0xDFFF
 
 
 def _text(doc: Mapping[str, Any], key: str, prefix: str, errors: list[FieldError]) -> str | None:
@@ -161,6 +193,9 @@ def _text(doc: Mapping[str, Any], key: str, prefix: str, errors: list[FieldError
     if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
         errors.append(FieldError(field, "contains control characters"))
         return None
+    if any(_is_surrogate(c) for c in value):
+        errors.append(FieldError(field, "contains characters that are not valid text"))
+        return None
     return value.strip() or None
 
 
@@ -172,7 +207,14 @@ def _flag(doc: Mapping[str, Any], key: str, default: bool, errors: list[FieldErr
     return value
 
 
-def _choice(doc: Mapping[str, Any], key: str, options: tuple[str, ...], prefix: str, errors: list[FieldError], default: str | None) -> str | None:
+def _choice(
+    doc: Mapping[str, Any],
+    key: str,
+    options: tuple[str, ...],
+    prefix: str,
+    errors: list[FieldError],
+    default: str | None,
+) -> str | None:
     value = doc.get(key, default)
     if value is None:
         return None
@@ -192,20 +234,36 @@ def _clinical(doc: Mapping[str, Any], errors: list[FieldError]) -> Clinical:
     else:
         for i, word in enumerate(raw):
             if not isinstance(word, str) or word not in known:
-                errors.append(FieldError(f"clinical.symptoms[{i}]", f"{repr(word)[:40]} is not one of: {', '.join(known)}"))
+                errors.append(
+                    FieldError(
+                        f"clinical.symptoms[{i}]",
+                        f"{repr(word)[:40]} is not one of: {', '.join(known)}",
+                    )
+                )
             elif word in symptoms:
                 errors.append(FieldError(f"clinical.symptoms[{i}]", f"{word!r} is listed twice"))
             else:
                 symptoms.append(word)
-    flags = {key: _flag(doc, key, default, errors) for key, default in (
-        ("heart_block", False), ("volume_depleted", False), ("dialysis", False),
-        ("oral_route_available", True), ("oral_mg_intolerance", False),
-        ("myasthenia_gravis", False), ("digoxin", False))}
+    flags = {
+        key: _flag(doc, key, default, errors)
+        for key, default in (
+            ("heart_block", False),
+            ("volume_depleted", False),
+            ("dialysis", False),
+            ("oral_route_available", True),
+            ("oral_mg_intolerance", False),
+            ("myasthenia_gravis", False),
+            ("digoxin", False),
+        )
+    }
     return Clinical(
         symptoms=tuple(symptoms),
         torsades=_choice(doc, "torsades", codes.TORSADES, "clinical.", errors, "none") or "none",
         gi_losses=_choice(doc, "gi_losses", codes.GI_LOSSES, "clinical.", errors, "none") or "none",
-        prior_therapy=_choice(doc, "prior_therapy", codes.PRIOR_THERAPY, "clinical.", errors, "none") or "none",
+        prior_therapy=_choice(
+            doc, "prior_therapy", codes.PRIOR_THERAPY, "clinical.", errors, "none"
+        )
+        or "none",
         **flags,
     )
 
@@ -218,7 +276,9 @@ def _number(value: object) -> Fraction | None:
     return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
 
 
-def _patient(doc: Mapping[str, Any], protocol: Protocol, errors: list[FieldError]) -> Patient | None:
+def _patient(
+    doc: Mapping[str, Any], protocol: Protocol, errors: list[FieldError]
+) -> Patient | None:
     ident = _text(doc, "id", "patient.", errors)
     name = _text(doc, "name", "patient.", errors)
     allergies = _text(doc, "allergies", "patient.", errors)
@@ -228,36 +288,69 @@ def _patient(doc: Mapping[str, Any], protocol: Protocol, errors: list[FieldError
     else:
         age = _number(doc["age_years"])
         low, high = protocol.plausibility["age_years"]
-        if age is None:
+        if age is None and isinstance(doc["age_years"], float):
+            errors.append(
+                FieldError(
+                    "patient.age_years", "must be a finite number of years, not NaN or Infinity"
+                )
+            )
+        elif age is None:
             errors.append(FieldError("patient.age_years", "must be a number of years"))
         elif not low <= age <= high:
-            errors.append(FieldError("patient.age_years", f"must be between {low} and {high} years"))
+            errors.append(
+                FieldError("patient.age_years", f"must be between {low} and {high} years")
+            )
             age = None
     sex = _choice(doc, "sex", codes.SEXES, "patient.", errors, None)
     if "sex" not in doc or doc["sex"] is None:
         errors.append(FieldError("patient.sex", "is required: female or male"))
-    weight = _measured(doc, "weight", "patient.", WEIGHT_UNITS, protocol, errors, lambda q: magnitude_in(q, "kg"), "kg")
+    weight = _measured(
+        doc,
+        "weight",
+        "patient.",
+        WEIGHT_UNITS,
+        protocol,
+        errors,
+        lambda q: magnitude_in(q, "kg"),
+        "kg",
+    )
     pregnant = doc.get("pregnant")
     if pregnant is not None and not isinstance(pregnant, bool):
         errors.append(FieldError("patient.pregnant", "must be true or false"))
         pregnant = None
     elif pregnant is True and sex == "male":
-        errors.append(FieldError("patient.pregnant", "is true for a male patient: check the sex and pregnancy answers"))
+        errors.append(
+            FieldError(
+                "patient.pregnant",
+                "is true for a male patient: check the sex and pregnancy answers",
+            )
+        )
     elif pregnant is None and sex == "female" and age is not None:
         low_age = protocol.threshold("adult_from_age_years")
         high_age = protocol.threshold("pregnancy_question_below_age_years")
         if low_age <= age < high_age:
-            errors.append(FieldError(
-                "patient.pregnant",
-                f"is required for a woman aged {low_age} to under {high_age}: answer true or false (there is no default)",
-            ))
+            errors.append(
+                FieldError(
+                    "patient.pregnant",
+                    f"is required for a woman aged {low_age} to under {high_age}: "
+                    "answer true or false (there is no default)",
+                )
+            )
     if age is None or sex is None:
         return None
     return Patient(ident, name, age, sex, weight, pregnant, allergies)
 
 
-def _measured(doc: Mapping[str, Any], key: str, prefix: str, accepted: tuple[str, ...], protocol: Protocol,
-              errors: list[FieldError], canonical: Any, canonical_unit: str) -> Quantity | None:
+def _measured(
+    doc: Mapping[str, Any],
+    key: str,
+    prefix: str,
+    accepted: tuple[str, ...],
+    protocol: Protocol,
+    errors: list[FieldError],
+    canonical: Any,
+    canonical_unit: str,
+) -> Quantity | None:
     value = doc.get(key)
     if value is None:
         return None
@@ -269,8 +362,18 @@ def _measured(doc: Mapping[str, Any], key: str, prefix: str, accepted: tuple[str
         return None
     low, high = protocol.plausibility[key]
     amount = canonical(q)
-    if not canonical_in(low, canonical_unit, protocol, key) <= amount <= canonical_in(high, canonical_unit, protocol, key):
-        errors.append(FieldError(field, f"{value.strip()} is outside the plausible range {_range(low, high)}: check the number and the unit"))
+    if (
+        not canonical_in(low, canonical_unit, protocol, key)
+        <= amount
+        <= canonical_in(high, canonical_unit, protocol, key)
+    ):
+        errors.append(
+            FieldError(
+                field,
+                f"{value.strip()} is outside the plausible range {_range(low, high)}: "
+                "check the number and the unit",
+            )
+        )
         return None
     return q
 
@@ -291,17 +394,50 @@ def _range(low: Quantity, high: Quantity) -> str:
     return f"{plain_quantity(low)} to {plain_quantity(high)}"
 
 
-def _labs(doc: Mapping[str, Any], protocol: Protocol, clinical: Clinical, errors: list[FieldError]) -> Labs:
-    magnesium = _measured(doc, "magnesium", "labs.", MAGNESIUM_UNITS, protocol, errors,
-                          lambda q: magnitude_in(magnesium_as_mass_concentration(q, protocol), "mg/dL"), "mg/dL")
+def _labs(
+    doc: Mapping[str, Any], protocol: Protocol, clinical: Clinical, errors: list[FieldError]
+) -> Labs:
+    magnesium = _measured(
+        doc,
+        "magnesium",
+        "labs.",
+        MAGNESIUM_UNITS,
+        protocol,
+        errors,
+        lambda q: magnitude_in(magnesium_as_mass_concentration(q, protocol), "mg/dL"),
+        "mg/dL",
+    )
     if magnesium is not None and magnesium.magnitude == 0:
         errors.append(FieldError("labs.magnesium", "must be above zero"))
-    if "magnesium" not in doc or doc["magnesium"] is None:
-        if clinical.torsades == "none":
-            errors.append(FieldError("labs.magnesium", "is required (it may be left out only when torsades de pointes is present): enter the level with its unit"))
-    potassium = _measured(doc, "potassium", "labs.", POTASSIUM_UNITS, protocol, errors, potassium_mmol_l, "mmol/L")
-    creatinine = _measured(doc, "creatinine", "labs.", CREATININE_UNITS, protocol, errors,
-                           lambda q: creatinine_mg_dl(q, protocol), "mg/dL")
-    clearance = _measured(doc, "creatinine_clearance", "labs.", CLEARANCE_UNITS, protocol, errors,
-                          lambda q: magnitude_in(q, "mL/min"), "mL/min")
+    if doc.get("magnesium") is None and clinical.torsades == "none":
+        errors.append(
+            FieldError(
+                "labs.magnesium",
+                "is required (it may be left out only when torsades de pointes is present): "
+                "enter the level with its unit",
+            )
+        )
+    potassium = _measured(
+        doc, "potassium", "labs.", POTASSIUM_UNITS, protocol, errors, potassium_mmol_l, "mmol/L"
+    )
+    creatinine = _measured(
+        doc,
+        "creatinine",
+        "labs.",
+        CREATININE_UNITS,
+        protocol,
+        errors,
+        lambda q: creatinine_mg_dl(q, protocol),
+        "mg/dL",
+    )
+    clearance = _measured(
+        doc,
+        "creatinine_clearance",
+        "labs.",
+        CLEARANCE_UNITS,
+        protocol,
+        errors,
+        lambda q: magnitude_in(q, "mL/min"),
+        "mL/min",
+    )
     return Labs(magnesium, potassium, creatinine, clearance)

@@ -16,9 +16,7 @@ ORDER_CODES = (
     "potassium_replacement",
 )
 
-MAGNESIUM_ORDER_CODES = frozenset(
-    code for code in ORDER_CODES if code.startswith("mg_")
-)
+MAGNESIUM_ORDER_CODES = frozenset(code for code in ORDER_CODES if code.startswith("mg_"))
 
 WARNING_LEVELS = ("stop", "caution", "info")
 

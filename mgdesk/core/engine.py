@@ -66,6 +66,35 @@ ORDER_SEQUENCE = {
 ROLE_SEQUENCE = {"primary": 0, "alternative": 1, "conditional": 1}
 
 
+@dataclass(frozen=True)
+class _Amounts:
+    """One dose of magnesium as the engine works with it: single, exact amounts."""
+
+    salt: str
+    salt_mass_mg: Fraction
+    mmol: Fraction
+    meq: Fraction
+    elemental_mg: Fraction
+
+    def dose(self) -> Dose:
+        return Dose(self.salt, self.salt_mass_mg, self.mmol, self.meq, self.elemental_mg, "")
+
+
+@dataclass(frozen=True)
+class _UnitsOf:
+    """How many units of one product make up one dose, and what they deliver."""
+
+    key: str
+    name: str
+    units: Fraction
+    unit: str
+    mmol: Fraction
+    text: str
+
+    def use(self) -> ProductUse:
+        return ProductUse(self.key, self.name, self.units, self.unit, self.mmol, self.text)
+
+
 def band_of(mg_dl: Fraction, protocol: Protocol) -> str:
     """The band of a level in mg/dL, compared exactly with the protocol's thresholds."""
     t = protocol.thresholds
@@ -142,43 +171,68 @@ class _Evaluation:
             handler = handlers["monitoring_step" if node_id == "monitoring" else node_id]
             outcome, inputs, thresholds = handler()
             target = graph.next_node(node_id, outcome)
-            label = next(e.label for e in graph.edges if e.source == node_id and e.outcome == outcome)
-            self.steps.append(Step(
-                id=node_id, title=node.title, inputs=tuple(inputs), thresholds=tuple(thresholds),
-                outcome=outcome, outcome_label=label,
-                rationale=self.protocol.rationales[node_id][outcome],
-                sources=node.sources, next=target,
-            ))
+            label = next(
+                e.label for e in graph.edges if e.source == node_id and e.outcome == outcome
+            )
+            self.steps.append(
+                Step(
+                    id=node_id,
+                    title=node.title,
+                    inputs=tuple(inputs),
+                    thresholds=tuple(thresholds),
+                    outcome=outcome,
+                    outcome_label=label,
+                    rationale=self.protocol.rationales[node_id][outcome],
+                    sources=node.sources,
+                    next=target,
+                )
+            )
             node_id = target
         return self.plan()
 
     def plan(self) -> Plan:
         orders = sorted(self.orders, key=lambda o: (ORDER_SEQUENCE[o.id], ROLE_SEQUENCE[o.role]))
         monitoring = tuple(
-            MonitoringItem(code, self.protocol.monitoring[code]["text"], tuple(self.protocol.monitoring[code]["sources"]))
-            for code in codes.MONITORING_CODES if code in self.monitoring
+            MonitoringItem(
+                code,
+                self.protocol.monitoring[code]["text"],
+                tuple(self.protocol.monitoring[code]["sources"]),
+            )
+            for code in codes.MONITORING_CODES
+            if code in self.monitoring
         )
         return Plan(
-            status=self.status, severity=self.band, magnesium=self.level,
-            creatinine_clearance=self.clearance, orders=tuple(orders),
-            warnings=tuple(self.warnings.values()), monitoring=monitoring,
-            steps=tuple(self.steps), path=tuple(self.path), missing=tuple(self.missing),
+            status=self.status,
+            severity=self.band,
+            magnesium=self.level,
+            creatinine_clearance=self.clearance,
+            orders=tuple(orders),
+            warnings=tuple(self.warnings.values()),
+            monitoring=monitoring,
+            steps=tuple(self.steps),
+            path=tuple(self.path),
+            missing=tuple(self.missing),
             protocol=self.protocol.summary(),
         )
 
     def warn(self, code: str, **values: str) -> None:
+        self._warn(code, values, torsades_wording=self.case.torsades_present)
+
+    def _warn(self, code: str, values: dict[str, str], torsades_wording: bool) -> None:
+        """Add a warning once, in the torsades wording if asked for and the protocol has one."""
         if code in self.warnings:
             return
         entry = self.protocol.warnings[code]
-        text = entry.get("text_torsades") if self.case.torsades_present and entry.get("text_torsades") else entry["text"]
-        self.warnings[code] = PlanWarning(code, entry["level"], _fill(text, self._wording(values)), tuple(entry["sources"]))
+        template = entry.get("text_torsades") if torsades_wording else None
+        text = _fill(str(template or entry["text"]), self._wording(values))
+        self.warnings[code] = PlanWarning(code, entry["level"], text, tuple(entry["sources"]))
 
     def _wording(self, values: dict[str, str]) -> dict[str, str]:
         t = self.protocol.thresholds
         return {
             "renal_max_48h": mass(t["renal_max_48h"]),
             "iv_max_rate": plain_quantity(t["iv_max_rate"]),
-            "iv_max_concentration": f"{significant(magnitude_in(t['iv_max_concentration'], 'g/dL'))}%",
+            "iv_max_concentration": _percent(t["iv_max_concentration"]),
             **values,
         }
 
@@ -192,7 +246,7 @@ class _Evaluation:
             inputs.append(StepValue("pregnant", "yes" if p.pregnant else "no"))
         thresholds = [StepValue("adult from", f"{significant(adult, 4)} years")]
         if self.case.labs.magnesium is not None:
-            self.level, self.band = self._level()
+            self.level, self.band = self._level(self.case.labs.magnesium)
         if p.age_years < adult:
             outcome = "pediatric"
         elif p.pregnant:
@@ -203,14 +257,14 @@ class _Evaluation:
         self.warn("out_of_scope_pediatric" if outcome == "pediatric" else "out_of_scope_pregnancy")
         return outcome, inputs, thresholds
 
-    def _level(self) -> tuple[MagnesiumLevel, str]:
-        entered = self.case.labs.magnesium
+    def _level(self, entered: Quantity) -> tuple[MagnesiumLevel, str]:
         values = magnesium_in_all_units(entered, self.protocol)
         band = band_of(values["mg/dL"], self.protocol)
 
         def same_band(unit_text: str) -> Callable[[Fraction], bool]:
             def check(shown: Fraction) -> bool:
                 return self._band_in(shown, unit_text) == band
+
             return check
 
         shown = tuple((u, preserving(values[u], same_band(u))) for u in MAGNESIUM_UNITS)
@@ -219,7 +273,10 @@ class _Evaluation:
         return MagnesiumLevel(text, values["mg/dL"], values["mmol/L"], values["mEq/L"], shown), band
 
     def _band_in(self, number: Fraction, unit_text: str) -> str:
-        return band_of(magnesium_in_all_units(reinterpret(number, unit_text), self.protocol)["mg/dL"], self.protocol)
+        return band_of(
+            magnesium_in_all_units(reinterpret(number, unit_text), self.protocol)["mg/dL"],
+            self.protocol,
+        )
 
     def _magnesium_thresholds(self) -> list[StepValue]:
         t = self.protocol.thresholds
@@ -242,16 +299,20 @@ class _Evaluation:
         inputs = [StepValue("magnesium", f"{self.level.entered} = {self.level.shown_text}")]
         self._unit_confusion()
         if self.band in ("normal", "high"):
-            self.warn("not_hypomagnesemic")
+            # "beyond the torsades dose" only where a torsades dose is ordered
+            c = self.case.clinical
+            torsades_dose = self.case.torsades_present and not (
+                c.heart_block or c.myasthenia_gravis
+            )
+            self._warn("not_hypomagnesemic", {}, torsades_wording=torsades_dose)
             if self.band == "high":
                 self.warn("above_normal_range")
         return self.band, inputs, thresholds
 
     def _unit_confusion(self) -> None:
-        assert self.level is not None and self.band is not None
-        if self.band not in ("severe", "high"):
-            return
         entered = self.case.labs.magnesium
+        if self.level is None or entered is None or self.band not in ("severe", "high"):
+            return
         entered_unit = display_unit(entered)
         for other in MAGNESIUM_UNITS:
             if other == entered_unit:
@@ -260,15 +321,22 @@ class _Evaluation:
             if other_band in ("mild", "normal"):
                 self.warn(
                     "possible_unit_confusion",
-                    entered=self.level.entered, band=self.band, unit=entered_unit,
-                    other_band=other_band, other_unit=other, all_units=self.level.shown_text,
+                    entered=self.level.entered,
+                    band=self.band,
+                    unit=entered_unit,
+                    other_band=other_band,
+                    other_unit=other,
+                    all_units=self.level.shown_text,
                 )
                 return
 
     def contraindications(self) -> tuple[str, list[StepValue], list[StepValue]]:
         c = self.case.clinical
-        inputs = [StepValue("heart block", _yes(c.heart_block)), StepValue("myasthenia gravis", _yes(c.myasthenia_gravis)),
-                  StepValue("digoxin", _yes(c.digoxin))]
+        inputs = [
+            StepValue("heart block", _yes(c.heart_block)),
+            StepValue("myasthenia gravis", _yes(c.myasthenia_gravis)),
+            StepValue("digoxin", _yes(c.digoxin)),
+        ]
         self.contraindicated = c.heart_block or c.myasthenia_gravis
         if c.heart_block:
             self.warn("heart_block_contraindication")
@@ -298,8 +366,13 @@ class _Evaluation:
         self.warn("torsades_do_not_delay")
         self.monitoring.add("ecg_monitoring")
         if kind == "with_pulse":
-            self._sulfate_infusion("mg_sulfate_iv_torsades", "primary", "torsades_with_pulse", emergency=True,
-                                   frequency="once, now")
+            self._sulfate_infusion(
+                "mg_sulfate_iv_torsades",
+                "primary",
+                "torsades_with_pulse",
+                emergency=True,
+                frequency="once, now",
+            )
         else:
             self._sulfate_push()
         return kind, inputs, []
@@ -310,11 +383,19 @@ class _Evaluation:
         if not c.volume_depleted:
             return "replete", inputs, []
         entry = self.protocol.orders["sodium_chloride_iv_rehydration"]
-        self.orders.append(Order(
-            id="sodium_chloride_iv_rehydration", role="primary", route="iv", title=entry["title"],
-            text=entry["text"], drug="sodium chloride 0.9%", monitoring=("fluid_balance",),
-            warnings=("volume_depletion_correct_first",), sources=tuple(entry["sources"]),
-        ))
+        self.orders.append(
+            Order(
+                id="sodium_chloride_iv_rehydration",
+                role="primary",
+                route="iv",
+                title=entry["title"],
+                text=entry["text"],
+                drug="sodium chloride 0.9%",
+                monitoring=("fluid_balance",),
+                warnings=("volume_depletion_correct_first",),
+                sources=tuple(entry["sources"]),
+            )
+        )
         self.warn("volume_depletion_correct_first")
         self.monitoring.add("fluid_balance")
         return "depleted", inputs, []
@@ -323,8 +404,10 @@ class _Evaluation:
         t = self.protocol.thresholds
         full = t["clearance_full_dose_from"]
         low = t["clearance_emergency_only_below"]
-        thresholds = [StepValue("full doses from", plain_quantity(full)),
-                      StepValue("emergency only below", plain_quantity(low))]
+        thresholds = [
+            StepValue("full doses from", plain_quantity(full)),
+            StepValue("emergency only below", plain_quantity(low)),
+        ]
         labs, patient = self.case.labs, self.case.patient
         inputs = [
             StepValue("creatinine", _entered(labs.creatinine)),
@@ -338,7 +421,12 @@ class _Evaluation:
         if renal.ml_min is not None and renal.method is not None:
             band = renal_band(renal.ml_min, self.protocol)
             shown = preserving(renal.ml_min, lambda v: renal_band(v, self.protocol) == band)
-            self.clearance = Clearance(renal.ml_min, renal.method, f"{renal.arithmetic} = {shown} mL/min", f"{shown} mL/min")
+            self.clearance = Clearance(
+                renal.ml_min,
+                renal.method,
+                f"{renal.arithmetic} = {shown} mL/min",
+                f"{shown} mL/min",
+            )
             inputs.append(StepValue("creatinine clearance", f"{self.clearance.arithmetic}"))
         if self.case.clinical.dialysis:
             self.renal = "dialysis"
@@ -351,9 +439,15 @@ class _Evaluation:
             if self.band in ("severe", "mild"):
                 self.status = "incomplete"
                 if labs.creatinine is None:
-                    self.missing.append(Missing("labs.creatinine", "creatinine (or a measured creatinine clearance)"))
+                    self.missing.append(
+                        Missing(
+                            "labs.creatinine", "creatinine (or a measured creatinine clearance)"
+                        )
+                    )
                 if patient.weight is None:
-                    self.missing.append(Missing("patient.weight", "weight (or a measured creatinine clearance)"))
+                    self.missing.append(
+                        Missing("patient.weight", "weight (or a measured creatinine clearance)")
+                    )
         else:
             self.renal = renal_band(self.clearance.ml_min, self.protocol)
             if self.renal == "reduced_dose":
@@ -382,7 +476,12 @@ class _Evaluation:
         t = self.protocol.thresholds
         key = "potassium_target_torsades" if self.case.torsades_present else "potassium_target"
         target = t[key]
-        thresholds = [StepValue("target" + (" (torsades)" if self.case.torsades_present else ""), plain_quantity(target))]
+        thresholds = [
+            StepValue(
+                "target" + (" (torsades)" if self.case.torsades_present else ""),
+                plain_quantity(target),
+            )
+        ]
         k = self.case.labs.potassium
         if k is None:
             self.warn("potassium_unknown")
@@ -393,15 +492,30 @@ class _Evaluation:
             return "at_target", inputs, thresholds
         entry = self.protocol.orders["potassium_replacement"]
         role = "conditional" if self.renal in EMERGENCY_RENAL else "primary"
-        text = _fill(entry["text"], {"target": plain_quantity(t["potassium_target"]),
-                                     "target_torsades_range": entry.get("target_torsades_range", plain_quantity(t["potassium_target_torsades"]))})
+        text = _fill(
+            entry["text"],
+            {
+                "target": plain_quantity(t["potassium_target"]),
+                "target_torsades_range": entry.get(
+                    "target_torsades_range", plain_quantity(t["potassium_target_torsades"])
+                ),
+            },
+        )
         if role == "conditional":
             text += "; conditional: only once renal function allows, on a clinician's decision"
-        self.orders.append(Order(
-            id="potassium_replacement", role=role, route=None, title=entry["title"], text=text,
-            drug="potassium", warnings=("hypokalemia_correct_concurrently",), monitoring=("recheck_potassium",),
-            sources=tuple(entry["sources"]),
-        ))
+        self.orders.append(
+            Order(
+                id="potassium_replacement",
+                role=role,
+                route=None,
+                title=entry["title"],
+                text=text,
+                drug="potassium",
+                warnings=("hypokalemia_correct_concurrently",),
+                monitoring=("recheck_potassium",),
+                sources=tuple(entry["sources"]),
+            )
+        )
         self.warn("hypokalemia_correct_concurrently")
         self.monitoring.add("recheck_potassium")
         return "low", inputs, thresholds
@@ -431,16 +545,22 @@ class _Evaluation:
         if restricted:
             if c.severe_symptoms:
                 self._loading()
-                self._sulfate_infusion("mg_sulfate_iv_severe", "primary", "severe_iv_reduced", emergency=True)
+                self._sulfate_infusion(
+                    "mg_sulfate_iv_severe", "primary", "severe_iv_reduced", emergency=True
+                )
                 return "emergency_only", inputs, []
             return "withheld_renal", inputs, []
         reduced = self.renal == "reduced_dose"
         if c.severe_symptoms:
             self._loading()
-            self._sulfate_infusion("mg_sulfate_iv_severe", "primary", "severe_iv_reduced" if reduced else "severe_iv")
+            self._sulfate_infusion(
+                "mg_sulfate_iv_severe", "primary", "severe_iv_reduced" if reduced else "severe_iv"
+            )
             return "severe_symptoms", inputs, []
         if self.band == "severe":
-            self._sulfate_infusion("mg_sulfate_iv_severe", "primary", "severe_iv_reduced" if reduced else "severe_iv")
+            self._sulfate_infusion(
+                "mg_sulfate_iv_severe", "primary", "severe_iv_reduced" if reduced else "severe_iv"
+            )
             if not reduced:
                 self._im_severe()
             return "severe_band", inputs, []
@@ -479,26 +599,32 @@ class _Evaluation:
         else:
             monitoring.append("recheck_mg_oral")
         order = _replace(order, warnings=_merge((), warnings), monitoring=_merge((), monitoring))
-        if self.renal in EMERGENCY_RENAL and self.steps and any(s.id == "renal" for s in self.steps):
+        if (
+            self.renal in EMERGENCY_RENAL
+            and self.steps
+            and any(s.id == "renal" for s in self.steps)
+        ):
             order = self._with_renal_cap(order)
         self.orders.append(order)
 
     def _sulfate(self) -> Product:
         return self.protocol.products[self.protocol.orders["mg_sulfate_iv_severe"]["product"]]
 
-    def _dose_of_salt(self, salt_mass: Quantity, product: Product) -> Dose:
+    def _dose_of_salt(self, salt_mass: Quantity, product: Product) -> _Amounts:
         mmol = magnitude_in(salt_mass / product.salt.mass_per_magnesium, "mmol")
         return self._dose(product, mmol, salt_mass_mg=magnitude_in(salt_mass, "mg"))
 
-    def _dose(self, product: Product, mmol: Fraction, salt_mass_mg: Fraction | None = None) -> Dose:
+    def _dose(
+        self, product: Product, mmol: Fraction, salt_mass_mg: Fraction | None = None
+    ) -> _Amounts:
         amount = quantity(mmol, "mmol")
         if salt_mass_mg is None:
             salt_mass_mg = magnitude_in(amount * product.salt.mass_per_magnesium, "mg")
         meq = magnitude_in(amount * self.protocol.magnesium_valence, "mEq")
         elemental = magnitude_in(amount * self.protocol.magnesium_molar_mass, "mg")
-        return Dose(product.salt.name, salt_mass_mg, mmol, meq, elemental, "")
+        return _Amounts(product.salt.name, salt_mass_mg, mmol, meq, elemental)
 
-    def _product_use(self, order_id: str, product: Product, mmol: Fraction) -> ProductUse:
+    def _product_use(self, order_id: str, product: Product, mmol: Fraction) -> _UnitsOf:
         per_unit = magnitude_in(product.magnesium_per_unit, "mmol")
         if product.is_injection:
             units = Fraction(decimals(mmol / per_unit, 1))  # injections are measured to 0.1 mL
@@ -514,19 +640,32 @@ class _Evaluation:
         delivered = units * per_unit
         tolerance = self.protocol.threshold("product_rounding_tolerance_percent") / 100
         if abs(delivered - mmol) > tolerance * mmol:
-            self.warn("product_dose_rounding", product=product.name, units=count,
-                      delivered=f"{significant(delivered)} mmol", ordered=f"{significant(mmol)} mmol")
+            self.warn(
+                "product_dose_rounding",
+                product=product.name,
+                units=count,
+                delivered=f"{significant(delivered)} mmol",
+                ordered=f"{significant(mmol)} mmol",
+            )
         text = f"{count}" if product.is_injection else f"{count} ({significant(delivered)} mmol)"
         if product.is_injection:
             text = f"{count} of {product.name}"
-        return ProductUse(product.key, product.name, units, unit_name, delivered, text)
+        return _UnitsOf(product.key, product.name, units, unit_name, delivered, text)
 
-    def _dose_text(self, dose: Dose) -> str:
-        return (f"{significant(dose.mmol)} mmol, {significant(dose.meq)} mEq, "
-                f"{significant(dose.elemental_mg)} mg elemental magnesium")
+    def _dose_text(self, dose: _Amounts) -> str:
+        return (
+            f"{significant(dose.mmol)} mmol, {significant(dose.meq)} mEq, "
+            f"{significant(dose.elemental_mg)} mg elemental magnesium"
+        )
 
-    def _sulfate_infusion(self, order_id: str, role: str, dose_key: str, emergency: bool = False,
-                          frequency: str = "once") -> None:
+    def _sulfate_infusion(
+        self,
+        order_id: str,
+        role: str,
+        dose_key: str,
+        emergency: bool = False,
+        frequency: str = "once",
+    ) -> None:
         d = self.protocol.dose(dose_key)
         product = self._sulfate()
         dose = self._dose_of_salt(d["salt_mass"], product)
@@ -545,14 +684,30 @@ class _Evaluation:
         entry = self.protocol.orders[order_id]
         if dose_key == "severe_iv_reduced":
             text += "; reduced dose for renal impairment"
-        self._add_magnesium_order(Order(
-            id=order_id, role=role, route="iv", title=entry["title"], text=text,
-            drug="magnesium sulfate", mg_mmol=dose.mmol, dose=_with_text(dose, self), product=use,
-            diluent=d["diluent"], volume_ml=magnitude_in(d["volume"], "mL"), duration_min=minutes,
-            rate_ml_h=rate_ml_h, rate_mg_min=rate_mg_min, concentration_g_dl=concentration,
-            frequency=frequency, doses=1, emergency=emergency,
-            warnings=("iv_rate_and_dilution",), sources=tuple(entry["sources"]),
-        ))
+        self._add_magnesium_order(
+            Order(
+                id=order_id,
+                role=role,
+                route="iv",
+                title=entry["title"],
+                text=text,
+                drug="magnesium sulfate",
+                mg_mmol=dose.mmol,
+                dose=_with_text(dose.dose(), self),
+                product=use.use(),
+                diluent=d["diluent"],
+                volume_ml=magnitude_in(d["volume"], "mL"),
+                duration_min=minutes,
+                rate_ml_h=rate_ml_h,
+                rate_mg_min=rate_mg_min,
+                concentration_g_dl=concentration,
+                frequency=frequency,
+                doses=1,
+                emergency=emergency,
+                warnings=("iv_rate_and_dilution",),
+                sources=tuple(entry["sources"]),
+            )
+        )
 
     def _sulfate_push(self) -> None:
         d = self.protocol.dose("torsades_pulseless")
@@ -570,15 +725,31 @@ class _Evaluation:
             f"(up to {significant(rate_mg_min)} mg/min: life-threatening exception), once, now"
         )
         self.warn("rate_exception_life_threatening")
-        self._add_magnesium_order(Order(
-            id="mg_sulfate_iv_torsades", role="primary", route="iv", title=entry["title"], text=text,
-            drug="magnesium sulfate", mg_mmol=dose.mmol, dose=_with_text(dose, self), product=use,
-            diluent=d["diluent"], volume_ml=magnitude_in(d["volume"], "mL"), duration_min=fastest,
-            duration_max_min=slowest, rate_ml_h=magnitude_in(d["volume"], "mL") / fastest * 60,
-            rate_mg_min=rate_mg_min, concentration_g_dl=magnitude_in(d["salt_mass"] / d["volume"], "g/dL"),
-            frequency="once, now", doses=1, emergency=True,
-            warnings=("rate_exception_life_threatening",), sources=tuple(entry["sources"]),
-        ))
+        self._add_magnesium_order(
+            Order(
+                id="mg_sulfate_iv_torsades",
+                role="primary",
+                route="iv",
+                title=entry["title"],
+                text=text,
+                drug="magnesium sulfate",
+                mg_mmol=dose.mmol,
+                dose=_with_text(dose.dose(), self),
+                product=use.use(),
+                diluent=d["diluent"],
+                volume_ml=magnitude_in(d["volume"], "mL"),
+                duration_min=fastest,
+                duration_max_min=slowest,
+                rate_ml_h=magnitude_in(d["volume"], "mL") / fastest * 60,
+                rate_mg_min=rate_mg_min,
+                concentration_g_dl=magnitude_in(d["salt_mass"] / d["volume"], "g/dL"),
+                frequency="once, now",
+                doses=1,
+                emergency=True,
+                warnings=("rate_exception_life_threatening",),
+                sources=tuple(entry["sources"]),
+            )
+        )
 
     def _loading(self) -> None:
         if self.torsades_order:
@@ -590,7 +761,8 @@ class _Evaluation:
         if weight is None:
             return
         d = self.protocol.dose("severe_im")
-        limit = self.protocol.threshold("im_max_per_weight_4h") * weight
+        per_weight = self.protocol.threshold("im_max_per_weight_4h")
+        limit = per_weight * weight
         if d["salt_mass"] > limit:
             return
         product = self._sulfate()
@@ -601,14 +773,25 @@ class _Evaluation:
         text = (
             f"magnesium sulfate {mass(d['salt_mass'])} ({self._dose_text(dose)}; {use.text}) IM, "
             f"divided between {sites} sites, once; {entry.get('note', '')} "
-            f"(within the maximum of {plain_quantity(self.protocol.threshold('im_max_per_weight_4h'))} in 4 hours: "
+            f"(within the maximum of {plain_quantity(per_weight)} in 4 hours: "
             f"{mass(limit)} for {plain_quantity(weight)})"
         )
-        self._add_magnesium_order(Order(
-            id="mg_sulfate_im_severe", role="alternative", route="im", title=entry["title"], text=text,
-            drug="magnesium sulfate", mg_mmol=dose.mmol, dose=_with_text(dose, self), product=use,
-            frequency="once", doses=1, sources=tuple(entry["sources"]),
-        ))
+        self._add_magnesium_order(
+            Order(
+                id="mg_sulfate_im_severe",
+                role="alternative",
+                route="im",
+                title=entry["title"],
+                text=text,
+                drug="magnesium sulfate",
+                mg_mmol=dose.mmol,
+                dose=_with_text(dose.dose(), self),
+                product=use.use(),
+                frequency="once",
+                doses=1,
+                sources=tuple(entry["sources"]),
+            )
+        )
 
     def _im_mild(self, dose_key: str) -> None:
         d = self.protocol.dose(dose_key)
@@ -626,11 +809,22 @@ class _Evaluation:
         )
         if dose_key == "mild_im_reduced":
             text += "; reduced course for renal impairment"
-        self._add_magnesium_order(Order(
-            id="mg_sulfate_im_mild", role="primary", route="im", title=entry["title"], text=text,
-            drug="magnesium sulfate", mg_mmol=dose.mmol, dose=_with_text(dose, self), product=use,
-            frequency=frequency.removeprefix(""), doses=count, sources=tuple(entry["sources"]),
-        ))
+        self._add_magnesium_order(
+            Order(
+                id="mg_sulfate_im_mild",
+                role="primary",
+                route="im",
+                title=entry["title"],
+                text=text,
+                drug="magnesium sulfate",
+                mg_mmol=dose.mmol,
+                dose=_with_text(dose.dose(), self),
+                product=use.use(),
+                frequency=frequency.removeprefix(""),
+                doses=count,
+                sources=tuple(entry["sources"]),
+            )
+        )
 
     def _oral_ladder(self) -> str:
         c = self.case.clinical
@@ -647,7 +841,12 @@ class _Evaluation:
             return "oral_first_line"
         if c.prior_therapy == "oral_failed":
             amount = start if reduced else escalated
-            self._oral("mg_organic_oral" if organic_first else "mg_oxide_oral", "primary", amount, escalate=False)
+            self._oral(
+                "mg_organic_oral" if organic_first else "mg_oxide_oral",
+                "primary",
+                amount,
+                escalate=False,
+            )
             self._alfacalcidol()
             return "oral_failed"
         self._refractory_bag("refractory_bag_reduced" if reduced else "refractory_bag")
@@ -662,7 +861,7 @@ class _Evaluation:
         text = (
             f"{salt.name} {significant(mmol)} mmol magnesium ({significant(dose.meq)} mEq, "
             f"{significant(dose.elemental_mg)} mg elemental magnesium; "
-            f"salt {mass(quantity(dose.salt_mass_mg, 'mg'))} {salt.name}): "  # type: ignore[arg-type]
+            f"salt {mass(quantity(dose.salt_mass_mg, 'mg'))} {salt.name}): "
             f"{use.text} orally {entry.get('timing', 'daily')}"
         )
         if escalate and "escalation" in entry:
@@ -670,21 +869,43 @@ class _Evaluation:
             text += "; " + _fill(entry["escalation"], {"escalated": plain_quantity(escalated)})
         if "note" in entry:
             text += f"; {entry['note']}"
-        self._add_magnesium_order(Order(
-            id=order_id, role=role, route="oral", title=entry["title"], text=text, drug=salt.name,
-            mg_mmol=mmol, dose=_with_text(dose, self), product=use, frequency=entry.get("timing", "daily"),
-            sources=tuple(entry["sources"]),
-        ))
+        self._add_magnesium_order(
+            Order(
+                id=order_id,
+                role=role,
+                route="oral",
+                title=entry["title"],
+                text=text,
+                drug=salt.name,
+                mg_mmol=mmol,
+                dose=_with_text(dose.dose(), self),
+                product=use.use(),
+                frequency=entry.get("timing", "daily"),
+                sources=tuple(entry["sources"]),
+            )
+        )
 
     def _alfacalcidol(self) -> None:
         entry = self.protocol.orders["alfacalcidol_oral"]
         d = self.protocol.dose("alfacalcidol")
-        text = _fill(entry["text"], {"dose": _micrograms(d["dose"]), "guideline_max": _micrograms(d["guideline_max"])})
-        self.orders.append(Order(
-            id="alfacalcidol_oral", role="primary", route="oral", title=entry["title"], text=text,
-            drug="alfacalcidol", frequency="daily", warnings=("monitor_calcium_alfacalcidol",),
-            monitoring=("monitor_calcium",), sources=tuple(entry["sources"]),
-        ))
+        text = _fill(
+            entry["text"],
+            {"dose": _micrograms(d["dose"]), "guideline_max": _micrograms(d["guideline_max"])},
+        )
+        self.orders.append(
+            Order(
+                id="alfacalcidol_oral",
+                role="primary",
+                route="oral",
+                title=entry["title"],
+                text=text,
+                drug="alfacalcidol",
+                frequency="daily",
+                warnings=("monitor_calcium_alfacalcidol",),
+                monitoring=("monitor_calcium",),
+                sources=tuple(entry["sources"]),
+            )
+        )
         self.warn("monitor_calcium_alfacalcidol")
         self.monitoring.add("monitor_calcium")
 
@@ -701,38 +922,70 @@ class _Evaluation:
         rate_ml_h = magnitude_in(d["volume"], "mL") / minutes * 60
         entry = self.protocol.orders["mg_sulfate_bag_refractory"]
         frequency = entry.get("frequency", "daily")
-        salt_low = quantity(low_dose.salt_mass_mg, "mg")  # type: ignore[arg-type]
-        salt_high = quantity(high_dose.salt_mass_mg, "mg")  # type: ignore[arg-type]
+        salt_low = quantity(low_dose.salt_mass_mg, "mg")
+        salt_high = quantity(high_dose.salt_mass_mg, "mg")
         unit_g = magnitude_in(salt_high, "g") >= 1
-        salt_text = (f"{significant(magnitude_in(salt_low, 'g'))} to {significant(magnitude_in(salt_high, 'g'))} g" if unit_g
-                     else f"{significant(low_dose.salt_mass_mg)} to {significant(high_dose.salt_mass_mg)} mg")  # type: ignore[arg-type]
+
+        def span(low_value: Fraction, high_value: Fraction) -> str:
+            return f"{significant(low_value)} to {significant(high_value)}"
+
+        salt_text = (
+            f"{span(magnitude_in(salt_low, 'g'), magnitude_in(salt_high, 'g'))} g"
+            if unit_g
+            else f"{span(low_dose.salt_mass_mg, high_dose.salt_mass_mg)} mg"
+        )
+        millilitres = f"{decimals(low_use.units, 1)} to {decimals(high_use.units, 1)} mL"
         text = (
-            f"magnesium sulfate {significant(low)} to {significant(high)} mmol "
-            f"({significant(low_dose.meq)} to {significant(high_dose.meq)} mEq, "
-            f"{significant(low_dose.elemental_mg)} to {significant(high_dose.elemental_mg)} mg elemental magnesium; "
-            f"salt {salt_text} magnesium sulfate; {decimals(low_use.units, 1)} to {decimals(high_use.units, 1)} mL "  # type: ignore[arg-type]
-            f"of {product.name}) added to {volume(d['volume'])} {d['diluent']}, IV over {duration(d['duration'])} "
-            f"({significant(rate_ml_h)} mL/h, at most {significant(rate_mg_min)} mg/min), {frequency}"
+            f"magnesium sulfate {span(low, high)} mmol "
+            f"({span(low_dose.meq, high_dose.meq)} mEq, "
+            f"{span(low_dose.elemental_mg, high_dose.elemental_mg)} mg elemental magnesium; "
+            f"salt {salt_text} magnesium sulfate; {millilitres} of {product.name}) "
+            f"added to {volume(d['volume'])} {d['diluent']}, IV over {duration(d['duration'])} "
+            f"({significant(rate_ml_h)} mL/h, at most {significant(rate_mg_min)} mg/min), "
+            f"{frequency}"
         )
         if "note" in entry:
             text += f"; {entry['note']}"
         if dose_key == "refractory_bag_reduced":
             text += "; reduced dose for renal impairment"
         dose = Dose(
-            product.salt.name, (low_dose.salt_mass_mg, high_dose.salt_mass_mg), (low, high),  # type: ignore[arg-type]
-            (low_dose.meq, high_dose.meq), (low_dose.elemental_mg, high_dose.elemental_mg), "",  # type: ignore[arg-type]
+            product.salt.name,
+            (low_dose.salt_mass_mg, high_dose.salt_mass_mg),
+            (low, high),
+            (low_dose.meq, high_dose.meq),
+            (low_dose.elemental_mg, high_dose.elemental_mg),
+            "",
         )
-        use = ProductUse(product.key, product.name, (low_use.units, high_use.units), product.unit_plural,  # type: ignore[arg-type]
-                         (low_use.mmol, high_use.mmol), f"{decimals(low_use.units, 1)} to {decimals(high_use.units, 1)} mL of {product.name}")  # type: ignore[arg-type]
-        self._add_magnesium_order(Order(
-            id="mg_sulfate_bag_refractory", role="primary", route="iv", title=entry["title"], text=text,
-            drug="magnesium sulfate", mg_mmol=(low, high), dose=_with_text(dose, self), product=use,
-            diluent=d["diluent"], volume_ml=magnitude_in(d["volume"], "mL"), duration_min=minutes,
-            rate_ml_h=rate_ml_h, rate_mg_min=rate_mg_min,
-            concentration_g_dl=high_dose.salt_mass_mg / 1000 / magnitude_in(d["volume"], "dL"),  # type: ignore[operator]
-            frequency=frequency, warnings=("iv_rate_and_dilution", "subcut_off_label", "refer_specialist"),
-            sources=tuple(entry["sources"]),
-        ))
+        use = ProductUse(
+            product.key,
+            product.name,
+            (low_use.units, high_use.units),
+            product.unit_plural,
+            (low_use.mmol, high_use.mmol),
+            f"{decimals(low_use.units, 1)} to {decimals(high_use.units, 1)} mL of {product.name}",
+        )
+        self._add_magnesium_order(
+            Order(
+                id="mg_sulfate_bag_refractory",
+                role="primary",
+                route="iv",
+                title=entry["title"],
+                text=text,
+                drug="magnesium sulfate",
+                mg_mmol=(low, high),
+                dose=_with_text(dose, self),
+                product=use,
+                diluent=d["diluent"],
+                volume_ml=magnitude_in(d["volume"], "mL"),
+                duration_min=minutes,
+                rate_ml_h=rate_ml_h,
+                rate_mg_min=rate_mg_min,
+                concentration_g_dl=high_dose.salt_mass_mg / 1000 / magnitude_in(d["volume"], "dL"),
+                frequency=frequency,
+                warnings=("iv_rate_and_dilution", "subcut_off_label", "refer_specialist"),
+                sources=tuple(entry["sources"]),
+            )
+        )
         self.warn("subcut_off_label")
         self.warn("refer_specialist")
 
@@ -750,8 +1003,11 @@ def _with_text(dose: Dose, evaluation: _Evaluation) -> Dose:
             return amount(grams, "g")
         return amount(value, "mg")
 
-    text = (f"{amount(dose.mmol, 'mmol')} magnesium = {amount(dose.meq, 'mEq')} = "
-            f"{amount(dose.elemental_mg, 'mg')} elemental magnesium; salt: {salt_text(dose.salt_mass_mg)} {dose.salt}")
+    text = (
+        f"{amount(dose.mmol, 'mmol')} magnesium = {amount(dose.meq, 'mEq')} = "
+        f"{amount(dose.elemental_mg, 'mg')} elemental magnesium; "
+        f"salt: {salt_text(dose.salt_mass_mg)} {dose.salt}"
+    )
     return Dose(dose.salt, dose.salt_mass_mg, dose.mmol, dose.meq, dose.elemental_mg, text)
 
 
@@ -789,3 +1045,8 @@ def _entered(q: Quantity | None) -> str:
 
 def _micrograms(q: Quantity) -> str:
     return f"{significant(magnitude_in(q, 'mcg'))} mcg"
+
+
+def _percent(q: Quantity) -> str:
+    """A mass concentration as a percentage (g per 100 mL): "20%"."""
+    return f"{significant(magnitude_in(q, 'g/dL'))}%"

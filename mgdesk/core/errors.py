@@ -19,7 +19,11 @@ class FieldError(Exception):
         return {"field": self.field, "message": self.message}
 
 
-class CaseInvalid(Exception):
+# The three exception names below are the core's published API (the GUI, the printing and the
+# command line catch them by name), so they keep their names rather than take an Error suffix.
+
+
+class CaseInvalid(Exception):  # noqa: N818
     """A case document with one or more field errors; nothing is evaluated."""
 
     def __init__(self, errors: list[FieldError]) -> None:
@@ -27,7 +31,7 @@ class CaseInvalid(Exception):
         self.errors = tuple(errors)
 
 
-class ProtocolInvalid(Exception):
+class ProtocolInvalid(Exception):  # noqa: N818
     """A protocol file that cannot be used; the previous protocol stays active."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -35,7 +39,7 @@ class ProtocolInvalid(Exception):
         self.problems = tuple(problems)
 
 
-class PlanWithheld(Exception):
+class PlanWithheld(Exception):  # noqa: N818
     """The engine produced a plan that breaks a safety invariant, so it is not shown."""
 
     def __init__(self, violations: list[str]) -> None:

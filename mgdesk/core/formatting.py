@@ -15,8 +15,28 @@ from mgdesk.core.units import Quantity, magnitude_in, unit
 
 # The spellings mgdesk prints, in the order they are tried.
 DISPLAY_UNITS = (
-    "mg/dL", "mmol/L", "mEq/L", "µmol/L", "mL/min", "kg", "lb", "g", "mg", "mcg", "mmol",
-    "mEq", "mL", "L", "min", "h", "mg/min", "mL/h", "mg/kg", "g/dL", "g/mol", "eq/mol",
+    "mg/dL",
+    "mmol/L",
+    "mEq/L",
+    "µmol/L",
+    "mL/min",
+    "kg",
+    "lb",
+    "g",
+    "mg",
+    "mcg",
+    "mmol",
+    "mEq",
+    "mL",
+    "L",
+    "min",
+    "h",
+    "mg/min",
+    "mL/h",
+    "mg/kg",
+    "g/dL",
+    "g/mol",
+    "eq/mol",
 )
 
 

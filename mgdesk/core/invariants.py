@@ -6,6 +6,7 @@ A violation withholds the plan: a wrong order must never reach a screen or a she
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from mgdesk.core import codes
@@ -62,8 +63,11 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
     if contraindicated and any(o.is_parenteral for o in plan.orders):
         v.append("10: parenteral magnesium despite a contraindication")
     # 11. Torsades, in scope, no contraindication: the torsades order, first of all.
-    if case.torsades_present and plan.status != "out_of_scope" and not contraindicated and (
-        not ids or ids[0] != "mg_sulfate_iv_torsades"
+    if (
+        case.torsades_present
+        and plan.status != "out_of_scope"
+        and not contraindicated
+        and (not ids or ids[0] != "mg_sulfate_iv_torsades")
     ):
         v.append("11: torsades without the torsades order first")
     # 4. IV rate and dilution.
@@ -74,55 +78,66 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
             continue
         exempt = order.id == "mg_sulfate_iv_torsades" and case.clinical.torsades == "pulseless"
         too_fast = order.rate_mg_min is None or order.rate_mg_min > max_rate
-        too_strong = order.concentration_g_dl is None or order.concentration_g_dl > max_concentration
+        too_strong = (
+            order.concentration_g_dl is None or order.concentration_g_dl > max_concentration
+        )
         if too_fast and not (exempt and "rate_exception_life_threatening" in order.warnings):
             v.append(f"4: {order.id} runs faster than the IV limit")
         if too_strong:
             v.append(f"4: {order.id} is more concentrated than the IV limit")
     # 5. Severe renal impairment or unknown renal function: emergency magnesium only, capped.
     clearance = plan.creatinine_clearance
-    restricted = case.clinical.dialysis or clearance is None or clearance.ml_min < magnitude_in(
-        t["clearance_emergency_only_below"], "mL/min")
+    restricted = (
+        case.clinical.dialysis
+        or clearance is None
+        or clearance.ml_min < magnitude_in(t["clearance_emergency_only_below"], "mL/min")
+    )
     if restricted:
         for order in magnesium_orders:
             if order.id not in EMERGENCY_ORDERS or not order.emergency:
                 v.append(f"5: non-emergency {order.id} with restricted renal function")
             if "max_20g_per_48h" not in order.warnings:
                 v.append(f"5: {order.id} lacks max_20g_per_48h")
-            if clearance is not None or case.clinical.dialysis:
-                if "renal_crcl_below_20" not in order.warnings:
-                    v.append(f"5: {order.id} lacks renal_crcl_below_20")
-        total = sum((_salt_mg(o) for o in magnesium_orders), start=0)
+            known_low = clearance is not None or case.clinical.dialysis
+            if known_low and "renal_crcl_below_20" not in order.warnings:
+                v.append(f"5: {order.id} lacks renal_crcl_below_20")
+        total = sum((_salt_mg(o) for o in magnesium_orders), start=Fraction(0))
         if total > magnitude_in(t["renal_max_48h"], "mg"):
             v.append("5: emergency magnesium above the 48-hour cap")
     # 6. IM severe alternative only with full renal function and a weight, within mg/kg.
     im = plan.order("mg_sulfate_im_severe")
     if im is not None:
         weight = case.patient.weight
-        if clearance is None or weight is None or clearance.ml_min < magnitude_in(t["clearance_full_dose_from"], "mL/min"):
+        if (
+            clearance is None
+            or weight is None
+            or clearance.ml_min < magnitude_in(t["clearance_full_dose_from"], "mL/min")
+        ):
             v.append("6: IM severe alternative without full renal function and a weight")
         elif _salt_mg(im) > magnitude_in(t["im_max_per_weight_4h"] * weight, "mg"):
             v.append("6: IM severe dose above the mg/kg maximum")
     # 7. Antidote and toxicity monitoring with every parenteral magnesium order.
     for order in magnesium_orders:
         if order.is_parenteral and not (
-            "calcium_antidote_available" in order.warnings and "toxicity_signs" in order.monitoring
-            and "calcium_antidote_available" in warning_codes and "toxicity_signs" in monitoring_codes
+            "calcium_antidote_available" in order.warnings
+            and "toxicity_signs" in order.monitoring
+            and "calcium_antidote_available" in warning_codes
+            and "toxicity_signs" in monitoring_codes
         ):
             v.append(f"7: {order.id} lacks the antidote or toxicity monitoring")
     # 8. mmol, mEq and elemental mg agree; salt mass never labelled elemental.
     for order in magnesium_orders:
         v.extend(_dose_agreement(order, protocol))
     for order in plan.orders:
-        for w in order.warnings:
-            if w not in warning_codes:
-                v.append(f"{order.id}: carries {w} but the plan does not list it")
+        for code in order.warnings:
+            if code not in warning_codes:
+                v.append(f"{order.id}: carries {code} but the plan does not list it")
     return v
 
 
-def _salt_mg(order: Order) -> object:
+def _salt_mg(order: Order) -> Fraction:
     if order.dose is None:
-        return 0
+        return Fraction(0)
     mass = order.dose.salt_mass_mg
     return mass[1] if isinstance(mass, tuple) else mass
 

@@ -51,8 +51,14 @@ class ProductUse:
     text: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "name": self.name, "units": _number(self.units), "unit": self.unit,
-                "mmol": _number(self.mmol), "text": self.text}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "units": _number(self.units),
+            "unit": self.unit,
+            "mmol": _number(self.mmol),
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,12 @@ class PlanWarning:
     sources: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "level": self.level, "text": self.text, "sources": list(self.sources)}
+        return {
+            "code": self.code,
+            "level": self.level,
+            "text": self.text,
+            "sources": list(self.sources),
+        }
 
 
 @dataclass(frozen=True)
@@ -203,8 +214,12 @@ class Clearance:
     shown: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"mL_min": float(self.ml_min), "method": self.method, "arithmetic": self.arithmetic,
-                "shown": self.shown}
+        return {
+            "mL_min": float(self.ml_min),
+            "method": self.method,
+            "arithmetic": self.arithmetic,
+            "shown": self.shown,
+        }
 
 
 @dataclass(frozen=True)
@@ -246,7 +261,9 @@ class Plan:
             "status": self.status,
             "severity": self.severity,
             "magnesium": self.magnesium.as_dict() if self.magnesium else None,
-            "creatinine_clearance": self.creatinine_clearance.as_dict() if self.creatinine_clearance else None,
+            "creatinine_clearance": self.creatinine_clearance.as_dict()
+            if self.creatinine_clearance
+            else None,
             "orders": [o.as_dict() for o in self.orders],
             "warnings": [w.as_dict() for w in self.warnings],
             "monitoring": [m.as_dict() for m in self.monitoring],

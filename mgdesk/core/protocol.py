@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -43,26 +44,45 @@ DIMENSIONS = {
 
 # Every dose the engine reads, with the dimension (or Python type) of each field.
 DOSE_SCHEMA: dict[str, dict[str, str]] = {
-    "torsades_with_pulse": {"salt_mass": "mass", "volume": "volume", "diluent": "text", "duration": "time"},
+    "torsades_with_pulse": {
+        "salt_mass": "mass",
+        "volume": "volume",
+        "diluent": "text",
+        "duration": "time",
+    },
     "torsades_pulseless": {
-        "salt_mass": "mass", "volume": "volume", "diluent": "text",
-        "duration": "time", "duration_upto": "time",
+        "salt_mass": "mass",
+        "volume": "volume",
+        "diluent": "text",
+        "duration": "time",
+        "duration_upto": "time",
     },
     "loading": {"salt_mass": "mass", "volume": "volume", "diluent": "text", "duration": "time"},
     "severe_iv": {"salt_mass": "mass", "volume": "volume", "diluent": "text", "duration": "time"},
-    "severe_iv_reduced": {"salt_mass": "mass", "volume": "volume", "diluent": "text", "duration": "time"},
+    "severe_iv_reduced": {
+        "salt_mass": "mass",
+        "volume": "volume",
+        "diluent": "text",
+        "duration": "time",
+    },
     "severe_im": {"salt_mass": "mass", "sites": "count"},
     "mild_im": {"salt_mass": "mass", "interval": "time", "doses": "count"},
     "mild_im_reduced": {"salt_mass": "mass", "interval": "time", "doses": "count"},
     "oral_start": {"magnesium": "substance"},
     "oral_escalated": {"magnesium": "substance"},
     "refractory_bag": {
-        "magnesium_low": "substance", "magnesium_high": "substance", "volume": "volume",
-        "diluent": "text", "duration": "time",
+        "magnesium_low": "substance",
+        "magnesium_high": "substance",
+        "volume": "volume",
+        "diluent": "text",
+        "duration": "time",
     },
     "refractory_bag_reduced": {
-        "magnesium_low": "substance", "magnesium_high": "substance", "volume": "volume",
-        "diluent": "text", "duration": "time",
+        "magnesium_low": "substance",
+        "magnesium_high": "substance",
+        "volume": "volume",
+        "diluent": "text",
+        "duration": "time",
     },
     "alfacalcidol": {"dose": "mass", "guideline_max": "mass"},
 }
@@ -247,7 +267,13 @@ class _Reader:
             self.problem(f"{where}{key}", "is longer than 2000 characters")
         return value
 
-    def exact_keys(self, value: Mapping[str, Any], expected: set[str], where: str, optional: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    def exact_keys(
+        self,
+        value: Mapping[str, Any],
+        expected: AbstractSet[str],
+        where: str,
+        optional: AbstractSet[str] = frozenset(),
+    ) -> None:
         for key in sorted(set(value) - expected - optional):
             self.problem(f"{where}{key}", "is not a field the engine knows")
         for key in sorted(expected - set(value)):
@@ -259,7 +285,12 @@ class _Reader:
                 self.problem(where, "must be non-empty text")
             return value
         if kind == "count":
-            if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value in (float("inf"), float("-inf")):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or value != value
+                or value in (float("inf"), float("-inf"))
+            ):
                 self.problem(where, "must be a number")
                 return Fraction(0)
             return Fraction(str(value))
@@ -267,7 +298,10 @@ class _Reader:
             self.problem(where, f'must be text of a number and a unit, e.g. "1 {DIMENSIONS[kind]}"')
             return None
         parts = value.strip().split(maxsplit=1)
-        number = exact_number(parts[0]) if parts else None
+        try:
+            number = exact_number(parts[0]) if parts else None
+        except ValueError:  # more digits than Python converts
+            number = None
         if number is None or len(parts) != 2:
             self.problem(where, f"{value!r} is not a number followed by a unit")
             return None
@@ -278,7 +312,9 @@ class _Reader:
             return None
         q = registry().Quantity(number, parsed_unit)
         if q.dimensionality != registry().Quantity(1, unit(DIMENSIONS[kind])).dimensionality:
-            self.problem(where, f"{value!r} has the wrong dimension (expected a {kind.replace('_', ' ')})")
+            self.problem(
+                where, f"{value!r} has the wrong dimension (expected a {kind.replace('_', ' ')})"
+            )
             return None
         return q
 
@@ -307,12 +343,34 @@ def parse_protocol(data: bytes, origin: str = "protocol") -> Protocol:
         document = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ProtocolInvalid([f"{origin}: not UTF-8 text"]) from None
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also a number too long to convert
         raise ProtocolInvalid([f"{origin}: not valid JSON ({exc})"]) from None
     if not isinstance(document, dict):
         raise ProtocolInvalid([f"{origin}: must be a JSON object"])
+    if _has_lone_surrogate(document):
+        raise ProtocolInvalid(
+            [f"{origin}: contains text that is not valid Unicode (a lone surrogate)"]
+        )
     protocol = _build(document, hashlib.sha256(data).hexdigest(), origin)
     return protocol
+
+
+def _has_lone_surrogate(document: object) -> bool:
+    """Whether any text in the decoded document holds half of a surrogate pair ("\\ud800")."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
@@ -321,9 +379,25 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
     if fmt != PROTOCOL_FORMAT:
         raise ProtocolInvalid([f"format: must be {PROTOCOL_FORMAT!r}, found {fmt!r}"])
     top = {
-        "format", "id", "version", "title", "population", "approval", "adequate_oral_trial",
-        "chemistry", "salts", "products", "thresholds", "plausibility", "doses", "orders",
-        "warnings", "monitoring", "sources", "graph", "steps",
+        "format",
+        "id",
+        "version",
+        "title",
+        "population",
+        "approval",
+        "adequate_oral_trial",
+        "chemistry",
+        "salts",
+        "products",
+        "thresholds",
+        "plausibility",
+        "doses",
+        "orders",
+        "warnings",
+        "monitoring",
+        "sources",
+        "graph",
+        "steps",
     }
     r.exact_keys(doc, top, "")
     ident = r.text(doc, "id", "")
@@ -336,7 +410,14 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
 
     chem_doc = r.mapping(doc, "chemistry", "")
     r.exact_keys(chem_doc, set(CHEMISTRY_SCHEMA), "chemistry.")
-    chem = {k: r.quantity(chem_doc.get(k), kind, f"chemistry.{k}") for k, kind in CHEMISTRY_SCHEMA.items() if k in chem_doc}
+    chem = {
+        k: r.quantity(chem_doc.get(k), kind, f"chemistry.{k}")
+        for k, kind in CHEMISTRY_SCHEMA.items()
+        if k in chem_doc
+    }
+    for key, value in chem.items():
+        if value is not None and value.magnitude <= 0:
+            r.problem(f"chemistry.{key}", "must be positive")
 
     sources_doc = r.mapping(doc, "sources", "")
     sources: dict[str, Mapping[str, str]] = {}
@@ -345,7 +426,10 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
             r.problem(f"sources.{key}", "must be an object")
             continue
         r.exact_keys(value, {"citation", "reference"}, f"sources.{key}.")
-        sources[key] = {"citation": r.text(value, "citation", f"sources.{key}."), "reference": r.text(value, "reference", f"sources.{key}.")}
+        sources[key] = {
+            "citation": r.text(value, "citation", f"sources.{key}."),
+            "reference": r.text(value, "reference", f"sources.{key}."),
+        }
 
     def check_sources(value: Any, where: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
@@ -361,7 +445,11 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
 
     thresholds_doc = r.mapping(doc, "thresholds", "")
     r.exact_keys(thresholds_doc, set(THRESHOLD_SCHEMA), "thresholds.")
-    thresholds = {k: r.quantity(thresholds_doc.get(k), kind, f"thresholds.{k}") for k, kind in THRESHOLD_SCHEMA.items() if k in thresholds_doc}
+    thresholds = {
+        k: r.quantity(thresholds_doc.get(k), kind, f"thresholds.{k}")
+        for k, kind in THRESHOLD_SCHEMA.items()
+        if k in thresholds_doc
+    }
 
     plaus_doc = r.mapping(doc, "plausibility", "")
     r.exact_keys(plaus_doc, set(PLAUSIBILITY_SCHEMA), "plausibility.")
@@ -387,11 +475,25 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
                 r.problem(f"doses.{name}", "must be an object")
             continue
         r.exact_keys(entry, set(fields), f"doses.{name}.")
-        doses[name] = {f: r.quantity(entry.get(f), kind, f"doses.{name}.{f}") for f, kind in fields.items() if f in entry}
+        doses[name] = {
+            f: r.quantity(entry.get(f), kind, f"doses.{name}.{f}")
+            for f, kind in fields.items()
+            if f in entry
+        }
 
     orders_doc = r.mapping(doc, "orders", "")
     r.exact_keys(orders_doc, set(codes.ORDER_CODES), "orders.")
-    order_fields = {"title", "product", "text", "note", "timing", "escalation", "frequency", "sources", "target_torsades_range"}
+    order_fields = {
+        "title",
+        "product",
+        "text",
+        "note",
+        "timing",
+        "escalation",
+        "frequency",
+        "sources",
+        "target_torsades_range",
+    }
     orders: dict[str, Mapping[str, Any]] = {}
     for code in codes.ORDER_CODES:
         entry = orders_doc.get(code)
@@ -407,7 +509,7 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
                 r.text(entry, key, where)
         if code in codes.MAGNESIUM_ORDER_CODES:
             product = entry.get("product")
-            if product not in products:
+            if not isinstance(product, str) or product not in products:
                 r.problem(f"{where}product", f"names an unknown product {product!r}")
         elif "text" not in entry:
             r.problem(f"{where}text", "is missing")
@@ -415,13 +517,27 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
     for code, product_key in (("mg_oxide_oral", "magnesium_oxide"),):
         product = products.get(str(orders.get(code, {}).get("product")))
         if product is not None and product.salt.key != product_key:
-            r.problem(f"orders.{code}.product", f"must be a {product_key.replace('_', ' ')} product")
-    for code in ("mg_sulfate_iv_torsades", "mg_sulfate_iv_loading", "mg_sulfate_iv_severe", "mg_sulfate_im_severe", "mg_sulfate_im_mild", "mg_sulfate_bag_refractory"):
+            r.problem(
+                f"orders.{code}.product", f"must be a {product_key.replace('_', ' ')} product"
+            )
+    for code in (
+        "mg_sulfate_iv_torsades",
+        "mg_sulfate_iv_loading",
+        "mg_sulfate_iv_severe",
+        "mg_sulfate_im_severe",
+        "mg_sulfate_im_mild",
+        "mg_sulfate_bag_refractory",
+    ):
         product = products.get(str(orders.get(code, {}).get("product")))
-        if product is not None and (product.salt.key != "magnesium_sulfate_heptahydrate" or not product.is_injection):
+        if product is not None and (
+            product.salt.key != "magnesium_sulfate_heptahydrate" or not product.is_injection
+        ):
             r.problem(f"orders.{code}.product", "must be a magnesium sulfate injection")
     organic = products.get(str(orders.get("mg_organic_oral", {}).get("product")))
-    if organic is not None and (organic.is_injection or organic.salt.key in {"magnesium_oxide", "magnesium_sulfate_heptahydrate"}):
+    if organic is not None and (
+        organic.is_injection
+        or organic.salt.key in {"magnesium_oxide", "magnesium_sulfate_heptahydrate"}
+    ):
         r.problem("orders.mg_organic_oral.product", "must be an oral organic magnesium salt")
 
     warnings_doc = r.mapping(doc, "warnings", "")
@@ -434,7 +550,9 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         where = f"warnings.{code}."
         r.exact_keys(entry, {"level", "text", "sources"}, where, optional={"text_torsades"})
         if entry.get("level") != level:
-            r.problem(f"{where}level", f"must be {level!r}: a site may not change a warning's level")
+            r.problem(
+                f"{where}level", f"must be {level!r}: a site may not change a warning's level"
+            )
         r.text(entry, "text", where)
         r.text(entry, "text_torsades", where, optional=True)
         check_sources(entry.get("sources"), f"{where}sources")
@@ -471,21 +589,41 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
     if r.problems:
         raise ProtocolInvalid(r.problems)
 
-    creatinine_molar_mass = chem["creatinine_mass_concentration"] / chem["creatinine_substance_concentration"]
+    creatinine_molar_mass = (
+        chem["creatinine_mass_concentration"] / chem["creatinine_substance_concentration"]
+    )
     return Protocol(
-        id=ident, version=version, title=title, population=population, sha256=sha256,
-        approval=approval, adequate_oral_trial=oral_trial,
+        id=ident,
+        version=version,
+        title=title,
+        population=population,
+        sha256=sha256,
+        approval=approval,
+        adequate_oral_trial=oral_trial,
         magnesium_molar_mass=chem["magnesium_molar_mass"],
         magnesium_valence=chem["magnesium_valence"],
         creatinine_molar_mass=creatinine_molar_mass.to(unit("g/mol")),
-        salts=salts, products=products, thresholds=thresholds, plausibility=plausibility,
-        doses=doses, orders=orders, warnings=warnings, monitoring=monitoring,
-        sources=sources, graph=graph, rationales=rationales, origin=origin,
+        salts=salts,
+        products=products,
+        thresholds=thresholds,
+        plausibility=plausibility,
+        doses=doses,
+        orders=orders,
+        warnings=warnings,
+        monitoring=monitoring,
+        sources=sources,
+        graph=graph,
+        rationales=rationales,
+        origin=origin,
     )
 
 
 def _approval(r: _Reader, doc: Mapping[str, Any]) -> Approval:
-    r.exact_keys(doc, {"site_approved", "site", "approved_by", "effective_date", "review_date", "note"}, "approval.")
+    r.exact_keys(
+        doc,
+        {"site_approved", "site", "approved_by", "effective_date", "review_date", "note"},
+        "approval.",
+    )
     approved = doc.get("site_approved")
     if not isinstance(approved, bool):
         r.problem("approval.site_approved", "must be true or false")
@@ -514,12 +652,23 @@ def _approval(r: _Reader, doc: Mapping[str, Any]) -> Approval:
     effective, review = day("effective_date"), day("review_date")
     site, approved_by = optional_text("site"), optional_text("approved_by")
     if approved:
-        for key, value in (("approved_by", approved_by), ("effective_date", effective), ("review_date", review)):
+        for key, value in (
+            ("approved_by", approved_by),
+            ("effective_date", effective),
+            ("review_date", review),
+        ):
             if value is None:
                 r.problem(f"approval.{key}", "is required for a site-approved protocol")
     if effective and review and review <= effective:
         r.problem("approval.review_date", "must be after the effective date")
-    return Approval(approved, site, approved_by, effective, review, r.text(doc, "note", "approval.", optional=True))
+    return Approval(
+        approved,
+        site,
+        approved_by,
+        effective,
+        review,
+        r.text(doc, "note", "approval.", optional=True),
+    )
 
 
 def _salts(r: _Reader, doc: Mapping[str, Any]) -> dict[str, Salt]:
@@ -532,37 +681,60 @@ def _salts(r: _Reader, doc: Mapping[str, Any]) -> dict[str, Salt]:
         r.exact_keys(entry, {"name", "full_name", "molar_mass", "magnesium_per_formula"}, where)
         molar_mass = r.quantity(entry.get("molar_mass"), "molar_mass", f"{where}molar_mass")
         per_formula = entry.get("magnesium_per_formula")
-        if isinstance(per_formula, bool) or not isinstance(per_formula, int) or not 1 <= per_formula <= 6:
+        if (
+            isinstance(per_formula, bool)
+            or not isinstance(per_formula, int)
+            or not 1 <= per_formula <= 6
+        ):
             r.problem(f"{where}magnesium_per_formula", "must be a whole number from 1 to 6")
             per_formula = 1
         if molar_mass is not None and molar_mass.magnitude <= 0:
             r.problem(f"{where}molar_mass", "must be positive")
-        if molar_mass is not None:
-            salts[key] = Salt(key, r.text(entry, "name", where), r.text(entry, "full_name", where), molar_mass, per_formula)
+        if molar_mass is not None and molar_mass.magnitude > 0:
+            salts[key] = Salt(
+                key,
+                r.text(entry, "name", where),
+                r.text(entry, "full_name", where),
+                molar_mass,
+                per_formula,
+            )
     for required in ("magnesium_sulfate_heptahydrate", "magnesium_oxide"):
         if required not in salts and required not in doc:
             r.problem(f"salts.{required}", "is missing")
     return salts
 
 
-def _products(r: _Reader, doc: Mapping[str, Any], salts: Mapping[str, Salt], mg_molar_mass: Any) -> dict[str, Product]:
+def _products(
+    r: _Reader, doc: Mapping[str, Any], salts: Mapping[str, Salt], mg_molar_mass: Any
+) -> dict[str, Product]:
     products: dict[str, Product] = {}
     for key, entry in doc.items():
         where = f"products.{key}."
         if not isinstance(entry, dict):
             r.problem(f"products.{key}", "must be an object")
             continue
-        r.exact_keys(entry, {"name", "salt", "unit"}, where, optional={"salt_per_unit", "magnesium_per_unit", "unit_volume"})
+        r.exact_keys(
+            entry,
+            {"name", "salt", "unit"},
+            where,
+            optional={"salt_per_unit", "magnesium_per_unit", "unit_volume"},
+        )
         salt = salts.get(str(entry.get("salt")))
         if salt is None:
             r.problem(f"{where}salt", f"names an unknown salt {entry.get('salt')!r}")
             continue
         unit_names = entry.get("unit")
-        if not (isinstance(unit_names, list) and len(unit_names) == 2 and all(isinstance(u, str) and u for u in unit_names)):
+        if not (
+            isinstance(unit_names, list)
+            and len(unit_names) == 2
+            and all(isinstance(u, str) and u for u in unit_names)
+        ):
             r.problem(f"{where}unit", 'must be ["singular", "plural"]')
             continue
         if ("salt_per_unit" in entry) == ("magnesium_per_unit" in entry):
-            r.problem(where.rstrip("."), "needs exactly one of salt_per_unit and magnesium_per_unit")
+            r.problem(
+                where.rstrip("."), "needs exactly one of salt_per_unit and magnesium_per_unit"
+            )
             continue
         if "salt_per_unit" in entry:
             salt_mass = r.quantity(entry["salt_per_unit"], "mass", f"{where}salt_per_unit")
@@ -570,7 +742,9 @@ def _products(r: _Reader, doc: Mapping[str, Any], salts: Mapping[str, Salt], mg_
                 continue
             magnesium = (salt_mass / salt.mass_per_magnesium).to(unit("mmol"))
         else:
-            magnesium = r.quantity(entry["magnesium_per_unit"], "substance", f"{where}magnesium_per_unit")
+            magnesium = r.quantity(
+                entry["magnesium_per_unit"], "substance", f"{where}magnesium_per_unit"
+            )
             if magnesium is None:
                 continue
         if magnesium.magnitude <= 0:
@@ -579,7 +753,15 @@ def _products(r: _Reader, doc: Mapping[str, Any], salts: Mapping[str, Salt], mg_
         injection = "unit_volume" in entry
         if injection and r.quantity(entry["unit_volume"], "volume", f"{where}unit_volume") is None:
             continue
-        products[key] = Product(key, r.text(entry, "name", where), salt, unit_names[0], unit_names[1], magnesium, injection)
+        products[key] = Product(
+            key,
+            r.text(entry, "name", where),
+            salt,
+            unit_names[0],
+            unit_names[1],
+            magnesium,
+            injection,
+        )
     return products
 
 
@@ -599,7 +781,15 @@ def _graph(r: _Reader, doc: Mapping[str, Any], check_sources: Any) -> Graph:
         if n.get("kind") not in ("decision", "action", "end"):
             r.problem(f"{where}kind", "must be decision, action or end")
         sources = check_sources(n["sources"], f"{where}sources") if "sources" in n else ()
-        nodes.append(GraphNode(str(n.get("id")), str(n.get("kind")), r.text(n, "title", where), n.get("question"), sources))
+        nodes.append(
+            GraphNode(
+                str(n.get("id")),
+                str(n.get("kind")),
+                r.text(n, "title", where),
+                n.get("question"),
+                sources,
+            )
+        )
     ids = [n.id for n in nodes]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         r.problem("graph.nodes", f"node {dup!r} appears twice")
@@ -616,7 +806,9 @@ def _graph(r: _Reader, doc: Mapping[str, Any], check_sources: Any) -> Graph:
             r.problem(where.rstrip("."), "must be an object")
             continue
         r.exact_keys(e, {"from", "to", "outcome", "label"}, where)
-        edge = GraphEdge(str(e.get("from")), str(e.get("to")), str(e.get("outcome")), str(e.get("label", "")))
+        edge = GraphEdge(
+            str(e.get("from")), str(e.get("to")), str(e.get("outcome")), str(e.get("label", ""))
+        )
         for end in (edge.source, edge.target):
             if end not in ids:
                 r.problem(where.rstrip("."), f"names an unknown node {end!r}")
@@ -628,9 +820,14 @@ def _graph(r: _Reader, doc: Mapping[str, Any], check_sources: Any) -> Graph:
             for missing in sorted(expected - set(outs)):
                 r.problem("graph.edges", f"step {node.id!r} has no edge for outcome {missing!r}")
             for extra in sorted(set(outs) - expected):
-                r.problem("graph.edges", f"step {node.id!r} has an outcome the engine does not know: {extra!r}")
+                r.problem(
+                    "graph.edges",
+                    f"step {node.id!r} has an outcome the engine does not know: {extra!r}",
+                )
         elif node.kind == "action" and outs != ["next"]:
-            r.problem("graph.edges", f"action {node.id!r} needs exactly one edge with outcome 'next'")
+            r.problem(
+                "graph.edges", f"action {node.id!r} needs exactly one edge with outcome 'next'"
+            )
         elif node.kind == "end" and outs:
             r.problem("graph.edges", f"end node {node.id!r} cannot have outgoing edges")
         if len(outs) != len(set(outs)):
@@ -640,7 +837,46 @@ def _graph(r: _Reader, doc: Mapping[str, Any], check_sources: Any) -> Graph:
         r.problem("graph.start", f"names an unknown node {start!r}")
     elif not r.problems:
         _check_acyclic(r, str(start), edges)
+        if not r.problems:
+            _check_step_order(r, str(start), nodes, edges)
     return Graph(str(start), tuple(nodes), tuple(edges))
+
+
+# Outcomes that end the walk; every other outcome of a step leads to the next step.
+_FINAL_OUTCOMES = {("scope", "pediatric"), ("scope", "pregnancy"), ("monitoring", "done")}
+
+
+def _check_step_order(
+    r: _Reader, start: str, nodes: list[GraphNode], edges: list[GraphEdge]
+) -> None:
+    """The graph visits the engine's steps in the engine's order, skipping none.
+
+    A site words the steps and the actions between them, but the rule structure is the
+    engine's: a graph that skips a step (say, renal function) or reorders them is refused.
+    """
+    kinds = {n.id: n.kind for n in nodes}
+    steps = list(codes.STEP_OUTCOMES)
+    if start != steps[0]:
+        r.problem("graph.start", f"must be the step {steps[0]!r}, not {start!r}")
+    for index, step in enumerate(steps):
+        for outcome in codes.STEP_OUTCOMES[step]:
+            target = next(e.target for e in edges if e.source == step and e.outcome == outcome)
+            passed: set[str] = set()
+            while kinds.get(target) == "action" and target not in passed:
+                passed.add(target)
+                target = next(e.target for e in edges if e.source == target)
+            final = (step, outcome) in _FINAL_OUTCOMES
+            if final and kinds.get(target) != "end":
+                r.problem(
+                    "graph.edges",
+                    f"step {step!r}, outcome {outcome!r} must lead to an end node, not {target!r}",
+                )
+            elif not final and target != steps[index + 1]:
+                r.problem(
+                    "graph.edges",
+                    f"step {step!r}, outcome {outcome!r} leads to {target!r}, not to the next step "
+                    f"{steps[index + 1]!r}: a site may not skip or reorder the steps",
+                )
 
 
 def _check_acyclic(r: _Reader, start: str, edges: list[GraphEdge]) -> None:
@@ -660,8 +896,14 @@ def _check_acyclic(r: _Reader, start: str, edges: list[GraphEdge]) -> None:
     visit(start)
 
 
-def _check_order(r: _Reader, t: Mapping[str, Any], plaus: Mapping[str, tuple[Any, Any]], doses: Mapping[str, Mapping[str, Any]]) -> None:
+def _check_order(
+    r: _Reader,
+    t: Mapping[str, Any],
+    plaus: Mapping[str, tuple[Any, Any]],
+    doses: Mapping[str, Mapping[str, Any]],
+) -> None:
     """Thresholds in order, positive doses: the checks a site's edit must still pass."""
+
     def lt(a: str, b: str, message: str, strict: bool = True) -> None:
         if t.get(a) is None or t.get(b) is None:
             return
@@ -671,9 +913,23 @@ def _check_order(r: _Reader, t: Mapping[str, Any], plaus: Mapping[str, tuple[Any
 
     lt("magnesium_severe_below", "magnesium_normal_from", "must be below magnesium_normal_from")
     lt("magnesium_normal_from", "magnesium_high_above", "must be below magnesium_high_above")
-    lt("clearance_emergency_only_below", "clearance_full_dose_from", "must be below clearance_full_dose_from", strict=False)
-    lt("potassium_target", "potassium_target_torsades", "must not be above potassium_target_torsades", strict=False)
-    lt("adult_from_age_years", "pregnancy_question_below_age_years", "must be below pregnancy_question_below_age_years")
+    lt(
+        "clearance_emergency_only_below",
+        "clearance_full_dose_from",
+        "must be below clearance_full_dose_from",
+        strict=False,
+    )
+    lt(
+        "potassium_target",
+        "potassium_target_torsades",
+        "must not be above potassium_target_torsades",
+        strict=False,
+    )
+    lt(
+        "adult_from_age_years",
+        "pregnancy_question_below_age_years",
+        "must be below pregnancy_question_below_age_years",
+    )
     for key, value in t.items():
         if value is not None and getattr(value, "magnitude", value) <= 0:
             r.problem(f"thresholds.{key}", "must be positive")
@@ -683,8 +939,11 @@ def _check_order(r: _Reader, t: Mapping[str, Any], plaus: Mapping[str, tuple[Any
         if getattr(low, "magnitude", low) < 0:
             r.problem(f"plausibility.{key}", "low cannot be negative")
     mg = plaus.get("magnesium")
-    if mg and t.get("magnesium_severe_below") is not None and t.get("magnesium_high_above") is not None and not (
-        mg[0] < t["magnesium_severe_below"] and t["magnesium_high_above"] < mg[1]
+    if (
+        mg
+        and t.get("magnesium_severe_below") is not None
+        and t.get("magnesium_high_above") is not None
+        and not (mg[0] < t["magnesium_severe_below"] and t["magnesium_high_above"] < mg[1])
     ):
         r.problem("plausibility.magnesium", "must span the magnesium thresholds")
     for name, fields in doses.items():
@@ -694,5 +953,9 @@ def _check_order(r: _Reader, t: Mapping[str, Any], plaus: Mapping[str, tuple[Any
                 r.problem(f"doses.{name}.{field}", "must be positive")
     for name in ("refractory_bag", "refractory_bag_reduced"):
         bag = doses.get(name, {})
-        if bag.get("magnesium_low") is not None and bag.get("magnesium_high") is not None and not bag["magnesium_low"] <= bag["magnesium_high"]:
+        if (
+            bag.get("magnesium_low") is not None
+            and bag.get("magnesium_high") is not None
+            and not bag["magnesium_low"] <= bag["magnesium_high"]
+        ):
             r.problem(f"doses.{name}.magnesium_low", "must not be above magnesium_high")

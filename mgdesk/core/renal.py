@@ -31,14 +31,18 @@ def renal_function(case: Case, protocol: Protocol) -> RenalFunction:
         value = magnitude_in(labs.creatinine_clearance, "mL/min")
         return RenalFunction(value, "entered", "measured clearance, as entered")
     if labs.creatinine is None or patient.weight is None:
-        missing = [name for name, v in (("creatinine", labs.creatinine), ("weight", patient.weight)) if v is None]
+        missing = [
+            name
+            for name, v in (("creatinine", labs.creatinine), ("weight", patient.weight))
+            if v is None
+        ]
         return RenalFunction(None, None, f"cannot be computed: no {' or '.join(missing)}")
     weight = magnitude_in(patient.weight, "kg")
     creatinine = creatinine_mg_dl(labs.creatinine, protocol)
     value = (CG_AGE_CONSTANT - patient.age_years) * weight / (CG_DIVISOR * creatinine)
     text = (
-        f"({CG_AGE_CONSTANT} - {significant(patient.age_years, 4)} years) x {significant(weight, 4)} kg"
-        f" / ({CG_DIVISOR} x {significant(creatinine, 4)} mg/dL)"
+        f"({CG_AGE_CONSTANT} - {significant(patient.age_years, 4)} years)"
+        f" x {significant(weight, 4)} kg / ({CG_DIVISOR} x {significant(creatinine, 4)} mg/dL)"
     )
     if patient.sex == "female":
         value *= CG_FEMALE_FACTOR

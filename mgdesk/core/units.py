@@ -19,6 +19,9 @@ Quantity = Any  # pint's Quantity class is generated per registry; annotate loos
 
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _QUANTITY_TEXT = re.compile(r"^\s*([+-]?)\s*([0-9.,]*[0-9][0-9.,]*|[A-Za-z]+)\s*(.*?)\s*$")
+# A unit as mgdesk reads it: names (with the micro sign) joined by "/", nothing to evaluate.
+_UNIT_TEXT = re.compile(r"\s*[A-Za-zµμ]+(?:\s*/\s*[A-Za-zµμ]+)*\s*")
+_MAX_UNIT_TEXT = 40
 
 
 @functools.cache
@@ -26,7 +29,7 @@ def registry() -> Any:
     """The shared registry, built on first use (a few milliseconds, not on the start-up path)."""
     import pint
 
-    reg = pint.UnitRegistry(None, non_int_type=Fraction, cache_folder=None)
+    reg: Any = pint.UnitRegistry(None, non_int_type=Fraction, cache_folder=None)
     with as_file(files(resources).joinpath("units.txt")) as path:
         reg.load_definitions(str(path))
     return reg
@@ -38,9 +41,15 @@ def quantity(magnitude: Fraction | int | str, unit: str) -> Quantity:
     return registry().Quantity(value, unit)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def unit(text: str) -> Any:
-    """The registry's unit for text such as "mg/dL"; raises ValueError for an unknown unit."""
+    """The registry's unit for text such as "mg/dL"; raises ValueError for an unknown unit.
+
+    Only unit names joined by "/" reach pint: its parser evaluates arithmetic, and an
+    exponent such as "mg**(9**9**9)" typed into a field would never finish.
+    """
+    if len(text) > _MAX_UNIT_TEXT or _UNIT_TEXT.fullmatch(text) is None:
+        raise ValueError(f"unknown unit {text!r}")
     reg = registry()
     try:
         return reg.parse_units(text)
@@ -72,26 +81,38 @@ def parse_quantity(text: object, field: str, accepted: tuple[str, ...]) -> Quant
     if not text.strip() or match is None:
         raise FieldError(field, f"is empty: enter a number and a unit ({units_hint})")
     sign, number_text, unit_text = match.groups()
-    if number_text.lower() in {"nan", "inf", "infinity"} or not any(c.isdigit() for c in number_text):
-        raise FieldError(field, f"{text.strip()!r} is not a number: enter a number and a unit ({units_hint})")
+    if number_text.lower() in {"nan", "inf", "infinity"} or not any(
+        c.isdigit() for c in number_text
+    ):
+        raise FieldError(
+            field, f"{text.strip()!r} is not a number: enter a number and a unit ({units_hint})"
+        )
     if "," in number_text:
-        raise FieldError(field, f"{number_text!r}: use a decimal point, not a comma, and no thousands separators")
+        raise FieldError(
+            field, f"{number_text!r}: use a decimal point, not a comma, and no thousands separators"
+        )
     number = exact_number(number_text)
     if number is None:
         raise FieldError(field, f"{number_text!r} is not a number")
     if sign == "-" and number != 0:
         raise FieldError(field, "cannot be negative")
     if not unit_text:
-        raise FieldError(field, f"has no unit: choose one of {units_hint} (there is no default unit)")
+        raise FieldError(
+            field, f"has no unit: choose one of {units_hint} (there is no default unit)"
+        )
     chosen = _accepted_unit(unit_text, accepted)
     if chosen is None:
         try:
             parsed = unit(unit_text)
         except ValueError:
-            raise FieldError(field, f"unknown unit {unit_text!r}: use one of {units_hint}") from None
+            raise FieldError(
+                field, f"unknown unit {unit_text!r}: use one of {units_hint}"
+            ) from None
         dimension = registry().Quantity(1, parsed).dimensionality
         if all(dimension != registry().Quantity(1, unit(a)).dimensionality for a in accepted):
-            raise FieldError(field, f"{unit_text!r} is the wrong kind of unit here: use one of {units_hint}")
+            raise FieldError(
+                field, f"{unit_text!r} is the wrong kind of unit here: use one of {units_hint}"
+            )
         raise FieldError(field, f"{unit_text!r} is not accepted here: use one of {units_hint}")
     return registry().Quantity(number, unit(chosen))
 
@@ -114,5 +135,14 @@ def _example(accepted: tuple[str, ...]) -> str:
 
 def magnitude_in(value: Quantity, target: str) -> Fraction:
     """The exact magnitude of value in the target unit (dimension checked by pint)."""
-    converted = value.to(unit(target)).magnitude
-    return converted if isinstance(converted, Fraction) else Fraction(converted)
+    magnitude = value.magnitude
+    exact = magnitude if isinstance(magnitude, Fraction) else Fraction(magnitude)
+    return exact * _factor(value.units, target)
+
+
+@functools.lru_cache(maxsize=1024)
+def _factor(units: Any, target: str) -> Fraction:
+    """The exact factor from units to target. Every unit of mgdesk's registry is a multiple
+    of its base units (there are no offset units), so one factor serves every magnitude."""
+    converted = registry().Quantity(1, units).to(unit(target)).magnitude
+    return Fraction(converted)

@@ -1,0 +1,75 @@
+"""The decision core never imports Qt or the GUI (ENGINEERING.md: the import contract)."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from core_support import REPO_ROOT
+
+import mgdesk.core
+
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+QT = ("PySide6", "shiboken6", "mgdesk.gui")
+
+
+def test_importing_every_core_module_loads_no_qt() -> None:
+    modules = sorted(f"mgdesk.core.{m.name}" for m in pkgutil.iter_modules(mgdesk.core.__path__))
+    assert {"mgdesk.core.engine", "mgdesk.core.case", "mgdesk.core.protocol"} <= set(modules)
+    script = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "import mgdesk.cli\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO_ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)
+    offending = [m for m in loaded if m.split(".")[0] in QT or m.startswith(QT)]
+    assert offending == []
+
+
+def test_the_import_linter_contracts_are_kept(tmp_path: Path) -> None:
+    """lint-imports with the project's contracts (pyproject.toml, [tool.importlinter]).
+
+    Forbidding external packages needs include_external_packages, so the contracts are
+    run from a copy of the configuration that sets it.
+    """
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "importlinter"
+    ]
+    lines = [
+        "[importlinter]",
+        f"root_package = {config['root_package']}",
+        "include_external_packages = True",
+    ]
+    for index, contract in enumerate(config["contracts"]):
+        lines.append(f"\n[importlinter:contract:{index}]")
+        for key, value in contract.items():
+            if isinstance(value, list):
+                lines.append(f"{key} =\n" + "".join(f"    {v}\n" for v in value).rstrip("\n"))
+            else:
+                lines.append(f"{key} = {value}")
+    ini = tmp_path / "importlinter.ini"
+    ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = subprocess.run(
+        [str(LINT_IMPORTS), str(ini), "--no-cache", "--no-logo"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=REPO_ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "broken" in done.stdout and " 0 broken" in done.stdout
