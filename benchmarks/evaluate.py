@@ -36,8 +36,11 @@ QUANTITY_FIELDS = {
 
 def example_cases() -> list[dict[str, Any]]:
     folder = files(resources).joinpath("examples")
-    return [json.loads(f.read_text("utf-8")) for f in sorted(folder.iterdir(), key=lambda f: f.name)
-            if f.name.endswith(".json") and f.name != "expected.json"]
+    return [
+        json.loads(f.read_text("utf-8"))
+        for f in sorted(folder.iterdir(), key=lambda f: f.name)
+        if f.name.endswith(".json") and f.name != "expected.json"
+    ]
 
 
 def parse_quantities(document: dict[str, Any]) -> None:
@@ -73,8 +76,10 @@ def main() -> int:
     print(f"floor (parse the quantities): {floor:.3f} ms per case")
     print(f"evaluate (validate + plan + invariants): {engine:.3f} ms per case")
     print(f"ratio to floor: {ratio:.1f}x")
-    print(f"target: <= {TARGET_MS:.0f} ms per case (a quarter of a {FRAME_MS:.0f} ms frame): "
-          f"{'PASS' if ok else 'FAIL'}")
+    print(
+        f"target: <= {TARGET_MS:.0f} ms per case (a quarter of a {FRAME_MS:.0f} ms frame): "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -20,7 +20,9 @@ def text_report(plan: Plan, patient_label: str = "") -> str:
     lines += [title, "=" * len(title)]
     lines.append(f"Status: {plan.status}    Severity: {plan.severity or 'no level given'}")
     if plan.magnesium:
-        lines.append(f"Magnesium: {plan.magnesium.shown_text} (entered as {plan.magnesium.entered})")
+        lines.append(
+            f"Magnesium: {plan.magnesium.shown_text} (entered as {plan.magnesium.entered})"
+        )
     if plan.creatinine_clearance:
         c = plan.creatinine_clearance
         method = "Cockcroft-Gault" if c.method == "cockcroft_gault" else "entered"
@@ -61,5 +63,8 @@ def text_report(plan: Plan, patient_label: str = "") -> str:
     approval = "site-approved" if p["site_approved"] else "NOT approved by this site"
     lines.append("")
     lines.append(f"Protocol: {p['id']} version {p['version']}, SHA-256 {p['sha256']}, {approval}")
-    lines.append("Decision support only: the prescriber reviews the basis of every order and stays responsible for it.")
+    lines.append(
+        "Decision support only: the prescriber reviews the basis of every order"
+        " and stays responsible for it."
+    )
     return "\n".join(lines) + "\n"
