@@ -531,43 +531,44 @@ class _Evaluation:
             StepValue("prior therapy", c.prior_therapy.replace("_", " ")),
             StepValue("renal function", self.renal.replace("_", " ")),
         ]
+        thresholds = [StepValue("adequate oral trial", self.protocol.adequate_oral_trial)]
         if self.band is None:
-            return "level_missing", inputs, []
+            return "level_missing", inputs, thresholds
         if self.band not in ("severe", "mild"):
-            return "not_hypomagnesemic", inputs, []
+            return "not_hypomagnesemic", inputs, thresholds
         self.warn("review_causative_drugs")
         restricted = self.renal in EMERGENCY_RENAL
         oral_fits = self.band == "mild" and not c.severe_symptoms and c.oral_route_available
         if self.contraindicated:
             if oral_fits and not restricted and c.prior_therapy != "oral_and_alfacalcidol_failed":
-                return self._oral_ladder(), inputs, []
-            return "withheld_contraindication", inputs, []
+                return self._oral_ladder(), inputs, thresholds
+            return "withheld_contraindication", inputs, thresholds
         if restricted:
             if c.severe_symptoms:
                 self._loading()
                 self._sulfate_infusion(
                     "mg_sulfate_iv_severe", "primary", "severe_iv_reduced", emergency=True
                 )
-                return "emergency_only", inputs, []
-            return "withheld_renal", inputs, []
+                return "emergency_only", inputs, thresholds
+            return "withheld_renal", inputs, thresholds
         reduced = self.renal == "reduced_dose"
         if c.severe_symptoms:
             self._loading()
             self._sulfate_infusion(
                 "mg_sulfate_iv_severe", "primary", "severe_iv_reduced" if reduced else "severe_iv"
             )
-            return "severe_symptoms", inputs, []
+            return "severe_symptoms", inputs, thresholds
         if self.band == "severe":
             self._sulfate_infusion(
                 "mg_sulfate_iv_severe", "primary", "severe_iv_reduced" if reduced else "severe_iv"
             )
             if not reduced:
                 self._im_severe()
-            return "severe_band", inputs, []
+            return "severe_band", inputs, thresholds
         if c.mild_symptoms or not c.oral_route_available:
             self._im_mild("mild_im_reduced" if reduced else "mild_im")
-            return "mild_parenteral", inputs, []
-        return self._oral_ladder(), inputs, []
+            return "mild_parenteral", inputs, thresholds
+        return self._oral_ladder(), inputs, thresholds
 
     def gi_losses(self) -> tuple[str, list[StepValue], list[StepValue]]:
         losses = self.case.clinical.gi_losses

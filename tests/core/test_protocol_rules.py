@@ -1139,3 +1139,21 @@ def test_the_trace_records_every_step_in_order() -> None:
     assert any("30 mL/min" in t.value for t in renal.thresholds)
     assert any("100 mL/min" in i.value for i in renal.inputs)
     assert plan.path[-1] == "plan"
+
+
+def test_treatment_step_states_what_an_adequate_oral_trial_is() -> None:
+    """PROTOCOL.md: the screen and the sheet say what an adequate oral trial is."""
+    from mgdesk.core.case import parse_case
+    from mgdesk.core.engine import evaluate
+    from mgdesk.core.protocol import default_protocol
+
+    protocol = default_protocol()
+    document = {
+        "patient": {"age_years": 60, "sex": "male", "weight": "70 kg"},
+        "labs": {"magnesium": "1.4 mg/dL", "creatinine": "1 mg/dL"},
+        "clinical": {"prior_therapy": "oral_failed"},
+    }
+    plan = evaluate(parse_case(document, protocol), protocol)
+    treatment = next(step for step in plan.steps if step.id == "treatment")
+    trial = {t.name: t.value for t in treatment.thresholds}["adequate oral trial"]
+    assert "7 days" in trial and "24 mmol" in trial and "1.8 mg/dL" in trial
