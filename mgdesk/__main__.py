@@ -10,7 +10,25 @@ from collections.abc import Sequence
 # window's start-up never pays for the command line and vice versa.
 COMMANDS = {
     "evaluate": "mgdesk.cli",
+    "sheet": "mgdesk.printing.sheet_cli",
+    "self-test": "mgdesk.selftest",
+    "protocol": "mgdesk.admin_cli",
+    "audit": "mgdesk.admin_cli",
 }
+
+USAGE = """\
+usage: mgdesk [CASE]                      open the window (with a case file)
+       mgdesk --exit-after-startup [CASE] open the window, wait until painted, exit
+       mgdesk evaluate CASE [--format text|json|jsonl] [--protocol FILE]
+       mgdesk sheet CASE (-o OUT.pdf | --printer NAME) [--paper a4|letter]
+                    [--acknowledge CODE[,CODE...]] [--prescriber NAME] [--protocol FILE]
+       mgdesk protocol install FILE [--user] | check FILE | show
+       mgdesk audit list | verify [--sheet HASH]
+       mgdesk self-test
+       mgdesk --version
+
+Each command takes --help. Decision support for clinicians treating adults with
+hypomagnesemia: the prescriber reviews the basis of every order and stays responsible."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -18,10 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in COMMANDS:
         module = importlib.import_module(COMMANDS[args[0]])
         return int(module.run(args))
-    if args and args[0] in ("-h", "--help", "--version"):
-        from mgdesk.cli import run
+    if args and args[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    if args and args[0] == "--version":
+        from mgdesk import __version__
 
-        return run(args)
+        print(f"mgdesk {__version__}")
+        return 0
     from mgdesk.gui.app import run as run_gui
 
     return run_gui(args)

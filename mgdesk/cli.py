@@ -64,13 +64,13 @@ def run(
         )
         return EXIT_INVALID
     try:
-        data = _read_input(args.case, stdin)
+        data = read_input(args.case, stdin)
     except InputError as exc:
         return _report_errors([FieldError("case", str(exc))], args.format, stdout, stderr)
     if args.format == "jsonl":
         return _evaluate_lines(data, protocol, stdout, stderr)
     try:
-        document = _decode(data)
+        document = decode_case(data)
         plan = evaluate(parse_case(document, protocol), protocol)
     except InputError as exc:
         return _report_errors([FieldError("case", str(exc))], args.format, stdout, stderr)
@@ -103,7 +103,7 @@ def _patient_label(document: Any) -> str:
     return ", ".join(parts)
 
 
-def _read_input(source: str, stdin: IO[bytes]) -> bytes:
+def read_input(source: str, stdin: IO[bytes]) -> bytes:
     if source == "-":
         return stdin.read()
     path = Path(source)
@@ -119,7 +119,7 @@ def _read_input(source: str, stdin: IO[bytes]) -> bytes:
         raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
 
 
-def _decode(data: bytes) -> Any:
+def decode_case(data: bytes) -> Any:
     if len(data) > MAX_CASE_BYTES:
         raise InputError(f"larger than {MAX_CASE_BYTES} bytes: not a case")
     try:
@@ -153,7 +153,7 @@ def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO
     status = EXIT_OK
     for number, line in _lines(data):
         try:
-            plan: Plan = evaluate(parse_case(_decode(line), protocol), protocol)
+            plan: Plan = evaluate(parse_case(decode_case(line), protocol), protocol)
             stdout.write(
                 json.dumps(plan.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
             )

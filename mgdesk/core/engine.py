@@ -296,7 +296,9 @@ class _Evaluation:
             self.status = "incomplete"
             self.missing.append(Missing("labs.magnesium", "magnesium level (with its unit)"))
             return "missing", [StepValue("magnesium", "not measured")], thresholds
-        inputs = [StepValue("magnesium", f"{self.level.entered} = {self.level.shown_text}")]
+        inputs = [
+            StepValue("magnesium", f"{self.level.shown_text} (entered as {self.level.entered})")
+        ]
         self._unit_confusion()
         if self.band in ("normal", "high"):
             # "beyond the torsades dose" only where a torsades dose is ordered
