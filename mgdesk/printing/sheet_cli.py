@@ -1,0 +1,179 @@
+"""`mgdesk sheet`: the order sheet of a case as a PDF file or on a printer, without a display.
+
+Refuses (exit 2, nothing written or printed) whatever build_sheet refuses: an invalid case,
+a patient out of scope, nothing to sign, missing allergies or weight, a stop-level warning
+not acknowledged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from mgdesk.cli import InputError, decode_case, read_input
+from mgdesk.core.case import parse_case
+from mgdesk.core.engine import evaluate
+from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
+from mgdesk.core.plan import Plan
+from mgdesk.core.protocol import default_protocol, load_protocol
+from mgdesk.core.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
+from mgdesk.printing.render import PrintError, ensure_gui_application, write_pdf
+
+EXIT_OK = 0
+EXIT_OUTPUT_FAILED = 1
+EXIT_REFUSED = 2
+EXIT_WITHHELD = 3
+PAPERS = ("a4", "letter")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mgdesk sheet",
+        description="Produce the signed-off order sheet of a case: a PDF file or a printed copy.",
+    )
+    parser.add_argument("case", help="a case file, or - for standard input")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        "-o", "--output", type=Path, metavar="OUT.pdf", help="write the sheet to this PDF file"
+    )
+    target.add_argument("--printer", metavar="NAME", help="print the sheet on this printer")
+    parser.add_argument(
+        "--paper",
+        choices=PAPERS,
+        help="paper size (default: the printer's, else Letter in the US locale, else A4)",
+    )
+    parser.add_argument(
+        "--acknowledge",
+        action="append",
+        default=[],
+        metavar="CODE[,CODE...]",
+        help="stop-level warning codes the prescriber has read and acknowledges",
+    )
+    parser.add_argument(
+        "--prescriber", help="the prescriber's name, printed under the signature line"
+    )
+    parser.add_argument(
+        "--facility", default="", help="the facility named in the header of every page"
+    )
+    parser.add_argument(
+        "--protocol", type=Path, help="a site protocol file instead of the active one"
+    )
+    return parser
+
+
+def run(
+    argv: Sequence[str],
+    stdin: IO[bytes] | None = None,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """argv as after `mgdesk`: ["sheet", CASE, ...] (a leading "sheet" is the subcommand)."""
+    stdin = stdin if stdin is not None else sys.stdin.buffer
+    stdout = stdout if stdout is not None else sys.stdout
+    stderr = stderr if stderr is not None else sys.stderr
+    arguments = list(argv)
+    args = build_parser().parse_args(arguments[1:] if arguments[:1] == ["sheet"] else arguments)
+    try:
+        protocol = load_protocol(args.protocol) if args.protocol else default_protocol()
+    except ProtocolInvalid as exc:
+        return _refuse(stderr, "the protocol was refused:", exc.problems)
+    try:
+        case = parse_case(decode_case(read_input(args.case, stdin)), protocol)
+        plan = evaluate(case, protocol)
+    except InputError as exc:
+        return _refuse(stderr, "the case is not valid:", [f"case: {exc}"])
+    except CaseInvalid as exc:
+        return _refuse(stderr, "the case is not valid:", [str(e) for e in exc.errors])
+    except PlanWithheld as exc:
+        stderr.write(
+            "mgdesk: the plan was withheld because it breaks a safety invariant:\n"
+            + "".join(f"  - {v}\n" for v in exc.violations)
+        )
+        return EXIT_WITHHELD
+    acknowledged = [
+        code.strip() for given in args.acknowledge for code in given.split(",") if code.strip()
+    ]
+    try:
+        sheet = build_sheet(
+            case,
+            plan,
+            protocol,
+            facility=args.facility,
+            prescriber=args.prescriber,
+            acknowledged=acknowledged,
+            generated_at=datetime.now().astimezone(),
+            sheet_id=new_sheet_id(),
+        )
+    except SheetRefused as exc:
+        return _refuse(
+            stderr,
+            "no order sheet was produced:",
+            exc.reasons,
+            _acknowledge_hint(plan, acknowledged),
+        )
+    if args.output is not None and not args.output.parent.is_dir():
+        return _refuse(
+            stderr,
+            "no order sheet was produced:",
+            [f"the folder {args.output.parent} does not exist"],
+        )
+    return _produce(sheet, args, stdout, stderr)
+
+
+def _produce(sheet: OrderSheet, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    ensure_gui_application()
+    paper = args.paper or _default_paper()
+    try:
+        if args.output is not None:
+            pages = write_pdf(sheet, args.output, paper)
+            where = f"written to {args.output}"
+        else:
+            pages = _print(sheet, args.printer, paper)
+            where = f"sent to the printer {args.printer}"
+    except PrintError as exc:
+        return _refuse(stderr, "no order sheet was produced:", [str(exc)])
+    except OSError as exc:
+        stderr.write(f"mgdesk: the order sheet could not be written: {exc.strerror or exc}\n")
+        return EXIT_OUTPUT_FAILED
+    stdout.write(f"mgdesk: order sheet {sheet.sheet_id} ({pages} pages, {paper}) {where}\n")
+    return EXIT_OK
+
+
+def _default_paper() -> str:
+    # Qt's print support is loaded only when a printer is involved, not for a PDF.
+    from mgdesk.printing.printers import default_paper
+
+    return default_paper()
+
+
+def _print(sheet: OrderSheet, printer: str, paper: str) -> int:
+    from mgdesk.printing.printers import print_sheet
+
+    return print_sheet(sheet, printer, paper)
+
+
+def _acknowledge_hint(plan: Plan, acknowledged: list[str]) -> list[str]:
+    pending = [w.code for w in plan.stop_warnings if w.code not in acknowledged]
+    if not pending or plan.status == "out_of_scope" or not plan.orders:
+        return []
+    codes = ",".join(w.code for w in plan.stop_warnings)
+    return [
+        f"After reading each stop-level warning above, acknowledge them with: --acknowledge {codes}"
+    ]
+
+
+def _refuse(stderr: IO[str], title: str, reasons: Sequence[str], hints: Sequence[str] = ()) -> int:
+    stderr.write(
+        f"mgdesk: {title}\n"
+        + "".join(f"  - {r}\n" for r in reasons)
+        + "".join(f"{h}\n" for h in hints)
+    )
+    return EXIT_REFUSED
+
+
+if __name__ == "__main__":
+    sys.exit(run(["sheet", *sys.argv[1:]]))

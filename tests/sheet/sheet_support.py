@@ -1,0 +1,155 @@
+"""Helpers for the order sheet tests: cases, sheets, the command line and reading PDFs back."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+
+from mgdesk import resources
+from mgdesk.core.case import Case, parse_case
+from mgdesk.core.engine import evaluate
+from mgdesk.core.plan import Plan
+from mgdesk.core.protocol import Protocol, default_protocol
+from mgdesk.core.sheet import OrderSheet, build_sheet
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_DIR_VARIABLE = "MGDESK_SHARED_DIR"
+GENERATED_AT = datetime(2026, 11, 26, 14, 30, tzinfo=timezone(timedelta(hours=1)))
+FACILITY = "St Elsewhere General Hospital"
+LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
+A4_POINTS = (595, 842)
+LETTER_POINTS = (612, 792)
+SHEET_ID = re.compile(r"Sheet ([0-9A-Z]{5}-[0-9A-Z]{5})")
+
+
+class ModalCallError(AssertionError):
+    """A test reached a modal call that would block a headless run forever."""
+
+
+def examples_dir() -> Path:
+    return Path(str(files(resources).joinpath("examples")))
+
+
+def example_files() -> list[Path]:
+    return sorted(p for p in examples_dir().glob("*.json") if p.name != "expected.json")
+
+
+def shared_cases_dir() -> Path:
+    override = os.environ.get(SHARED_DIR_VARIABLE)
+    shared = Path(override) if override else REPO_ROOT.parent / "shared"
+    return shared / "clinical" / "cases"
+
+
+def shared_case_files() -> list[Path]:
+    folder = shared_cases_dir()
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def case_document(path: Path) -> dict[str, Any]:
+    """The case in a file: a case file, or a shared worked case (the case under "case")."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    case = document.get("case", document)
+    assert isinstance(case, dict)
+    return case
+
+
+def example(name: str) -> dict[str, Any]:
+    return case_document(examples_dir() / name)
+
+
+def with_changes(document: Mapping[str, Any], **sections: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a case document with fields replaced (a value of None removes the field)."""
+    changed = copy.deepcopy(dict(document))
+    for section, fields in sections.items():
+        part = changed.setdefault(section, {})
+        for key, value in fields.items():
+            if value is None:
+                part.pop(key, None)
+            else:
+                part[key] = value
+    return changed
+
+
+def evaluated(document: Mapping[str, Any], protocol: Protocol | None = None) -> tuple[Case, Plan]:
+    protocol = protocol or default_protocol()
+    case = parse_case(dict(document), protocol)
+    return case, evaluate(case, protocol)
+
+
+def sheet_for(
+    document: Mapping[str, Any],
+    *,
+    acknowledge_all: bool = True,
+    acknowledged: Sequence[str] = (),
+    protocol: Protocol | None = None,
+    sheet_id: str = "TEST0-SHEET",
+    prescriber: str | None = "Dr Jane Roe",
+    audit_hash: str | None = None,
+    generated_at: datetime = GENERATED_AT,
+) -> OrderSheet:
+    protocol = protocol or default_protocol()
+    case, plan = evaluated(document, protocol)
+    codes = [w.code for w in plan.stop_warnings] if acknowledge_all else list(acknowledged)
+    return build_sheet(
+        case,
+        plan,
+        protocol,
+        facility=FACILITY,
+        prescriber=prescriber,
+        acknowledged=codes,
+        generated_at=generated_at,
+        sheet_id=sheet_id,
+        audit_hash=audit_hash,
+    )
+
+
+def normalised(text: str) -> str:
+    """pypdf's text of a Qt PDF: tabs between words and ligatures (ENGINEERING.md 2.2.6)."""
+    for ligature, letters in LIGATURES.items():
+        text = text.replace(ligature, letters)
+    # The word joiner that keeps "mEq/L" on one line comes back as a tab after the slash.
+    return re.sub(r"/ (?=[A-Za-zµ])", "/", " ".join(text.split()))
+
+
+def pdf_pages(path: Path) -> list[str]:
+    return [normalised(page.extract_text() or "") for page in PdfReader(path).pages]
+
+
+def media_box(path: Path, page: int = 0) -> tuple[int, int]:
+    box = PdfReader(path).pages[page].mediabox
+    return round(float(box.width)), round(float(box.height))
+
+
+def run_sheet_command(
+    args: Sequence[str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`mgdesk sheet ARGS` in a fresh process (one Q*Application per process: pytest-qt's
+    QApplication may already exist in this one)."""
+    environment = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [sys.executable, "-m", "mgdesk.printing.sheet_cli", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def write_case(folder: Path, document: Mapping[str, Any], name: str = "case.json") -> Path:
+    path = folder / name
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path

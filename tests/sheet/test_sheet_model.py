@@ -1,0 +1,385 @@
+"""The order sheet as a document model (no Qt): content, refusals, determinism, wording."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sheet_support import (
+    FACILITY,
+    GENERATED_AT,
+    case_document,
+    evaluated,
+    example,
+    example_files,
+    shared_case_files,
+    sheet_for,
+    with_changes,
+)
+
+from mgdesk import __version__, resources
+from mgdesk.core.errors import CaseInvalid
+from mgdesk.core.protocol import Protocol, default_protocol, load_protocol
+from mgdesk.core.sheet import (
+    CHECKBOX,
+    END_OF_ORDERS,
+    SheetRefused,
+    build_sheet,
+    check_wording,
+    new_sheet_id,
+    render_html,
+    sheet_text,
+    wording_text,
+)
+
+MILD = "mild-oral-1.4-mg-dl.json"
+TORSADES = "torsades-with-pulse.json"
+SEVERE = "severe-tetany.json"
+# Seizure with magnesium 0.9 mg/dL, no creatinine and no weight: only emergency orders.
+EMERGENCY_ONLY: dict[str, Any] = {
+    "patient": {
+        "id": "T-1",
+        "name": "Test, Emergency",
+        "age_years": 60,
+        "sex": "male",
+        "allergies": "none known",
+    },
+    "labs": {"magnesium": "0.9 mg/dL", "potassium": "4.2 mmol/L"},
+    "clinical": {"symptoms": ["seizure"]},
+}
+
+
+def refusal(document: dict[str, Any], **kwargs: Any) -> tuple[str, ...]:
+    with pytest.raises(SheetRefused) as raised:
+        sheet_for(document, **kwargs)
+    assert raised.value.reasons, "a refusal gives its reasons"
+    return raised.value.reasons
+
+
+def site_protocol(tmp_path: Path, change: Any) -> Protocol:
+    document = json.loads(files(resources).joinpath("protocols", "default.json").read_text("utf-8"))
+    change(document)
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return load_protocol(path)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_mild_sheet_has_the_safety_data_and_every_order_field() -> None:
+    text = flat(sheet_text(sheet_for(example(MILD))))
+    for expected in (
+        FACILITY,
+        "Adult hypomagnesemia — not for pregnancy or patients under 18",
+        "Patient: Example, Mild · ID: DEMO-0001",
+        "Allergies none known",
+        "Weight 80 kg",
+        "1.4 mg/dL = 0.576 mmol/L = 1.15 mEq/L (entered as 1.4 mg/dL); band: mild",
+        "Potassium 4.2 mmol/L",
+        "Creatinine 1 mg/dL",
+        "100 mL/min, Cockcroft-Gault with actual body weight: (140 - 50 years) x 80 kg",
+        f"{CHECKBOX} 1. Magnesium oxide orally [PRIMARY]",
+        f"{CHECKBOX} 2. Organic magnesium salt orally "
+        "[ALTERNATIVE to order 1: give one or the other, never both]",
+        "Magnesium per dose 12 mmol = 24 mEq = 292 mg elemental magnesium",
+        "Salt mass per dose 484 mg magnesium oxide",
+        "Product 3 magnesium oxide 160 mg capsules (11.9 mmol)",
+        "Route oral (by mouth) Frequency once daily at night",
+        "Recheck serum magnesium at 2-3 days and at day 7.",
+        "Prescriber signature",
+        "Printed name Dr Jane Roe",
+        "Date (YYYY-MM-DD)",
+        "Time (24-hour, HH:MM)",
+        "NOT VALID WITHOUT THE PRESCRIBER'S SIGNATURE.",
+    ):
+        assert expected in text, expected
+
+
+def test_an_iv_order_states_diluent_volume_duration_rates_frequency_and_doses() -> None:
+    text = flat(sheet_text(sheet_for(example(SEVERE))))
+    for expected in (
+        "Diluent and volume 1000 mL sodium chloride 0.9% or glucose 5% (final concentration 0.5%)",
+        "Duration 3 hours Rate 333 mL/h; 27.8 mg/min",
+        "Frequency once Number of doses 1",
+        "Magnesium per dose 20.3 mmol = 40.6 mEq = 493 mg elemental magnesium",
+        "Salt mass per dose 5 g magnesium sulfate",
+        "Route IV (intravenous)",
+        "[PRIMARY, EMERGENCY: give now]",
+    ):
+        assert expected in text, expected
+
+
+def test_nothing_but_the_end_rule_follows_the_last_order() -> None:
+    sheet = sheet_for(example(SEVERE))
+    lines = sheet_text(sheet).splitlines()
+    end = lines.index(END_OF_ORDERS)
+    last_order_row = next(
+        i for i, line in enumerate(lines) if line.startswith("Frequency once Number")
+    )
+    assert lines[last_order_row + 1] == END_OF_ORDERS
+    assert lines[end + 1].startswith("Stop-level warnings acknowledged")
+    assert lines.count(END_OF_ORDERS) == 1
+
+
+def test_stop_warnings_are_boxed_first_and_listed_as_acknowledged() -> None:
+    sheet = sheet_for(example(TORSADES))
+    markup, text = render_html(sheet), flat(sheet_text(sheet))
+    assert 'border="3"' in markup.split("STOP (torsades_do_not_delay)")[0].rsplit("<table", 1)[1]
+    assert text.index("STOP (torsades_do_not_delay)") < text.index(
+        "1. Magnesium sulfate IV for torsades"
+    )
+    assert (
+        "Stop-level warnings acknowledged by the prescriber before printing: "
+        "• torsades_do_not_delay: Torsades de pointes"
+    ) in text
+    for caution in (
+        "CAUTION Digoxin with parenteral magnesium",
+        "INFORMATION IV magnesium sulfate",
+    ):
+        assert caution in text
+
+
+def test_the_reasoning_page_has_every_step_with_inputs_thresholds_outcome_and_sources() -> None:
+    protocol = default_protocol()
+    _, plan = evaluated(example(MILD))
+    text = sheet_text(sheet_for(example(MILD)))
+    reasoning = flat(text[text.index("How the plan was reached") :])
+    for number, step in enumerate(plan.steps, 1):
+        assert f"{number}. {step.title}" in reasoning
+        assert step.rationale in reasoning
+        for value in (*step.inputs, *step.thresholds):
+            assert f"{value.name}: {value.value}" in reasoning
+        for source in step.sources:
+            assert protocol.sources[source]["citation"] in reasoning
+    assert "Outcome: oral, first line" in reasoning
+
+
+def test_the_footer_names_version_protocol_sheet_time_and_approval() -> None:
+    sheet = sheet_for(example(MILD), audit_hash="ab" * 32)
+    protocol = default_protocol()
+    assert sheet.footer_lines() == (
+        f"Protocol {protocol.id} version {protocol.version} · SHA-256 {protocol.sha256[:12]}",
+        f"Sheet TEST0-SHEET · generated 2026-11-26 14:30+01:00 · mgdesk {__version__}",
+        f"Audit entry {'ab' * 32}",
+        "NOT site-approved protocol",
+    )
+
+
+def test_a_site_approved_protocol_past_its_review_date_is_flagged(tmp_path: Path) -> None:
+    def approve(document: dict[str, Any]) -> None:
+        document["approval"].update(
+            site_approved=True,
+            site="St Elsewhere",
+            approved_by="Drug committee",
+            effective_date="2024-01-01",
+            review_date="2025-01-01",
+        )
+
+    protocol = site_protocol(tmp_path, approve)
+    footer = sheet_for(example(MILD), protocol=protocol).footer_lines()
+    assert "NOT site-approved" not in " ".join(footer)
+    assert footer[-1] == "CAUTION: protocol past its review date (2025-01-01)"
+    current = sheet_for(
+        example(MILD), protocol=protocol, generated_at=GENERATED_AT.replace(year=2024)
+    )
+    assert "CAUTION" not in " ".join(current.footer_lines())
+
+
+def test_an_incomplete_plan_with_emergency_orders_prints_with_a_banner_and_no_weight() -> None:
+    sheet = sheet_for(EMERGENCY_ONLY)
+    text = flat(sheet_text(sheet))
+    assert sheet.emergency_only and sheet.status == "incomplete"
+    assert (
+        "INCOMPLETE PLAN Routine treatment cannot be decided until these are recorded: creatinine "
+        "(or a measured creatinine clearance); weight (or a measured creatinine clearance)."
+    ) in text
+    assert "Weight not recorded (emergency-only sheet" in text
+    assert "EMERGENCY-ONLY SHEET" in text
+
+
+@pytest.mark.parametrize(
+    ("document", "kwargs", "expected"),
+    [
+        pytest.param(
+            with_changes(example(MILD), patient={"age_years": 12}),
+            {},
+            "outside this protocol",
+            id="out-of-scope",
+        ),
+        pytest.param(
+            with_changes(example(MILD), labs={"magnesium": "2 mg/dL"}),
+            {},
+            "no order to sign",
+            id="nothing-to-sign",
+        ),
+        pytest.param(
+            with_changes(example(MILD), patient={"allergies": None}),
+            {},
+            "Allergies are not recorded",
+            id="no-allergies",
+        ),
+        pytest.param(
+            with_changes(
+                example(MILD), patient={"weight": None}, labs={"creatinine_clearance": "80 mL/min"}
+            ),
+            {},
+            "Weight is not recorded",
+            id="no-weight",
+        ),
+        pytest.param(
+            with_changes(example(MILD), patient={"name": None}),
+            {},
+            "The patient's name is not recorded",
+            id="no-name",
+        ),
+        pytest.param(
+            example(TORSADES),
+            {"acknowledge_all": False},
+            "Stop-level warning torsades_do_not_delay is not acknowledged: Torsades de pointes",
+            id="not-acknowledged",
+        ),
+        pytest.param(
+            example(TORSADES),
+            {"acknowledge_all": False, "acknowledged": ["torsades_do_not_delay", "no_such_code"]},
+            "'no_such_code' is not a stop-level warning of this plan",
+            id="unknown-code",
+        ),
+        pytest.param(
+            example(MILD),
+            {"acknowledge_all": False, "acknowledged": ["review_causative_drugs"]},
+            "'review_causative_drugs' is not a stop-level warning",
+            id="not-a-stop-code",
+        ),
+    ],
+)
+def test_refusals_say_why(document: dict[str, Any], kwargs: dict[str, Any], expected: str) -> None:
+    reasons = refusal(document, **kwargs)
+    assert any(expected in reason for reason in reasons), reasons
+
+
+def test_every_missing_item_is_reported_at_once() -> None:
+    document = with_changes(
+        example(TORSADES),
+        patient={"allergies": None, "weight": None},
+        labs={"creatinine_clearance": "80 mL/min"},
+    )
+    reasons = refusal(document, acknowledge_all=False)
+    assert len(reasons) == 3, reasons
+
+
+def test_a_sheet_of_emergency_orders_alone_needs_no_weight_but_allergies() -> None:
+    assert sheet_for(EMERGENCY_ONLY).weight.startswith("not recorded")
+    reasons = refusal(with_changes(EMERGENCY_ONLY, patient={"allergies": None}))
+    assert any("Allergies" in r for r in reasons)
+
+
+def test_two_sheets_differ_only_in_sheet_id_and_time() -> None:
+    first = sheet_for(example(TORSADES), sheet_id=new_sheet_id())
+    second = sheet_for(
+        example(TORSADES), sheet_id=new_sheet_id(), generated_at=GENERATED_AT + timedelta(hours=3)
+    )
+    assert first.sheet_id != second.sheet_id
+    text = (
+        sheet_text(second)
+        .replace(second.sheet_id, first.sheet_id)
+        .replace(second.generated_text, first.generated_text)
+    )
+    assert text == sheet_text(first)
+    assert render_html(second).replace(second.sheet_id, first.sheet_id) == render_html(first)
+
+
+def test_sheet_ids_are_short_unique_and_upper_case() -> None:
+    ids = {new_sheet_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for sheet_id in list(ids)[:50]:
+        assert len(sheet_id) == 11 and sheet_id == sheet_id.upper() and sheet_id[5] == "-"
+        assert not set(sheet_id) & set("ILOU")
+
+
+def test_every_field_is_escaped() -> None:
+    document = with_changes(
+        example(MILD), patient={"name": "<b>Smith & Jones</b>", "allergies": "<script>"}
+    )
+    sheet = sheet_for(document, prescriber="Dr <i>Roe</i>")
+    markup = render_html(sheet)
+    assert "<b>Smith" not in markup and "<script>" not in markup and "<i>Roe" not in markup
+    assert "&lt;b&gt;Smith &amp; Jones&lt;/b&gt;" in markup
+    assert "Allergies &lt;script&gt;" in sheet_text(sheet) or "&lt;script&gt;" in markup
+
+
+def test_names_and_ids_are_printed_as_entered_even_when_they_look_like_abbreviations() -> None:
+    document = with_changes(
+        example(MILD), patient={"name": "Mag, Sc", "id": "12/05/77", "allergies": "cc"}
+    )
+    text = sheet_text(sheet_for(document))
+    assert "Patient: Mag, Sc · ID: 12/05/77" in text
+
+
+def test_a_protocol_whose_wording_breaks_a_rule_is_refused(tmp_path: Path) -> None:
+    def abbreviate(document: dict[str, Any]) -> None:
+        document["orders"]["mg_organic_oral"]["note"] = "give with MgSO4 2.0 g qd, 1,000 mL"
+
+    protocol = site_protocol(tmp_path, abbreviate)
+    reasons = refusal(example(MILD), protocol=protocol)
+    joined = " ".join(reasons)
+    for found in ("'MgSO4'", "'2.0'", "'qd'", "'1,0'"):
+        assert found in joined, joined
+
+
+def test_a_hand_built_sheet_with_bad_wording_is_not_rendered() -> None:
+    from dataclasses import replace
+
+    sheet = sheet_for(example(MILD))
+    bad = replace(sheet, monitoring=("Recheck at 8 am on 11/26/2026",))
+    with pytest.raises(SheetRefused):
+        render_html(bad)
+
+
+def _sheet_or_refusal(path: Path) -> None:
+    """The sheet of a case, checked against the wording rules; or its refusal, checked too."""
+    document = case_document(path)
+    protocol = default_protocol()
+    try:
+        case, plan = evaluated(document, protocol)
+    except CaseInvalid:
+        return  # an invalid case never reaches build_sheet (the CLI test checks its exit code)
+    if plan.status == "out_of_scope" or not plan.orders:
+        with pytest.raises(SheetRefused):
+            build_sheet(
+                case,
+                plan,
+                protocol,
+                facility=FACILITY,
+                prescriber=None,
+                acknowledged=[w.code for w in plan.stop_warnings],
+                generated_at=GENERATED_AT,
+                sheet_id="X",
+            )
+        return
+    if not case.patient.allergies:
+        with pytest.raises(SheetRefused, match="Allergies are not recorded"):
+            sheet_for(document)
+        document = with_changes(document, patient={"allergies": "none known"})
+    sheet = sheet_for(document)
+    assert check_wording(wording_text(sheet)) == []
+    assert len(sheet.orders) == len(plan.orders)
+
+
+@pytest.mark.parametrize("path", shared_case_files(), ids=lambda p: p.stem)
+def test_the_wording_rules_hold_on_every_shared_case(path: Path) -> None:
+    _sheet_or_refusal(path)
+
+
+@pytest.mark.parametrize("path", example_files(), ids=lambda p: p.stem)
+def test_the_wording_rules_hold_on_every_example(path: Path) -> None:
+    _sheet_or_refusal(path)
+
+
+def test_the_shared_cases_are_found() -> None:
+    assert shared_case_files(), "no shared cases: set MGDESK_SHARED_DIR"
