@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds the Linux bundle and packages with build.py, then proves them as a clinic machine
+# would use them: the frozen self-test with no display, the .deb installed with apt (which
+# pulls its Depends) and its self-test, headless and on an X display, every library the
+# bundle links found on the system, the tarball's per-user install, and the desktop entry
+# and AppStream metadata validated. CI runs it as root on Debian 12 with Python 3.11.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$PWD
+python=${PYTHON:-python3}
+app_id=io.github.mgdesk
+scratch=$(mktemp -d /tmp/mgdesk-ci.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+export MGDESK_DATA_DIR="$scratch/data"  # the app writes nothing into the real home
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { echo "FAILED: $*" >&2; exit 1; }
+
+step "build tools (binutils for PyInstaller; validators; Xvfb for the display test)"
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+    binutils desktop-file-utils appstream xvfb xauth >/dev/null
+
+step "fresh build environment: mgdesk installed (not editable) and PyInstaller"
+"$python" -m venv "$scratch/venv"
+"$scratch/venv/bin/python" -m pip install -q --upgrade pip
+"$scratch/venv/bin/python" -m pip install -q "$root" pyinstaller
+
+step "build.py"
+rm -rf "$root/dist" "$root/build/pyinstaller" "$root/build/linux"
+"$scratch/venv/bin/python" build_scripts/build.py
+version=$("$scratch/venv/bin/python" -c 'import sys; sys.path.insert(0, "build_scripts"); import freeze; print(freeze.project_version())')
+tarball=$(ls dist/mgdesk-"$version"-linux-*.tar.gz)
+deb=$(ls dist/mgdesk_*.deb)
+du -sh dist/mgdesk "$tarball" "$deb"
+
+step "bundle contents: no networking, licences present"
+if find dist/mgdesk \( -iname '*Qt6Network*' -o -iname 'QtNetwork*' -o -name '_ssl*' \) | grep .; then
+    fail "the bundle contains a networking module"
+fi
+for licence in mgdesk pyside6-essentials shiboken6 pint python fonts; do
+    [ -n "$(ls dist/mgdesk/_internal/licenses/$licence 2>/dev/null)" ] || fail "no licence for $licence"
+done
+
+step "frozen self-test, no display"
+env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM dist/mgdesk/mgdesk self-test
+
+step "install the .deb with apt (pulls its Depends)"
+dpkg --purge mgdesk >/dev/null 2>&1 || true
+apt-get install -y -qq "./$deb" >/dev/null
+dpkg -s mgdesk | grep -E '^(Version|Status)'
+[ "$(readlink -f /usr/bin/mgdesk)" = /opt/mgdesk/mgdesk ] || fail "/usr/bin/mgdesk does not point into /opt/mgdesk"
+[ -s /usr/share/doc/mgdesk/copyright ] || fail "no /usr/share/doc/mgdesk/copyright"
+
+step "installed self-test, no display"
+env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM mgdesk self-test
+
+step "installed self-test on an X display (the xcb platform plugin and its libraries)"
+env -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM xvfb-run -a mgdesk self-test
+
+step "every library the installed bundle links is on the system"
+missing=$(find /opt/mgdesk -type f \( -name '*.so*' -o -name mgdesk \) -exec ldd {} + 2>/dev/null \
+    | grep 'not found' | sort -u || true)
+[ -z "$missing" ] || fail "libraries not found (add their packages to DEB_DEPENDS): $missing"
+
+step "desktop entry and AppStream metadata"
+desktop-file-validate "/usr/share/applications/$app_id.desktop"
+appstreamcli validate --no-net "/usr/share/metainfo/$app_id.metainfo.xml"
+[ -f "/usr/share/icons/hicolor/256x256/apps/$app_id.png" ] || fail "no 256 px icon installed"
+
+step "remove the .deb"
+apt-get purge -y -qq mgdesk >/dev/null
+if [ -e /opt/mgdesk ] || [ -e /usr/bin/mgdesk ]; then fail "apt purge left files behind"; fi
+
+step "tarball: per-user install, self-test, uninstall"
+mkdir -p "$scratch/home"
+tar -xzf "$tarball" -C "$scratch"
+unpacked=$(ls -d "$scratch"/mgdesk-"$version"-linux-*)
+HOME="$scratch/home" XDG_DATA_HOME='' "$unpacked/install.sh" --user
+desktop-file-validate "$scratch/home/.local/share/applications/$app_id.desktop"
+env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM "$scratch/home/.local/bin/mgdesk" self-test
+HOME="$scratch/home" XDG_DATA_HOME='' "$unpacked/install.sh" --user --uninstall
+[ ! -e "$scratch/home/.local/opt/mgdesk" ] || fail "install.sh --uninstall left the app behind"
+
+step "Linux packages built and verified: $tarball $deb"
