@@ -15,8 +15,9 @@ from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import Protocol, default_protocol, load_protocol
+from mgdesk.core.protocol import Protocol, load_protocol
 from mgdesk.core.report import text_report
+from mgdesk.core.site_protocol import active_protocol
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -46,6 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def resolve_protocol(explicit: Path | None, stderr: IO[str]) -> tuple[Protocol, bool]:
+    """The protocol to use (a --protocol file, else the active installed one) and whether it
+    is a per-user evaluation install. What the user must know about it goes to stderr."""
+    if explicit is not None:
+        return load_protocol(explicit), False
+    active = active_protocol()
+    for notice in active.notices:
+        stderr.write(f"mgdesk: {notice}\n")
+    return active.protocol, active.location == "user"
+
+
 def run(
     argv: Sequence[str],
     stdin: IO[bytes] | None = None,
@@ -57,7 +69,7 @@ def run(
     stdout = stdout if stdout is not None else _utf8(sys.stdout)
     stderr = stderr if stderr is not None else _utf8(sys.stderr)
     try:
-        protocol = load_protocol(args.protocol) if args.protocol else default_protocol()
+        protocol, _ = resolve_protocol(args.protocol, stderr)
     except ProtocolInvalid as exc:
         stderr.write(
             "mgdesk: the protocol was refused:\n" + "".join(f"  - {p}\n" for p in exc.problems)

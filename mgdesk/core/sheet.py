@@ -28,6 +28,7 @@ SHEET_TITLE = "Magnesium replacement order sheet"
 END_OF_ORDERS = "END OF ORDERS — nothing below this line is an order"
 NOT_VALID = "Not valid without the prescriber's signature."
 NOT_SITE_APPROVED = "NOT site-approved protocol"
+EVALUATION_INSTALL = "protocol installed per user, for evaluation only"
 CHECKBOX = "\u2610"  # BALLOT BOX; DejaVu Sans has the glyph
 SHA_SHOWN = 12
 # Crockford's base 32: no I, L, O or U, so a sheet id read aloud or copied by hand is unambiguous.
@@ -124,6 +125,7 @@ class OrderSheet:
     site_approved: bool
     review_date: date | None
     past_review: bool
+    evaluation_install: bool
     audit_hash: str | None
 
     @property
@@ -150,6 +152,8 @@ class OrderSheet:
         cautions = []
         if not self.site_approved:
             cautions.append(NOT_SITE_APPROVED)
+        if self.evaluation_install:
+            cautions.append(EVALUATION_INSTALL)
         if self.past_review and self.review_date is not None:
             cautions.append(
                 f"CAUTION: protocol past its review date ({self.review_date.isoformat()})"
@@ -181,6 +185,7 @@ def build_sheet(
     generated_at: datetime,
     sheet_id: str,
     audit_hash: str | None = None,
+    evaluation_install: bool = False,
 ) -> OrderSheet:
     """The sheet for one evaluated case; raises SheetRefused with every reason it cannot be
     printed."""
@@ -194,7 +199,9 @@ def build_sheet(
         )
     if not plan.orders:
         raise SheetRefused(["The plan has no order to sign, so there is no order sheet to print."])
-    emergency_only = all(o.emergency for o in plan.orders)
+    emergency_only = all(o.emergency for o in plan.orders if o.is_magnesium) and any(
+        o.emergency for o in plan.orders
+    )
     reasons = _missing_patient_data(case, emergency_only)
     reasons += _acknowledgement_problems(plan, acknowledged)
     if reasons:
@@ -247,6 +254,7 @@ def build_sheet(
         site_approved=bool(summary["site_approved"]),
         review_date=protocol.approval.review_date,
         past_review=protocol.is_past_review(generated_at.date()),
+        evaluation_install=evaluation_install,
         audit_hash=audit_hash,
     )
     _refuse_bad_wording(sheet)

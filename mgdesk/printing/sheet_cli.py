@@ -10,16 +10,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from mgdesk.cli import InputError, decode_case, read_input
-from mgdesk.core.case import parse_case
+from mgdesk.cli import InputError, decode_case, read_input, resolve_protocol
+from mgdesk.core.audit import AuditLog, AuditLogError, PendingEntry
+from mgdesk.core.case import Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import default_protocol, load_protocol
 from mgdesk.core.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
 from mgdesk.printing.render import PrintError, ensure_gui_application, write_pdf
 
@@ -78,11 +79,12 @@ def run(
     arguments = list(argv)
     args = build_parser().parse_args(arguments[1:] if arguments[:1] == ["sheet"] else arguments)
     try:
-        protocol = load_protocol(args.protocol) if args.protocol else default_protocol()
+        protocol, evaluation_install = resolve_protocol(args.protocol, stderr)
     except ProtocolInvalid as exc:
         return _refuse(stderr, "the protocol was refused:", exc.problems)
     try:
-        case = parse_case(decode_case(read_input(args.case, stdin)), protocol)
+        document = decode_case(read_input(args.case, stdin))
+        case = parse_case(document, protocol)
         plan = evaluate(case, protocol)
     except InputError as exc:
         return _refuse(stderr, "the case is not valid:", [f"case: {exc}"])
@@ -107,6 +109,7 @@ def run(
             acknowledged=acknowledged,
             generated_at=datetime.now().astimezone(),
             sheet_id=new_sheet_id(),
+            evaluation_install=evaluation_install,
         )
     except SheetRefused as exc:
         return _refuse(
@@ -121,26 +124,66 @@ def run(
             "no order sheet was produced:",
             [f"the folder {args.output.parent} does not exist"],
         )
-    return _produce(sheet, args, stdout, stderr)
+    # The audit entry is written before the sheet exists, so no printed sheet lacks one,
+    # and its hash is printed in the footer, so paper anchors the chain.
+    log = AuditLog()
+    try:
+        pending = _prepare_entry(log, sheet, document, case, plan, protocol.sha256)
+    except AuditLogError as exc:
+        stderr.write(f"mgdesk: no order sheet was produced: {exc}\n")
+        return EXIT_OUTPUT_FAILED
+    _tell(stderr, pending.problem)
+    return _produce(replace(sheet, audit_hash=pending.hash), args, log, pending, stdout, stderr)
 
 
-def _produce(sheet: OrderSheet, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+def _prepare_entry(
+    log: AuditLog, sheet: OrderSheet, document: object, case: Case, plan: Plan, sha256: str
+) -> PendingEntry:
+    return log.prepare(
+        sheet_id=sheet.sheet_id,
+        case_document=document if isinstance(document, dict) else {},
+        plan=plan,
+        protocol_sha256=sha256,
+        acknowledged_warnings=[w.code for w in sheet.acknowledged],
+        patient_id=case.patient.id,
+    )
+
+
+def _produce(
+    sheet: OrderSheet,
+    args: argparse.Namespace,
+    log: AuditLog,
+    pending: PendingEntry,
+    stdout: IO[str],
+    stderr: IO[str],
+) -> int:
     ensure_gui_application()
     paper = args.paper or _default_paper()
     try:
         if args.output is not None:
             pages = write_pdf(sheet, args.output, paper)
-            where = f"written to {args.output}"
+            where, output = f"written to {args.output}", str(args.output.resolve())
         else:
             pages = _print(sheet, args.printer, paper)
-            where = f"sent to the printer {args.printer}"
+            where, output = f"sent to the printer {args.printer}", f"printer {args.printer}"
     except PrintError as exc:
+        _tell(stderr, log.abandon(pending, str(exc)))
         return _refuse(stderr, "no order sheet was produced:", [str(exc)])
     except OSError as exc:
+        _tell(stderr, log.abandon(pending, str(exc.strerror or exc)))
         stderr.write(f"mgdesk: the order sheet could not be written: {exc.strerror or exc}\n")
         return EXIT_OUTPUT_FAILED
-    stdout.write(f"mgdesk: order sheet {sheet.sheet_id} ({pages} pages, {paper}) {where}\n")
+    _tell(stderr, log.commit(pending, output))
+    stdout.write(
+        f"mgdesk: order sheet {sheet.sheet_id} ({pages} pages, {paper}) {where};"
+        f" audit entry {pending.hash}\n"
+    )
     return EXIT_OK
+
+
+def _tell(stderr: IO[str], audit_problem: str | None) -> None:
+    if audit_problem:
+        stderr.write(f"mgdesk: audit log: {audit_problem}\n")
 
 
 def _default_paper() -> str:

@@ -7,7 +7,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,13 +34,6 @@ def _refuse(owner: type, name: str) -> Callable[..., Any]:
         raise ModalCallError(f"{owner.__name__}.{name} was called: replace it in the test")
 
     return refuse
-
-
-@pytest.fixture(autouse=True)
-def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "mgdesk-data"
-    monkeypatch.setenv("MGDESK_DATA_DIR", str(folder))
-    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -139,7 +139,7 @@ def run_sheet_command(
     QApplication may already exist in this one)."""
     environment = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     return subprocess.run(
-        [sys.executable, "-m", "mgdesk.printing.sheet_cli", *args],
+        [sys.executable, "-m", "mgdesk", "sheet", *args],
         cwd=cwd,
         env=environment,
         capture_output=True,

@@ -265,12 +265,21 @@ def test_refusals_say_why(document: dict[str, Any], kwargs: dict[str, Any], expe
 
 def test_every_missing_item_is_reported_at_once() -> None:
     document = with_changes(
-        example(TORSADES),
+        example("oral-failed-stoma.json"),
         patient={"allergies": None, "weight": None},
         labs={"creatinine_clearance": "80 mL/min"},
     )
     reasons = refusal(document, acknowledge_all=False)
     assert len(reasons) == 3, reasons
+
+
+def test_torsades_with_only_a_potassium_order_beside_it_needs_no_weight() -> None:
+    """Emergency-only: every magnesium order is an emergency one; potassium replacement
+    follows the local protocol and does not depend on the weight."""
+    document = with_changes(example(TORSADES), patient={"weight": None})
+    sheet = sheet_for(document)
+    assert sheet.emergency_only
+    assert sheet.weight.startswith("not recorded")
 
 
 def test_a_sheet_of_emergency_orders_alone_needs_no_weight_but_allergies() -> None:
