@@ -207,7 +207,9 @@ TAMPERING = {
             "UPDATE entries SET seq = seq - 99 WHERE seq >= 100",
             "INSERT INTO entries SELECT 6, kind, time, 'S-X', case_sha256, plan_sha256,"
             " protocol_sha256, acknowledged_warnings, patient_id, output, result, refers_to,"
-            " note, NULL, prev_hash, 'f' || substr(hash, 2) FROM entries WHERE seq = 5",
+            " note, NULL, prev_hash,"
+            " CASE substr(hash, 1, 1) WHEN 'f' THEN 'e' ELSE 'f' END || substr(hash, 2)"
+            " FROM entries WHERE seq = 5",
         ],
         "entry 6 does not follow",
     ),
