@@ -1,0 +1,691 @@
+"""The case form: a view that holds the widgets and a controller that turns them into a case.
+
+The controller builds the same case document the command line reads and hands it on;
+the core validates it and every problem comes back to the widget of its field. The
+form never decides whether a value is acceptable except for one thing the core cannot
+see: which decimal separator the system locale uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mgdesk.core import codes
+from mgdesk.core.case import CASE_FORMAT, CLINICAL_FIELDS, LAB_FIELDS, PATIENT_FIELDS
+from mgdesk.gui import labels
+from mgdesk.gui.colours import invalid_colour, level_tint
+from mgdesk.gui.locale_numbers import LocaleNumbers
+
+if TYPE_CHECKING:
+    from mgdesk.core.errors import FieldError
+    from mgdesk.gui.assessment import Assessment, PregnancyAges
+
+CLEARANCE_UNIT = "mL/min"
+CLEARANCE_HINT = "Optional: leave empty to use Cockcroft-Gault."
+TEXT_FIELDS = ("patient.id", "patient.name", "patient.allergies")
+QUANTITY_FIELDS = (
+    "patient.weight",
+    "labs.magnesium",
+    "labs.potassium",
+    "labs.creatinine",
+    "labs.creatinine_clearance",
+)
+FLAG_FIELDS = (
+    "clinical.heart_block",
+    "clinical.myasthenia_gravis",
+    "clinical.digoxin",
+    "clinical.volume_depleted",
+    "clinical.dialysis",
+    "clinical.oral_route_available",
+    "clinical.oral_mg_intolerance",
+)
+FLAG_DEFAULTS = {"clinical.oral_route_available": True}
+FLAG_NOTES = {
+    "clinical.heart_block": "Second- or third-degree AV block without a working pacemaker."
+}
+FLAG_TEXT = {
+    "clinical.heart_block": "Heart block",
+    "clinical.myasthenia_gravis": "Myasthenia gravis",
+    "clinical.digoxin": "Takes digoxin",
+    "clinical.volume_depleted": "Volume depleted",
+    "clinical.dialysis": "On dialysis",
+    "clinical.oral_route_available": "Oral route available",
+    "clinical.oral_mg_intolerance": "Intolerance of magnesium oxide",
+}
+CHOICE_FIELDS = {
+    "clinical.torsades": (codes.TORSADES, labels.TORSADES_LABELS),
+    "clinical.gi_losses": (codes.GI_LOSSES, labels.GI_LOSS_LABELS),
+    "clinical.prior_therapy": (codes.PRIOR_THERAPY, labels.PRIOR_THERAPY_LABELS),
+}
+SECTIONS = {"patient": PATIENT_FIELDS, "labs": LAB_FIELDS, "clinical": CLINICAL_FIELDS}
+# Messages from the core that continue the field's name ("is required: ...").
+_CONTINUES_NAME = re.compile(r"^(is|must|has|cannot|contains|names)\b")
+_SIGNED_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
+
+
+class FieldRow(QWidget):
+    """A field's editors in a row, its error, and a note (a hint or the value as understood)."""
+
+    def __init__(self, editors: Sequence[QWidget], trailing: QWidget | None = None) -> None:
+        super().__init__()
+        self.editors = tuple(editors)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        line = QHBoxLayout()
+        line.setSpacing(6)
+        for editor in editors:
+            line.addWidget(editor, 1 if isinstance(editor, QLineEdit) else 0)
+        if trailing is not None:
+            line.addWidget(trailing)
+        layout.addLayout(line)
+        self.error = _wrapping_label()
+        self.note = _wrapping_label()
+        layout.addWidget(self.error)
+        layout.addWidget(self.note)
+        self._error_shown = ("", False)
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(bool(text) or self.note.minimumHeight() > 0)
+
+    def reserve_note_lines(self, lines: int) -> None:
+        """Keep room for a note that comes and goes with the plan, so the form below stays put."""
+        self.note.setMinimumHeight(lines * self.note.fontMetrics().lineSpacing())
+        self.note.setVisible(True)
+
+    def show_error(self, message: str, hard: bool) -> None:
+        """A hard error is a wrong value (marked); a soft one a missing required value."""
+        if self._error_shown == (message, hard):
+            return
+        self._error_shown = (message, hard)
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        _colour_label(self.error, hard)
+
+    def restyle(self) -> None:
+        _colour_label(self.error, self._error_shown[1])
+
+
+class CaseFormView(QWidget):
+    """The widgets of the case form and their layout; no behaviour."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: dict[str, FieldRow] = {}
+        self.line_edits: dict[str, QLineEdit] = {}
+        self.unit_pickers: dict[str, QComboBox] = {}
+        self.flags: dict[str, QCheckBox] = {}
+        self.choices: dict[str, QComboBox] = {}
+        self.symptoms: dict[str, QCheckBox] = {}
+
+        layout = QVBoxLayout(self)
+        self.general_error = _wrapping_label()
+        self.general_error.setAccessibleName("Problems with the case as a whole")
+        layout.addWidget(self.general_error)
+
+        patient = self._group(layout, "Patient")
+        self._text_row(patient, "patient.id", "Patient &ID")
+        self._text_row(patient, "patient.name", "&Name")
+        self._text_row(patient, "patient.age_years", "&Age", suffix="years")
+        self.sex = self._combo_row(
+            patient,
+            "patient.sex",
+            "&Sex",
+            "Choose…",
+            [(labels.SEX_LABELS[s], s) for s in codes.SEXES],
+        )
+        self._quantity_row(patient, "patient.weight", "&Weight")
+        self.pregnant = self._combo_row(
+            patient,
+            "patient.pregnant",
+            "&Pregnant",
+            "Not answered",
+            [("No, not pregnant", False), ("Yes, pregnant", True)],
+        )
+        self._text_row(patient, "patient.allergies", "A&llergies")
+
+        lab = self._group(layout, "Laboratory results")
+        self._quantity_row(lab, "labs.magnesium", "&Magnesium")
+        self._quantity_row(lab, "labs.potassium", "Pot&assium")
+        self._quantity_row(lab, "labs.creatinine", "&Creatinine")
+        self._quantity_row(
+            lab, "labs.creatinine_clearance", "Measured clea&rance", fixed_unit=CLEARANCE_UNIT
+        )
+        self.rows["labs.creatinine_clearance"].show_note(CLEARANCE_HINT)
+        # The values as understood appear with each plan and go while there is none.
+        self.rows["labs.magnesium"].reserve_note_lines(2)
+        self.rows["labs.creatinine_clearance"].reserve_note_lines(3)
+
+        clinical = self._group(layout, "Clinical findings")
+        self._symptom_row(clinical)
+        self._choice_row(clinical, "clinical.torsades", "&Torsades de pointes")
+        for field in FLAG_FIELDS:
+            self._flag_row(clinical, field)
+        self._choice_row(clinical, "clinical.gi_losses", "&GI losses")
+        self._choice_row(clinical, "clinical.prior_therapy", "Prior t&herapy")
+        layout.addStretch(1)
+
+    def _group(self, layout: QVBoxLayout, title: str) -> QFormLayout:
+        box = QGroupBox(title, self)
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        layout.addWidget(box)
+        return form
+
+    def _add_row(self, form: QFormLayout, field: str, text: str, row: FieldRow) -> None:
+        label = QLabel(text)
+        label.setBuddy(row.editors[0])
+        form.addRow(label, row)
+        self.rows[field] = row
+
+    def _text_row(
+        self, form: QFormLayout, field: str, text: str, suffix: str | None = None
+    ) -> None:
+        edit = QLineEdit()
+        edit.setObjectName(field)
+        edit.setAccessibleName(labels.FIELD_LABELS[field])
+        self.line_edits[field] = edit
+        self._add_row(form, field, text, FieldRow([edit], QLabel(suffix) if suffix else None))
+
+    def _quantity_row(
+        self, form: QFormLayout, field: str, text: str, fixed_unit: str | None = None
+    ) -> None:
+        name = labels.FIELD_LABELS[field]
+        edit = QLineEdit()
+        edit.setObjectName(field)
+        edit.setAccessibleName(f"{name} value")
+        self.line_edits[field] = edit
+        if fixed_unit is not None:
+            self._add_row(form, field, text, FieldRow([edit], QLabel(fixed_unit)))
+            return
+        unit = QComboBox()
+        unit.setObjectName(f"{field}.unit")
+        unit.setAccessibleName(f"{name} unit")
+        unit.setPlaceholderText("Unit…")
+        unit.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.unit_pickers[field] = unit
+        self._add_row(form, field, text, FieldRow([edit, unit]))
+
+    def _combo_row(
+        self,
+        form: QFormLayout,
+        field: str,
+        text: str,
+        placeholder: str,
+        items: Sequence[tuple[str, object]],
+    ) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(field)
+        combo.setAccessibleName(labels.FIELD_LABELS[field])
+        combo.setPlaceholderText(placeholder)
+        for item_text, data in items:
+            combo.addItem(item_text, data)
+        combo.setCurrentIndex(-1)
+        self._add_row(form, field, text, FieldRow([combo]))
+        return combo
+
+    def _choice_row(self, form: QFormLayout, field: str, text: str) -> None:
+        options, names = CHOICE_FIELDS[field]
+        combo = QComboBox()
+        combo.setObjectName(field)
+        combo.setAccessibleName(labels.FIELD_LABELS[field])
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        combo.setMinimumContentsLength(12)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        for option in options:
+            combo.addItem(labels.label(names, option), option)
+        self.choices[field] = combo
+        self._add_row(form, field, text, FieldRow([combo]))
+
+    def _flag_row(self, form: QFormLayout, field: str) -> None:
+        box = QCheckBox(FLAG_TEXT[field])
+        box.setObjectName(field)
+        box.setAccessibleName(labels.FIELD_LABELS[field])
+        box.setChecked(FLAG_DEFAULTS.get(field, False))
+        self.flags[field] = box
+        row = FieldRow([box])
+        row.show_note(FLAG_NOTES.get(field, ""))
+        form.addRow(row)
+        self.rows[field] = row
+
+    def _symptom_row(self, form: QFormLayout) -> None:
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        for heading, group in (("Severe", codes.SYMPTOMS_SEVERE), ("Mild", codes.SYMPTOMS_MILD)):
+            column.addWidget(QLabel(f"<i>{heading}</i>"))
+            for symptom in group:
+                name = labels.label(labels.SYMPTOM_LABELS, symptom)
+                box = QCheckBox(name)
+                box.setObjectName(f"clinical.symptoms.{symptom}")
+                box.setAccessibleName(f"Symptom: {name} ({heading.lower()})")
+                column.addWidget(box)
+                self.symptoms[symptom] = box
+        row_widget = FieldRow([holder])
+        label = QLabel("Sympto&ms")
+        label.setBuddy(next(iter(self.symptoms.values())))
+        form.addRow(label, row_widget)
+        self.rows["clinical.symptoms"] = row_widget
+
+    def field_editors(self, field: str) -> tuple[QWidget, ...]:
+        if field == "clinical.symptoms":
+            return tuple(self.symptoms.values())
+        return self.rows[field].editors + (
+            (self.unit_pickers[field],) if field in self.unit_pickers else ()
+        )
+
+
+class CaseFormController(QObject):
+    """Turns the form into a case document and back, and shows what the core made of it."""
+
+    edited = Signal()
+
+    def __init__(self, view: CaseFormView, numbers: LocaleNumbers) -> None:
+        super().__init__(view)
+        self.view = view
+        self.numbers = numbers
+        self._loading = False
+        self._marked: dict[str, bool] = {}
+        self._pregnancy_rule = ""
+        for edit in view.line_edits.values():
+            edit.textChanged.connect(self._changed)
+        for combo in (*view.unit_pickers.values(), *view.choices.values(), view.pregnant):
+            combo.currentIndexChanged.connect(self._changed)
+        view.sex.currentIndexChanged.connect(self._sex_changed)
+        for box in (*view.flags.values(), *view.symptoms.values()):
+            box.toggled.connect(self._changed)
+
+    # -- set up once the core is loaded --------------------------------------------------
+
+    def set_protocol_facts(
+        self,
+        unit_choices: Mapping[str, Sequence[str]],
+        ages: PregnancyAges,
+        adequate_oral_trial: str,
+    ) -> None:
+        """Fill in what comes from the core: unit spellings, pregnancy ages, the oral-trial rule."""
+        for field, units in unit_choices.items():
+            picker = self.view.unit_pickers[field]
+            chosen = picker.currentText()  # a unit already chosen stays chosen
+            picker.blockSignals(True)
+            picker.clear()
+            picker.addItems(list(units))
+            picker.setCurrentIndex(picker.findText(chosen) if chosen else -1)
+            picker.blockSignals(False)
+        self._pregnancy_rule = (
+            f"An answer is required for a woman aged {ages.from_age} "
+            f"to under {ages.below_age} years."
+        )
+        self._show_pregnancy_question()
+        self.view.rows["clinical.prior_therapy"].show_note(adequate_oral_trial)
+
+    # -- form -> document ----------------------------------------------------------------
+
+    def document(self) -> tuple[dict[str, Any], list[FieldError]]:
+        """The case document the form holds, and the problems only the form can see."""
+        from mgdesk.core.errors import FieldError
+
+        problems: list[FieldError] = []
+
+        def number_text(field: str, text: str) -> str:
+            converted, problem = self.numbers.to_core(text.strip())
+            if problem is not None:
+                problems.append(FieldError(field, problem))
+            return converted
+
+        sections: dict[str, dict[str, Any]] = {"patient": {}, "labs": {}, "clinical": {}}
+        edits = self.view.line_edits
+        for field in TEXT_FIELDS:
+            if edits[field].text().strip():
+                _put(sections, field, edits[field].text())
+        age = edits["patient.age_years"].text().strip()
+        if age:
+            _put(sections, "patient.age_years", _age_value(number_text("patient.age_years", age)))
+        if self.view.sex.currentIndex() >= 0:
+            _put(sections, "patient.sex", self.view.sex.currentData())
+        if self.view.pregnant.isEnabled() and self.view.pregnant.currentIndex() >= 0:
+            _put(sections, "patient.pregnant", self.view.pregnant.currentData())
+        for field in QUANTITY_FIELDS:
+            text = edits[field].text().strip()
+            if not text:
+                continue
+            number = number_text(field, text)
+            unit = self._unit_of(field)
+            _put(sections, field, f"{number} {unit}" if unit else number)
+        _put(
+            sections,
+            "clinical.symptoms",
+            [s for s, box in self.view.symptoms.items() if box.isChecked()],
+        )
+        for field, combo in self.view.choices.items():
+            _put(sections, field, combo.currentData())
+        for field, box in self.view.flags.items():
+            _put(sections, field, box.isChecked())
+        return {"format": CASE_FORMAT, **sections}, problems
+
+    def _unit_of(self, field: str) -> str | None:
+        if field == "labs.creatinine_clearance":
+            return CLEARANCE_UNIT
+        picker = self.view.unit_pickers[field]
+        return picker.currentText() if picker.currentIndex() >= 0 else None
+
+    # -- document -> form ----------------------------------------------------------------
+
+    def load(self, document: object) -> list[str]:
+        """Show a case document in the form; returns why it cannot (the form is then unchanged)."""
+        problems = _unshowable(document)
+        if problems:
+            return problems
+        assert isinstance(document, dict)
+        patient = document.get("patient") or {}
+        clinical = document.get("clinical") or {}
+        self._loading = True
+        try:
+            self.clear()
+            edits = self.view.line_edits
+            for field in TEXT_FIELDS:
+                edits[field].setText(_value(document, field) or "")
+            age = patient.get("age_years")
+            edits["patient.age_years"].setText(
+                ""
+                if age is None
+                else self.numbers.from_core(age if isinstance(age, str) else _plain_number(age))
+            )
+            _select_data(self.view.sex, patient.get("sex"))
+            self._sex_changed()
+            _select_data(self.view.pregnant, patient.get("pregnant"))
+            for field in QUANTITY_FIELDS:
+                self._show_quantity(field, _value(document, field))
+            for symptom in clinical.get("symptoms", []):
+                self.view.symptoms[symptom].setChecked(True)
+            for field, combo in self.view.choices.items():
+                _select_data(combo, _value(document, field) or "none")
+            for field, box in self.view.flags.items():
+                value = _value(document, field)
+                box.setChecked(FLAG_DEFAULTS.get(field, False) if value is None else bool(value))
+        finally:
+            self._loading = False
+        self.edited.emit()
+        return []
+
+    def _show_quantity(self, field: str, value: object) -> None:
+        edit = self.view.line_edits[field]
+        if value is None:
+            edit.setText("")
+            return
+        text = value if isinstance(value, str) else _plain_number(value)
+        units = (
+            [CLEARANCE_UNIT]
+            if field == "labs.creatinine_clearance"
+            else [
+                self.view.unit_pickers[field].itemText(i)
+                for i in range(self.view.unit_pickers[field].count())
+            ]
+        )
+        number, unit = _split_unit(text, units)
+        if unit is not None and field in self.view.unit_pickers:
+            self.view.unit_pickers[field].setCurrentText(unit)
+        edit.setText(self.numbers.from_core(number if unit is not None else text))
+
+    def clear(self) -> None:
+        """An empty case: no values, no units, defaults only where the case format has them."""
+        was_loading, self._loading = self._loading, True
+        try:
+            for edit in self.view.line_edits.values():
+                edit.clear()
+            for combo in (*self.view.unit_pickers.values(), self.view.sex, self.view.pregnant):
+                combo.setCurrentIndex(-1)
+            for combo in self.view.choices.values():
+                combo.setCurrentIndex(0)
+            for field, box in self.view.flags.items():
+                box.setChecked(FLAG_DEFAULTS.get(field, False))
+            for box in self.view.symptoms.values():
+                box.setChecked(False)
+            self._sex_changed()
+        finally:
+            self._loading = was_loading
+        if not self._loading:
+            self.edited.emit()
+
+    # -- what the core made of it --------------------------------------------------------
+
+    def show_assessment(self, assessment: Assessment | None) -> None:
+        """Mark every field the core found a problem with; echo the values as understood."""
+        errors: dict[str, list[str]] = {}
+        general: list[str] = []
+        for error in assessment.errors if assessment else ():
+            field = labels.field_of(error.field)
+            if field in self.view.rows:
+                errors.setdefault(field, []).append(_sentence(field, error.message))
+            else:
+                general.append(f"{error.field}: {error.message}")
+        for field, row in self.view.rows.items():
+            messages = errors.get(field, [])
+            self._show_error(
+                field, row, " ".join(messages), hard=bool(messages) and self._has_content(field)
+            )
+        self.show_general(general)
+        plan = assessment.plan if assessment else None
+        understood = clearance = ""
+        if plan is not None and plan.magnesium is not None:
+            shown = " = ".join(f"{self.numbers.from_core(n)} {u}" for u, n in plan.magnesium.shown)
+            understood = f"Understood as {shown}"
+        if plan is not None and plan.creatinine_clearance is not None:
+            c = plan.creatinine_clearance
+            method = "Cockcroft-Gault" if c.method == "cockcroft_gault" else "entered"
+            clearance = (
+                f"Creatinine clearance ({method}): {self.numbers.localise_text(c.arithmetic)}"
+            )
+        self.view.rows["labs.magnesium"].show_note(understood)
+        self.view.rows["labs.creatinine_clearance"].show_note(clearance or CLEARANCE_HINT)
+
+    def show_general(self, messages: Sequence[str]) -> None:
+        """Problems that belong to no field of the form, above it."""
+        label, text = self.view.general_error, "\n".join(messages)
+        if text != label.text():
+            label.setText(text)
+            label.setVisible(bool(text))
+            _colour_label(label, hard=True)
+
+    def _show_error(self, field: str, row: FieldRow, message: str, hard: bool) -> None:
+        if row.error.text() != message:
+            for editor in self.view.field_editors(field):
+                editor.setAccessibleDescription(message)
+        row.show_error(message, hard)
+        if self._marked.get(field, False) != hard:
+            self._marked[field] = hard
+            for editor in self.view.field_editors(field):
+                _mark_invalid(editor, hard)
+
+    def restyle(self) -> None:
+        """Colours again, for a new palette (light to dark or back)."""
+        _colour_label(self.view.general_error, hard=True)
+        for field, row in self.view.rows.items():
+            row.restyle()
+            if self._marked.get(field, False):
+                for editor in self.view.field_editors(field):
+                    _mark_invalid(editor, True)
+
+    def is_marked_invalid(self, field: str) -> bool:
+        return self._marked.get(field, False)
+
+    def _has_content(self, field: str) -> bool:
+        """Whether the user gave this field a value (empty and required is missing, not wrong)."""
+        if field in self.view.line_edits:
+            return bool(self.view.line_edits[field].text().strip())
+        if field in ("patient.sex", "patient.pregnant"):
+            combo = self.view.sex if field == "patient.sex" else self.view.pregnant
+            return combo.currentIndex() >= 0
+        return True
+
+    # -- reacting to edits ---------------------------------------------------------------
+
+    def _changed(self) -> None:
+        if not self._loading:
+            self.edited.emit()
+
+    def _sex_changed(self) -> None:
+        self._show_pregnancy_question()
+        self._changed()
+
+    def _show_pregnancy_question(self) -> None:
+        # A man is never asked about pregnancy; a kept answer returns if the sex is changed back.
+        asked = self.view.sex.currentData() != "male"
+        self.view.pregnant.setEnabled(asked)
+        self.view.rows["patient.pregnant"].show_note(self._pregnancy_rule if asked else "")
+
+
+def _wrapping_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setVisible(False)
+    return label
+
+
+def _colour_label(label: QLabel, hard: bool) -> None:
+    # A default QPalette sets no role, so the label follows the window's palette again.
+    palette = QPalette()
+    if hard:
+        palette.setColor(QPalette.ColorRole.WindowText, invalid_colour(label.palette()))
+    label.setPalette(palette)
+    font = label.font()
+    font.setItalic(not hard)
+    label.setFont(font)
+
+
+def _mark_invalid(editor: QWidget, hard: bool) -> None:
+    """Tint an invalid editor's background; the palette's own text stays readable on it."""
+    palette = QPalette()
+    if hard:
+        tint = level_tint(editor.palette(), "stop").background
+        palette.setColor(QPalette.ColorRole.Base, tint)
+        palette.setColor(QPalette.ColorRole.Button, tint)
+    editor.setPalette(palette)
+
+
+def _sentence(field: str, message: str) -> str:
+    name = labels.FIELD_LABELS.get(field, field)
+    return f"{name} {message}" if _CONTINUES_NAME.match(message) else message
+
+
+def _put(sections: dict[str, dict[str, Any]], field: str, value: Any) -> None:
+    section, key = field.split(".", 1)
+    sections[section][key] = value
+
+
+def _value(document: Mapping[str, Any], field: str) -> Any:
+    section, key = field.split(".", 1)
+    return (document.get(section) or {}).get(key)
+
+
+def _age_value(text: str) -> object:
+    """A number when text is one exactly, else the text itself (the core explains what is wrong)."""
+    if not _SIGNED_DECIMAL.fullmatch(text):
+        return text
+    if "." not in text:
+        return int(text)
+    number = float(text)
+    try:
+        exact = Decimal(repr(number)) == Decimal(text)
+    except InvalidOperation:
+        exact = False
+    return number if exact else text
+
+
+def _plain_number(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _split_unit(text: str, units: Sequence[str]) -> tuple[str, str | None]:
+    """("1.4", "mg/dL") from "1.4 mg/dL" when the unit is one the picker offers."""
+    from mgdesk.gui.assessment import UNIT_ALIASES
+
+    stripped = text.strip()
+    lowered = stripped.lower()
+    spellings = {u.lower(): u for u in units}
+    spellings.update({alias: unit for alias, unit in UNIT_ALIASES.items() if unit in units})
+    for spelling in sorted(spellings, key=len, reverse=True):
+        if lowered.endswith(spelling):
+            number = stripped[: len(stripped) - len(spelling)].strip()
+            if number:
+                return number, spellings[spelling]
+    return stripped, None
+
+
+def _select_data(combo: QComboBox, data: object) -> None:
+    combo.setCurrentIndex(-1 if data is None else combo.findData(data))
+
+
+def _unshowable(document: object) -> list[str]:
+    """Why a document cannot be shown in the form without losing part of it (empty if it can)."""
+    if not isinstance(document, dict):
+        return [
+            "the file does not hold a case (a JSON object with patient, labs and clinical sections)"
+        ]
+    problems: list[str] = []
+    fmt = document.get("format", CASE_FORMAT)
+    if fmt != CASE_FORMAT:
+        problems.append(f"format {fmt!r} is not {CASE_FORMAT!r}")
+    for key in document:
+        if key not in ("format", *SECTIONS):
+            problems.append(f"{key} is not a section of the case format")
+    for section, fields in SECTIONS.items():
+        content = document.get(section)
+        if content is None:
+            continue
+        if not isinstance(content, dict):
+            problems.append(f"{section} must be an object")
+            continue
+        for key, value in content.items():
+            field = f"{section}.{key}"
+            if key not in fields:
+                problems.append(f"{field} is not a field of the case format")
+            elif value is not None and not _showable(field, value):
+                problems.append(f"{field}: {str(value)[:40]!r} cannot be shown in the form")
+    return problems
+
+
+def _showable(field: str, value: object) -> bool:
+    if field in TEXT_FIELDS:
+        return isinstance(value, str)
+    if field in (*QUANTITY_FIELDS, "patient.age_years"):
+        return isinstance(value, str | int | float) and not isinstance(value, bool)
+    if field == "patient.sex":
+        return value in codes.SEXES
+    if field == "patient.pregnant" or field in FLAG_FIELDS:
+        return isinstance(value, bool)
+    if field == "clinical.symptoms":
+        known = codes.SYMPTOMS_SEVERE + codes.SYMPTOMS_MILD
+        return (
+            isinstance(value, list)
+            and all(isinstance(s, str) and s in known for s in value)
+            and len(set(value)) == len(value)
+        )
+    if field in CHOICE_FIELDS:
+        return isinstance(value, str) and value in CHOICE_FIELDS[field][0]
+    return False

@@ -1,0 +1,81 @@
+"""Words a clinician reads for the core's codes and field paths (presentation only)."""
+
+from __future__ import annotations
+
+SYMPTOM_LABELS = {
+    "tetany": "Tetany",
+    "seizure": "Seizure",
+    "arrhythmia": "Arrhythmia (not torsades)",
+    "cramps": "Cramps",
+    "tremor": "Tremor",
+    "paresthesia": "Paresthesia",
+    "weakness": "Weakness",
+    "chvostek_trousseau": "Chvostek or Trousseau sign",
+}
+TORSADES_LABELS = {
+    "none": "None",
+    "with_pulse": "Present, with a pulse",
+    "pulseless": "Present, pulseless",
+}
+GI_LOSS_LABELS = {
+    "none": "None",
+    "short_bowel": "Short bowel",
+    "high_output_stoma": "High-output stoma",
+    "chronic_diarrhea": "Chronic diarrhoea",
+    "malabsorption": "Malabsorption",
+}
+PRIOR_THERAPY_LABELS = {
+    "none": "None",
+    "oral_failed": "Oral failed (adequate trial)",
+    "oral_and_alfacalcidol_failed": "Oral and alfacalcidol failed",
+}
+SEX_LABELS = {"female": "Female", "male": "Male"}
+
+STATUS_LABELS = {
+    "ok": "Plan complete",
+    "incomplete": "Incomplete: information is missing",
+    "out_of_scope": "Out of scope for this protocol: no orders",
+}
+SEVERITY_LABELS = {
+    "severe": "Severe hypomagnesemia",
+    "mild": "Mild hypomagnesemia",
+    "normal": "Magnesium in the normal range",
+    "high": "Magnesium above the normal range",
+}
+ROLE_LABELS = {"primary": "", "alternative": "Alternative", "conditional": "Conditional"}
+LEVEL_LABELS = {"stop": "STOP", "caution": "Caution", "info": "Note"}
+
+FIELD_LABELS = {
+    "patient.id": "Patient ID",
+    "patient.name": "Name",
+    "patient.age_years": "Age",
+    "patient.sex": "Sex",
+    "patient.weight": "Weight",
+    "patient.pregnant": "Pregnant",
+    "patient.allergies": "Allergies",
+    "labs.magnesium": "Magnesium",
+    "labs.potassium": "Potassium",
+    "labs.creatinine": "Creatinine",
+    "labs.creatinine_clearance": "Measured creatinine clearance",
+    "clinical.symptoms": "Symptoms",
+    "clinical.torsades": "Torsades de pointes",
+    "clinical.heart_block": "Heart block",
+    "clinical.myasthenia_gravis": "Myasthenia gravis",
+    "clinical.digoxin": "Digoxin",
+    "clinical.volume_depleted": "Volume depleted",
+    "clinical.dialysis": "Dialysis",
+    "clinical.gi_losses": "GI losses",
+    "clinical.oral_route_available": "Oral route available",
+    "clinical.oral_mg_intolerance": "Intolerance of magnesium oxide",
+    "clinical.prior_therapy": "Prior therapy",
+}
+
+
+def label(mapping: dict[str, str], code: str) -> str:
+    """The label for a code, or the code in words when a newer core adds one."""
+    return mapping.get(code, code.replace("_", " "))
+
+
+def field_of(path: str) -> str:
+    """The form field an error path belongs to: "clinical.symptoms[1]" -> "clinical.symptoms"."""
+    return path.split("[", 1)[0]

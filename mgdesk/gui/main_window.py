@@ -1,0 +1,463 @@
+"""The main window: case form, plan and algorithm, read left to right.
+
+The window decides nothing: each edit rebuilds the case document, the core validates
+and evaluates it, and every part shows the same answer (a plan, or the reasons there
+is none).
+
+Start-up is progressive: the window is first painted as a light shell, and only then
+are the interface modules imported and built (PySide6 creates each Qt class on first
+use, and the three parts use dozens), and then the core and the protocol loaded. That
+is why the interface's modules are imported inside build_interface() and not above, and
+why Qt's large namespace is reached as QtCore.Qt only once the shell is painted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6 import QtCore
+from PySide6.QtCore import QEvent, QLocale
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QLabel, QMainWindow
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtWidgets import QMenu, QScrollArea, QSplitter
+
+    from mgdesk.core.case import Case
+    from mgdesk.core.errors import FieldError
+    from mgdesk.core.plan import Plan
+    from mgdesk.core.protocol import Protocol
+    from mgdesk.gui.algorithm_view import AlgorithmView
+    from mgdesk.gui.assessment import Assessment
+    from mgdesk.gui.case_form import CaseFormController, CaseFormView
+    from mgdesk.gui.locale_numbers import LocaleNumbers
+    from mgdesk.gui.plan_view import PlanView
+    from mgdesk.gui.settings import Settings
+
+CASE_FILES = "mgdesk cases (*.mgcase *.json);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    # After every evaluation; current_case_and_plan() then says whether there is a plan
+    # (what the order-sheet action needs to know to enable itself).
+    assessment_shown = QtCore.Signal()
+
+    form_view: CaseFormView
+    form: CaseFormController
+    form_scroll: QScrollArea
+    plan_view: PlanView
+    algorithm: AlgorithmView
+    splitter: QSplitter
+    emergency_banner: QLabel
+    approval_banner: QLabel
+    protocol_label: QLabel
+    order_sheet_action: QAction
+    numbers: LocaleNumbers
+
+    def __init__(
+        self, settings: Settings, numbers: LocaleNumbers | None = None, build: bool = True
+    ) -> None:
+        """build=False paints only a light shell; build_interface() then adds the parts."""
+        super().__init__()
+        self.settings = settings
+        self._requested_numbers = numbers
+        self.protocol: Protocol | None = None
+        self.protocol_installed_as: str | None = None
+        self.assessment: Assessment | None = None
+        self._last_input: tuple[dict[str, Any], list[FieldError]] | None = None
+        self.case_path: Path | None = None
+        self.interface_built = False
+        self.setWindowTitle("mgdesk")
+        if not settings.window_geometry.isEmpty():
+            self.restoreGeometry(settings.window_geometry)
+        else:
+            self.resize(1440, 900)
+        if build:
+            self.build_interface()
+        else:
+            self.setCentralWidget(QLabel("  Starting mgdesk…"))
+
+    def build_interface(self) -> None:
+        """The banners, the three parts, the menus, and the saved splitter layout."""
+        from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+        from mgdesk.gui.algorithm_view import AlgorithmView
+        from mgdesk.gui.case_form import CaseFormController, CaseFormView
+        from mgdesk.gui.fonts import scaled_font
+        from mgdesk.gui.locale_numbers import LocaleNumbers
+        from mgdesk.gui.plan_view import PlanView
+
+        self.numbers = self._requested_numbers or LocaleNumbers(QLocale().decimalPoint())
+
+        self.emergency_banner = _banner("Emergency: torsades de pointes")
+        self.emergency_banner.setFont(scaled_font(self.emergency_banner.font(), 1.15))
+        self.approval_banner = _banner("Protocol approval")
+        self.form_view = CaseFormView()
+        self.form = CaseFormController(self.form_view, self.numbers)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidget(self.form_view)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll.setAccessibleName("Case form")
+        self._fit_form_width()
+        self.plan_view = PlanView()
+        self.algorithm = AlgorithmView()
+        self.splitter = QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        for widget in (self.form_scroll, self.plan_view, self.algorithm):
+            self.splitter.addWidget(widget)
+        self.splitter.setSizes([400, 480, 560])
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.emergency_banner)
+        layout.addWidget(self.approval_banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.protocol_label = QLabel("Loading the protocol…")
+        self.statusBar().addPermanentWidget(self.protocol_label)
+
+        self._build_menus()
+        self.form.edited.connect(self.evaluate)
+        self.plan_view.field_requested.connect(self.focus_field)
+        for name, splitter in (("main", self.splitter), ("algorithm", self.algorithm.splitter)):
+            state = self.settings.splitter_state(name)
+            if not state.isEmpty():
+                splitter.restoreState(state)
+        self.interface_built = True
+
+    # -- menus and shortcuts ------------------------------------------------------------
+
+    def _add_action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Callable[[], object] | None,
+        *shortcuts: QKeySequence | QKeySequence.StandardKey | str,
+    ) -> QAction:
+        from PySide6.QtGui import QAction, QKeySequence
+
+        action = QAction(text, self)
+        keys: list[QKeySequence] = []
+        for shortcut in shortcuts:  # a standard key may have no binding on this platform
+            bindings = (
+                QKeySequence.keyBindings(shortcut)
+                if isinstance(shortcut, QKeySequence.StandardKey)
+                else [QKeySequence(shortcut)]
+            )
+            keys += [k for k in bindings if not k.isEmpty() and k not in keys]
+        action.setShortcuts(keys)
+        if slot is not None:
+            action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        from PySide6.QtGui import QKeySequence
+        from PySide6.QtWidgets import QMessageBox
+
+        bar, chart = self.menuBar(), self.algorithm.chart
+        file = bar.addMenu("&File")
+        self._add_action(file, "&New case", self.new_case, QKeySequence.StandardKey.New)
+        self._add_action(
+            file, "&Open case…", self.choose_case_to_open, QKeySequence.StandardKey.Open
+        )
+        self._add_action(file, "&Save case as…", self.choose_file_to_save, "Ctrl+S")
+        file.addSeparator()
+        # Wired by the order-sheet work; disabled until then so Ctrl+P does nothing unexpected.
+        self.order_sheet_action = self._add_action(file, "Order &sheet…", None, "Ctrl+P")
+        self.order_sheet_action.setObjectName("order_sheet_action")
+        self.order_sheet_action.setEnabled(False)
+        file.addSeparator()
+        self._add_action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Ctrl+Q")
+        edit = bar.addMenu("&Edit")
+        self._add_action(edit, "&Preferences…", self.open_preferences, "Ctrl+,")
+        view = bar.addMenu("&View")
+        self._add_action(
+            view, "Case &form", self.form_view.line_edits["patient.id"].setFocus, "Ctrl+1"
+        )
+        self._add_action(view, "&Plan", self.plan_view.details.setFocus, "Ctrl+2")
+        self._add_action(view, "&Algorithm steps", self.algorithm.steps.setFocus, "Ctrl+3")
+        view.addSeparator()
+        self._add_action(view, "Previous step", self.algorithm.previous_step, "Alt+Left")
+        self._add_action(view, "Next step", self.algorithm.next_step, "Alt+Right")
+        view.addSeparator()
+        self._add_action(
+            view, "Zoom &in", lambda: chart.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn, "Ctrl+="
+        )
+        self._add_action(
+            view, "Zoom &out", lambda: chart.zoom_by(1 / 1.25), QKeySequence.StandardKey.ZoomOut
+        )
+        self._add_action(view, "Actual si&ze", chart.reset_zoom, "Ctrl+0")
+        self._add_action(view, "Fit the &chart", chart.fit)
+        help_menu = bar.addMenu("&Help")
+        self._add_action(help_menu, "&About mgdesk", self.open_about, "F1")
+        self._add_action(help_menu, "About &Qt", lambda: QMessageBox.aboutQt(self))
+
+    # -- start-up: the core after the first paint ---------------------------------------
+
+    def finish_startup(self, case_path: Path | None = None) -> bool:
+        """Build the interface, load the active protocol (and the unit registry), then the case."""
+        from mgdesk.core.errors import ProtocolInvalid
+        from mgdesk.core.site_protocol import active_protocol
+
+        if not self.interface_built:
+            self.build_interface()
+        try:
+            active = active_protocol()
+        except ProtocolInvalid as refused:
+            self.plan_view.status.setText("The protocol could not be loaded: no plan can be given")
+            self.form.show_general([f"protocol: {p}" for p in refused.problems])
+            return False
+        self.install_protocol(active.protocol, active.installed_as, active.notices)
+        return self.open_case_file(case_path) if case_path is not None else True
+
+    def install_protocol(
+        self, protocol: Protocol, installed_as: str | None = None, notices: Sequence[str] = ()
+    ) -> None:
+        """Use protocol from now on; installed_as and notices say where it came from and why."""
+        import html
+
+        from mgdesk.gui.assessment import UNIT_CHOICES, bands_of, pregnancy_ages
+
+        self.protocol = protocol
+        self.protocol_installed_as = installed_as
+        self.form.set_protocol_facts(
+            UNIT_CHOICES, pregnancy_ages(protocol), protocol.adequate_oral_trial
+        )
+        self.plan_view.set_bands(bands_of(protocol))
+        self.algorithm.set_protocol(protocol)
+        self._fit_form_width()
+        approved = protocol.approval.site_approved
+        origin = f" ({installed_as})" if installed_as else ""
+        self.protocol_label.setText(
+            f"Protocol {protocol.id} {protocol.version}{origin} · "
+            f"{'site-approved' if approved else 'NOT approved by this site'} · "
+            f"SHA-256 {protocol.sha256[:12]}…"
+        )
+        self.protocol_label.setToolTip(f"SHA-256 {protocol.sha256}")
+        lines = (
+            []
+            if approved
+            else [
+                f"<b>Protocol not approved by this site.</b> {html.escape(protocol.id)} version "
+                f"{html.escape(protocol.version)}: {html.escape(protocol.approval.note)}"
+            ]
+        )
+        lines += [html.escape(notice) for notice in notices]
+        self.approval_banner.setText("<br>".join(lines))
+        self.approval_banner.setVisible(bool(lines))
+        self._tint_banners()
+        self._last_input = None
+        self.evaluate()
+
+    # -- the one path from an edit to what is shown -------------------------------------
+
+    def evaluate(self) -> None:
+        """Ask the core about the form's case and show its answer everywhere at once."""
+        if self.protocol is None:
+            return
+        from mgdesk.gui.assessment import Assessment, assess
+
+        document, problems = self.form.document()
+        if self._last_input == (document, problems):
+            return  # the same input gives the same plan (and the views already show it)
+        self._last_input = (document, problems)
+        try:
+            assessment = assess(document, self.protocol, problems)
+        except Exception as failure:
+            # A defect in mgdesk: never leave the previous plan on screen, and report it.
+            reason = f"mgdesk could not evaluate this case ({failure!r}); please report it"
+            self.show_assessment(Assessment(document, None, None, (), (reason,)))
+            raise
+        self.show_assessment(assessment)
+
+    def show_assessment(self, assessment: Assessment) -> None:
+        self.assessment = assessment
+        self.form.show_assessment(assessment)
+        self.plan_view.show_assessment(assessment)
+        self.algorithm.show_plan(assessment.plan)
+        self._show_emergency(assessment)
+        self._update_title()
+        self.assessment_shown.emit()
+
+    def _show_emergency(self, assessment: Assessment) -> None:
+        import html
+
+        from mgdesk.gui.plan_view import emergency_text
+
+        torsades = assessment.document.get("clinical", {}).get("torsades", "none") not in (
+            "none",
+            None,
+        )
+        if assessment.plan is not None and assessment.case is not None:
+            message = emergency_text(assessment.plan, assessment.case.torsades_present)
+        elif torsades:
+            message = (
+                "Torsades de pointes is selected, but no plan is shown until the marked "
+                "entries are corrected.",
+                "The magnesium level may be left empty.",
+            )
+        else:
+            message = None
+        heading, detail = message or ("", "")
+        self.emergency_banner.setText(
+            f"<b>{html.escape(heading)}</b> {html.escape(detail)}" if message else ""
+        )
+        self.emergency_banner.setVisible(message is not None)
+
+    def current_case_and_plan(self) -> tuple[Case, Plan] | None:
+        """The case and plan on screen (for the order sheet), or None while there is no plan."""
+        a = self.assessment
+        if a is None or a.case is None or a.plan is None:
+            return None
+        return a.case, a.plan
+
+    def focus_field(self, field: str) -> None:
+        from mgdesk.gui.labels import field_of
+
+        editors = (
+            self.form_view.field_editors(field_of(field))
+            if field_of(field) in self.form_view.rows
+            else ()
+        )
+        if editors:
+            editors[0].setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+
+    def _update_title(self) -> None:
+        patient = self.assessment.document.get("patient", {}) if self.assessment else {}
+        who = ", ".join(
+            str(patient[k]).strip() for k in ("name", "id") if str(patient.get(k) or "").strip()
+        )
+        self.setWindowTitle(f"mgdesk — {who}" if who else "mgdesk")
+
+    # -- case files ---------------------------------------------------------------------
+
+    def new_case(self) -> None:
+        self.case_path = None
+        self.form.clear()
+        self.statusBar().showMessage("New case")
+
+    def choose_case_to_open(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        start = str(self.case_path.parent) if self.case_path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open case", start, CASE_FILES)
+        if path:
+            self.open_case_file(Path(path))
+
+    def open_case_file(self, path: Path) -> bool:
+        """Show the case (or draft) in a file; if it cannot, the form stays and says why."""
+        from mgdesk.core.casefile import CaseFileError, open_case
+
+        try:
+            problems = self.form.load(open_case(path))
+            message = f"Could not open {path}: " + "; ".join(problems) + "."
+        except CaseFileError as refused:
+            problems, message = [refused.message], refused.message
+        if problems:
+            self.form.show_general([message])
+            self.statusBar().showMessage(message)
+            return False
+        self.case_path = path
+        self.statusBar().showMessage(f"Opened {path}")
+        return True
+
+    def choose_file_to_save(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        start = str(self.case_path) if self.case_path else "case.mgcase"
+        path, _ = QFileDialog.getSaveFileName(self, "Save case as", start, CASE_FILES)
+        if path:
+            self.save_case_file(Path(path))
+
+    def save_case_file(self, path: Path) -> bool:
+        """Save the form's case as it stands, valid or not (a draft): nothing typed is lost."""
+        from mgdesk.core.casefile import CaseFileError, save_case
+
+        document, _ = self.form.document()
+        try:
+            save_case(document, path)
+        except CaseFileError as refused:
+            self.statusBar().showMessage(refused.message)
+            return False
+        self.case_path = path
+        self.statusBar().showMessage(f"Saved {path}")
+        return True
+
+    # -- dialogs (window-modal, never a blocking exec) -----------------------------------
+
+    def open_about(self) -> None:
+        from mgdesk.gui.about import AboutDialog
+
+        dialog = AboutDialog(self.protocol, self.protocol_installed_as, self)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def open_preferences(self) -> None:
+        from mgdesk.gui.preferences import PreferencesDialog
+
+        dialog = PreferencesDialog(self.settings, self)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    # -- palette and layout -------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange and self.interface_built:
+            # The children receive the new palette after this window: recolour once they have.
+            QtCore.QTimer.singleShot(0, self._restyle)
+        super().changeEvent(event)
+
+    def _restyle(self) -> None:
+        self._tint_banners()
+        self.plan_view.refresh()
+        self.form.restyle()
+
+    def _tint_banners(self) -> None:
+        from PySide6.QtGui import QPalette
+
+        from mgdesk.gui.colours import level_tint
+
+        for banner, level in ((self.emergency_banner, "stop"), (self.approval_banner, "caution")):
+            palette = QPalette()
+            palette.setColor(
+                QPalette.ColorRole.Window, level_tint(self.palette(), level).background
+            )
+            banner.setPalette(palette)
+
+    def _fit_form_width(self) -> None:
+        """The form column is never narrower than its fields: it scrolls only vertically."""
+        scroll_bar = self.form_scroll.verticalScrollBar().sizeHint().width()
+        frame = 2 * self.form_scroll.frameWidth()
+        self.form_scroll.setMinimumWidth(
+            self.form_view.minimumSizeHint().width() + scroll_bar + frame
+        )
+
+    def save_layout(self) -> None:
+        self.settings.window_geometry = self.saveGeometry()
+        if self.interface_built:
+            self.settings.set_splitter_state("main", self.splitter.saveState())
+            self.settings.set_splitter_state("algorithm", self.algorithm.splitter.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        super().closeEvent(event)
+
+
+def _banner(name: str) -> QLabel:
+    banner = QLabel()
+    banner.setAccessibleName(name)
+    banner.setWordWrap(True)
+    banner.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    banner.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+    banner.setAutoFillBackground(True)
+    banner.setMargin(8)
+    banner.setVisible(False)
+    return banner

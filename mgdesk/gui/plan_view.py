@@ -1,0 +1,337 @@
+"""The plan as the core returned it: status, band gauge, warnings, orders, monitoring.
+
+Stop warnings come first and in their own colour; orders keep the core's sequence
+(primary before alternatives); nothing here re-decides or re-orders the plan itself.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QPolygonF
+from PySide6.QtWidgets import QLabel, QSizePolicy, QTextBrowser, QVBoxLayout, QWidget
+
+from mgdesk.gui import labels
+from mgdesk.gui.colours import band_colour, level_tint, readable_text_on
+from mgdesk.gui.fonts import scaled_font
+
+if TYPE_CHECKING:
+    from mgdesk.core.errors import FieldError
+    from mgdesk.core.plan import Order, Plan, PlanWarning
+    from mgdesk.gui.assessment import Assessment, Bands
+
+BAND_ORDER = ("severe", "mild", "normal", "high")
+FIELD_LINK = "field:"
+
+
+class BandGauge(QWidget):
+    """A bar of the protocol's magnesium bands with the patient's level marked on it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bands: Bands | None = None
+        self.value: Fraction | None = None
+        self.value_text = ""
+        self.setAccessibleName("Magnesium band gauge")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(180)
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, self._height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(180, self._height())
+
+    def _height(self) -> int:
+        return self.fontMetrics().height() * 2 + 40
+
+    def set_bands(self, bands: Bands) -> None:
+        self.bands = bands
+        self.update()
+
+    def set_value(self, mg_dl: Fraction | None, text: str, band: str | None) -> None:
+        if (mg_dl, text) == (self.value, self.value_text):
+            return
+        self.value, self.value_text = mg_dl, text
+        self.setAccessibleDescription(
+            f"{text}: {labels.label(labels.SEVERITY_LABELS, band)}"
+            if band and text
+            else "no magnesium level"
+        )
+        self.update()
+
+    def _scale_max(self) -> float:
+        assert self.bands is not None
+        return float(self.bands.high_above) * 1.5
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self.bands is None:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        metrics = self.fontMetrics()
+        line = metrics.height()
+        left, right = 4.0, float(self.width() - 4)
+        bar_top, bar_height = float(line + 14), 16.0
+        top_value = self._scale_max()
+
+        def x_of(mg_dl: float) -> float:
+            return left + (right - left) * min(max(mg_dl / top_value, 0.0), 1.0)
+
+        edges = [
+            0.0,
+            float(self.bands.severe_below),
+            float(self.bands.normal_from),
+            float(self.bands.high_above),
+            top_value,
+        ]
+        small = scaled_font(self.font(), 0.85)
+        for band, start, end in zip(BAND_ORDER, edges, edges[1:], strict=False):
+            rect = QRectF(x_of(start), bar_top, x_of(end) - x_of(start), bar_height)
+            fill = band_colour(palette, band)
+            painter.fillRect(rect, fill)
+            painter.setPen(readable_text_on(palette, fill))
+            painter.setFont(small)
+            if painter.fontMetrics().horizontalAdvance(band) + 4 < rect.width():
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, band)
+        painter.setFont(self.font())
+        painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+        for threshold in edges[1:4]:
+            x = x_of(threshold)
+            painter.drawLine(QPointF(x, bar_top), QPointF(x, bar_top + bar_height + 3))
+            text = _number(threshold)
+            width = metrics.horizontalAdvance(text)
+            painter.drawText(
+                QPointF(x - width / 2, bar_top + bar_height + 3 + metrics.ascent()), text
+            )
+        unit_text = "mg/dL"
+        painter.drawText(
+            QPointF(
+                right - metrics.horizontalAdvance(unit_text),
+                bar_top + bar_height + 3 + metrics.ascent(),
+            ),
+            unit_text,
+        )
+        if self.value is not None:
+            x = x_of(float(self.value))
+            pen = QPen(palette.color(QPalette.ColorRole.WindowText), 2)
+            painter.setPen(pen)
+            painter.drawLine(QPointF(x, bar_top - 2), QPointF(x, bar_top + bar_height + 2))
+            painter.setBrush(palette.color(QPalette.ColorRole.WindowText))
+            painter.drawPolygon(
+                QPolygonF(
+                    [
+                        QPointF(x - 5, bar_top - 9),
+                        QPointF(x + 5, bar_top - 9),
+                        QPointF(x, bar_top - 2),
+                    ]
+                )
+            )
+            width = metrics.horizontalAdvance(self.value_text)
+            text_x = max(min(x - width / 2, right - width), left)
+            painter.drawText(QPointF(text_x, metrics.ascent()), self.value_text)
+        painter.end()
+
+
+class PlanView(QWidget):
+    """Status and severity, the band gauge, then the plan's warnings, orders and monitoring."""
+
+    field_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        self.status = QLabel("Loading the protocol…")
+        self.status.setAccessibleName("Plan status")
+        self.status.setWordWrap(True)
+        self.status.setFont(scaled_font(self.status.font(), 1.3, bold=True))
+        self.severity = QLabel()
+        self.severity.setAccessibleName("Severity")
+        self.severity.setWordWrap(True)
+        # One line even while empty, so the plan below does not move when a plan appears.
+        self.severity.setMinimumHeight(self.severity.fontMetrics().lineSpacing())
+        self.gauge = BandGauge(self)
+        self.details = QTextBrowser(self)
+        self.details.setAccessibleName("Plan: warnings, orders and monitoring")
+        self.details.setOpenLinks(False)
+        self.details.anchorClicked.connect(self._link)
+        for widget in (self.status, self.severity, self.gauge):
+            layout.addWidget(widget)
+        layout.addWidget(self.details, 1)
+        self._assessment: Assessment | None = None
+        self._html_shown = ""
+        self.plan: Plan | None = None
+
+    def set_bands(self, bands: Bands) -> None:
+        self.gauge.set_bands(bands)
+
+    def show_assessment(self, assessment: Assessment | None) -> None:
+        """Show the plan, or why there is none; never a plan left over from an earlier input."""
+        self._assessment = assessment
+        self.plan = assessment.plan if assessment else None
+        self._render()
+
+    def refresh(self) -> None:
+        """Render again, for a new palette."""
+        self._render()
+
+    def _render(self) -> None:
+        assessment, plan, palette = self._assessment, self.plan, self.palette()
+        if plan is None:
+            self.severity.setText("")
+            self.gauge.set_value(None, "", None)
+            if assessment is None:
+                self.status.setText("Loading the protocol…")
+                self._show_html("")
+            elif assessment.withheld:
+                self.status.setText("No plan: withheld")
+                self._show_html(_withheld_html(assessment.withheld, palette))
+            else:
+                self.status.setText("No plan yet")
+                self._show_html(_errors_html(assessment.errors))
+            return
+        self.status.setText(labels.label(labels.STATUS_LABELS, plan.status))
+        self.severity.setText(
+            labels.SEVERITY_LABELS.get(plan.severity or "", "No magnesium level given")
+        )
+        level = plan.magnesium
+        mg_dl = (
+            next((number for unit, number in level.shown if unit == "mg/dL"), "") if level else ""
+        )
+        text = f"{mg_dl} mg/dL" if level else ""
+        self.gauge.set_value(level.mg_dl if level else None, text, plan.severity)
+        self._show_html(plan_html(plan, palette))
+
+    def _show_html(self, text: str) -> None:
+        # Laying out rich text is the costly part of an edit; skip it when nothing changed.
+        if text != self._html_shown:
+            self._html_shown = text
+            self.details.setHtml(text)
+
+    def _link(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith(FIELD_LINK):
+            self.field_requested.emit(text.removeprefix(FIELD_LINK))
+
+
+def plan_html(plan: Plan, palette: QPalette) -> str:
+    """The plan's body as rich text: stop warnings, orders, other warnings, monitoring."""
+    parts: list[str] = []
+    if plan.missing:
+        items = "".join(
+            f'<li><a href="{FIELD_LINK}{_e(m.field)}">{_e(m.message)}</a></li>'
+            for m in plan.missing
+        )
+        parts.append(
+            _box(
+                palette,
+                "caution",
+                f"<b>Needed before routine treatment can be decided:</b><ul>{items}</ul>",
+            )
+        )
+    parts += [_warning(palette, w) for w in plan.warnings if w.level == "stop"]
+    parts.append("<h3>Orders</h3>")
+    parts.append(_orders(plan.orders) if plan.orders else "<p>No orders.</p>")
+    others = [w for level in ("caution", "info") for w in plan.warnings if w.level == level]
+    if others:
+        parts.append("<h3>Cautions and notes</h3>")
+        parts += [_warning(palette, w) for w in others]
+    parts.append("<h3>Monitoring</h3>")
+    if plan.monitoring:
+        parts.append("<ul>" + "".join(f"<li>{_e(m.text)}</li>" for m in plan.monitoring) + "</ul>")
+    else:
+        parts.append("<p>None.</p>")
+    approval = (
+        "approved by this site"
+        if plan.protocol.get("site_approved")
+        else "not approved by this site"
+    )
+    parts.append(
+        f"<p><small>Protocol {_e(str(plan.protocol.get('id')))} version "
+        f"{_e(str(plan.protocol.get('version')))}, {approval}. Decision support only: "
+        "the prescriber reviews every order and stays responsible for it.</small></p>"
+    )
+    return "".join(parts)
+
+
+def _orders(orders: Sequence[Order]) -> str:
+    rows = []
+    for number, order in enumerate(orders, 1):
+        tags = []
+        if order.emergency:
+            tags.append("EMERGENCY")
+        if order.role != "primary":
+            tags.append(labels.label(labels.ROLE_LABELS, order.role).upper())
+        tag_text = f" <b>[{' · '.join(tags)}]</b>" if tags else ""
+        indent = ' style="margin-left:18px"' if order.role != "primary" else ""
+        rows.append(
+            f"<p{indent}><b>{number}. {_e(order.title)}</b>{tag_text}<br>{_e(order.text)}</p>"
+        )
+    return "".join(rows)
+
+
+def _warning(palette: QPalette, warning: PlanWarning) -> str:
+    tint = level_tint(palette, warning.level)
+    word = labels.label(labels.LEVEL_LABELS, warning.level)
+    return _box(
+        palette,
+        warning.level,
+        f'<span style="color:{tint.accent.name()}"><b>{_e(word)}:</b></span> {_e(warning.text)}',
+    )
+
+
+def _box(palette: QPalette, level: str, inner: str) -> str:
+    tint = level_tint(palette, level)
+    text = palette.color(QPalette.ColorRole.Text).name()
+    return (
+        f'<table width="100%" cellspacing="0" cellpadding="6" style="margin-bottom:4px" '
+        f'bgcolor="{tint.background.name()}"><tr><td style="color:{text}">{inner}</td></tr></table>'
+    )
+
+
+def _errors_html(errors: Iterable[FieldError]) -> str:
+    items = "".join(
+        f'<li><a href="{FIELD_LINK}{_e(labels.field_of(e.field))}">'
+        f"{_e(labels.FIELD_LABELS.get(labels.field_of(e.field), e.field))}</a>: "
+        f"{_e(e.message)}</li>"
+        for e in errors
+    )
+    return (
+        "<p>A plan is shown once every entry is complete and valid. Still needed or to correct:</p>"
+        f"<ul>{items}</ul>"
+    )
+
+
+def _withheld_html(violations: Iterable[str], palette: QPalette) -> str:
+    items = "".join(f"<li>{_e(v)}</li>" for v in violations)
+    return _box(
+        palette,
+        "stop",
+        f"<b>No plan is shown for this case, because:</b><ul>{items}</ul>"
+        "Report this case to the maintainers of mgdesk.",
+    )
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def emergency_text(plan: Plan, torsades_present: bool) -> tuple[str, str] | None:
+    """The torsades banner's heading and text: the order to give now, or why there is none."""
+    if not torsades_present:
+        return None
+    order = plan.order("mg_sulfate_iv_torsades")
+    if order is not None:
+        return "Torsades de pointes. Give now:", order.text
+    return "Torsades de pointes. No magnesium order from this protocol:", " ".join(
+        w.text for w in plan.stop_warnings
+    )

@@ -1,0 +1,173 @@
+"""Render the main window and the algorithm view for a few cases to PNG, offscreen.
+
+    python scripts/screenshots.py [--out docs/screenshots] [--scale 2]
+
+Cases come from the shared worked cases (the case is under "case") and the bundled
+examples. Nothing is written outside the output folder: settings go to a temporary
+MGDESK_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_CASES = ROOT.parent / "shared" / "clinical" / "cases"
+FALLBACK_SHARED_CASES = Path("/work/shared/clinical/cases")
+# (name, source, step to select in the algorithm view)
+CASES = (
+    ("severe-tetany", "shared:v08.json", "treatment"),
+    ("torsades-low-potassium", "shared:v06.json", "torsades"),
+    ("creatinine-missing", "shared:v29.json", "renal"),
+    ("oral-failed", "shared:v19.json", "treatment"),
+    ("unit-confusion", "example:high-unit-confusion.json", "magnesium"),
+    ("magnesium-without-unit", "shared:v05.json", None),
+)
+DARK_CASE = "torsades-low-potassium"
+FULL_CHART_CASE = "oral-failed"
+
+
+def load_case(source: str) -> dict[str, Any]:
+    kind, name = source.split(":", 1)
+    if kind == "example":
+        from mgdesk import resources
+
+        text = files(resources).joinpath("examples", name).read_text(encoding="utf-8")
+        document: dict[str, Any] = json.loads(text)
+        return document
+    folder = SHARED_CASES if SHARED_CASES.is_dir() else FALLBACK_SHARED_CASES
+    case: dict[str, Any] = json.loads((folder / name).read_text(encoding="utf-8"))["case"]
+    return case
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="device pixel ratio (2 for high-DPI)"
+    )
+    options = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["MGDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="mgdesk-screenshots-")
+    if options.scale != 1.0:
+        os.environ["QT_SCALE_FACTOR"] = str(options.scale)
+
+    from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from mgdesk import resources
+    from mgdesk.gui.main_window import MainWindow
+    from mgdesk.gui.settings import open_settings
+
+    app = QApplication([sys.argv[0]])
+    app.setStyle("Fusion")
+    font_file = files(resources).joinpath("fonts", "DejaVuSans.ttf")
+    if font_file.is_file():
+        QFontDatabase.addApplicationFontFromData(font_file.read_bytes())
+        app.setFont(QFont("DejaVu Sans", 9))
+    options.out.mkdir(parents=True, exist_ok=True)
+    suffix = "" if options.scale == 1.0 else f"@{options.scale:g}x"
+
+    def save(widget: QWidget, name: str) -> None:
+        path = options.out / f"{name}{suffix}.png"
+        widget.grab().save(str(path))
+        print(path)
+
+    from mgdesk.core.protocol import default_protocol
+
+    protocol = default_protocol()
+    light = app.palette()
+    for name, source, step in CASES:
+        for dark in (False, True) if name == DARK_CASE else (False,):
+            app.setPalette(dark_palette(QColor, QPalette) if dark else light)
+            window = MainWindow(open_settings())
+            window.resize(1600, 980)
+            window.splitter.setSizes([440, 520, 640])  # not the layout the last shot saved
+            window.install_protocol(protocol)
+            problems = window.form.load(load_case(source))
+            if problems:
+                raise SystemExit(f"{source}: {problems}")
+            window.show()
+            if step is not None:
+                window.algorithm.select_node(step)
+            app.processEvents()
+            tag = f"{name}-dark" if dark else name
+            save(window, f"{tag}-window")
+            window.resize(2000, 1300)
+            window.splitter.setSizes([400, 450, 1150])
+            app.processEvents()
+            if step is not None:
+                window.algorithm.select_node(step)
+            save(window.algorithm, f"{tag}-algorithm")
+            if name == FULL_CHART_CASE and not dark:
+                save_chart(window, options.out / f"{name}-chart{suffix}.png")
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+    app.setPalette(light)
+    small = MainWindow(open_settings())
+    small.resize(900, 620)
+    small.install_protocol(protocol)
+    small.form.load(load_case("shared:v08.json"))
+    small.show()
+    app.processEvents()
+    save(small, "small-window")
+    small.close()
+    return 0
+
+
+def save_chart(window: Any, path: Path) -> None:
+    """The whole flowchart, not only the part the view shows."""
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+
+    scene = window.algorithm.chart.chart
+    area = scene.sceneRect()
+    image = QImage(int(area.width()), int(area.height()), QImage.Format.Format_ARGB32)
+    image.fill(scene.backgroundBrush().color())
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    scene.render(painter, QRectF(image.rect()), area)
+    painter.end()
+    image.save(str(path))
+    print(path)
+
+
+def dark_palette(colour: Any, palette_class: Any) -> Any:
+    """A dark palette like the ones desktop themes use (roles only; no widget is styled by hand)."""
+    palette = palette_class()
+    role = palette_class.ColorRole
+    for name, value in (
+        ("Window", "#2b2b2b"),
+        ("WindowText", "#e6e6e6"),
+        ("Base", "#1e1e1e"),
+        ("AlternateBase", "#2f2f2f"),
+        ("Text", "#e6e6e6"),
+        ("Button", "#353535"),
+        ("ButtonText", "#e6e6e6"),
+        ("Highlight", "#3d7fcf"),
+        ("HighlightedText", "#ffffff"),
+        ("Link", "#8ab4f8"),
+        ("PlaceholderText", "#9a9a9a"),
+        ("ToolTipBase", "#2b2b2b"),
+        ("ToolTipText", "#e6e6e6"),
+        ("Mid", "#4a4a4a"),
+        ("Dark", "#202020"),
+        ("Light", "#505050"),
+        ("Midlight", "#404040"),
+        ("Shadow", "#000000"),
+        ("BrightText", "#ffffff"),
+    ):
+        palette.setColor(getattr(role, name), colour(value))
+    return palette
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The plan on screen matches the core's plan for every shared worked case."""
+
+from __future__ import annotations
+
+import pytest
+from gui_support import shared_case, shared_case_names, type_text
+from pytestqt.qtbot import QtBot
+
+from mgdesk.core.case import parse_case
+from mgdesk.core.engine import evaluate
+from mgdesk.core.errors import FieldError
+from mgdesk.core.plan import Plan
+from mgdesk.core.protocol import Protocol
+from mgdesk.gui import labels
+from mgdesk.gui.assessment import Assessment
+from mgdesk.gui.main_window import MainWindow
+
+VALID_CASES = [n for n in shared_case_names() if shared_case(n)["expect"].get("exit", 0) == 0]
+INVALID_CASES = [n for n in shared_case_names() if shared_case(n)["expect"].get("exit", 0) != 0]
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def shown_text(window: MainWindow) -> str:
+    return words(window.plan_view.details.toPlainText())
+
+
+def assert_shows(window: MainWindow, plan: Plan) -> None:
+    view = window.plan_view
+    assert view.plan == plan
+    assert view.status.text() == labels.STATUS_LABELS[plan.status]
+    assert view.severity.text() == labels.SEVERITY_LABELS.get(
+        plan.severity or "", "No magnesium level given"
+    )
+    assert view.gauge.value == (plan.magnesium.mg_dl if plan.magnesium else None)
+    text = shown_text(window)
+    orders_at = text.index("Orders")
+    positions = [text.index(words(f"{order.title}")) for order in plan.orders]
+    assert positions == sorted(positions), "orders keep the core's sequence"
+    for order in plan.orders:
+        assert words(order.text) in text
+        if order.role != "primary":
+            assert f"{order.role.upper()}" in text[text.index(words(order.title)) :]
+    for warning in plan.warnings:
+        at = text.index(words(warning.text))
+        assert (at < orders_at) == (warning.level == "stop"), warning.code
+    for item in plan.monitoring:
+        assert words(item.text) in text
+    for missing in plan.missing:
+        assert words(missing.message) in text
+    assert window.algorithm.path == plan.path
+
+
+@pytest.mark.parametrize("name", VALID_CASES)
+def test_every_shared_case_is_shown_as_the_core_plans_it(
+    window: MainWindow, protocol: Protocol, name: str
+) -> None:
+    case = shared_case(name)["case"]
+    assert window.form.load(case) == []
+    expected = evaluate(parse_case(case, protocol), protocol)
+    assert_shows(window, expected)
+    assert expected.status == shared_case(name)["expect"].get("status", expected.status)
+
+
+@pytest.mark.parametrize("name", INVALID_CASES)
+def test_an_invalid_shared_case_marks_its_field_and_shows_no_plan(
+    window: MainWindow, name: str
+) -> None:
+    data = shared_case(name)
+    assert window.form.load(data["case"]) == []
+    named = data["expect"]["error_field"]  # "magnesium" or "labs.magnesium"
+    field = next(f for f in window.form_view.rows if f == named or f.endswith(f".{named}"))
+    row = window.form_view.rows[field]
+    assert row.error.isVisible() and row.error.text()
+    assert window.form.is_marked_invalid(field)
+    assert window.plan_view.plan is None
+    assert window.current_case_and_plan() is None
+
+
+def test_the_torsades_banner_comes_first_and_says_what_to_give(window: MainWindow) -> None:
+    assert window.form.load(shared_case("v06.json")["case"]) == []
+    plan = window.plan_view.plan
+    assert plan is not None
+    order = plan.order("mg_sulfate_iv_torsades")
+    assert order is not None and plan.orders[0] is order
+    banner = window.emergency_banner
+    assert banner.isVisible()
+    assert words(order.text) in words(banner.text())
+    assert banner.y() < window.approval_banner.y() < window.splitter.y()
+    assert banner.accessibleName().startswith("Emergency")
+
+
+def test_torsades_with_invalid_input_keeps_a_banner_but_no_order(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    assert window.form.load(shared_case("v06.json")["case"]) == []
+    type_text(qtbot, window, "labs.potassium", "33")
+    assert window.plan_view.plan is None
+    assert window.emergency_banner.isVisible()
+    assert "no plan is shown" in window.emergency_banner.text()
+    assert "magnesium sulfate" not in window.emergency_banner.text()
+
+
+def test_no_banner_without_torsades(window: MainWindow) -> None:
+    assert window.form.load(shared_case("v01.json")["case"]) == []
+    assert not window.emergency_banner.isVisible()
+
+
+def test_a_contraindication_with_torsades_says_why_there_is_no_order(
+    window: MainWindow, protocol: Protocol
+) -> None:
+    case = shared_case("v06.json")["case"]
+    case["clinical"]["heart_block"] = True
+    assert window.form.load(case) == []
+    plan = window.plan_view.plan
+    assert plan is not None and plan.order("mg_sulfate_iv_torsades") is None
+    assert "No magnesium order" in window.emergency_banner.text()
+    assert words(plan.stop_warnings[0].text) in words(window.emergency_banner.text())
+
+
+def test_the_approval_banner_shows_while_the_protocol_is_not_site_approved(
+    window: MainWindow, protocol: Protocol
+) -> None:
+    assert not protocol.approval.site_approved
+    assert window.approval_banner.isVisible()
+    assert "not approved by this site" in window.approval_banner.text()
+    assert protocol.id in window.protocol_label.text()
+
+
+def test_a_withheld_plan_is_explained_and_not_shown(window: MainWindow) -> None:
+    assessment = Assessment({"format": "mgdesk-case/1"}, None, None, (), ("invariant 3 broken",))
+    window.show_assessment(assessment)
+    assert window.plan_view.plan is None
+    assert "withheld" in window.plan_view.status.text()
+    assert "invariant 3 broken" in shown_text(window)
+
+
+def test_errors_link_to_their_fields(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.form.load(shared_case("v05.json")["case"]) == []
+    html = window.plan_view.details.toHtml()
+    assert 'href="field:labs.magnesium"' in html
+    window.plan_view.field_requested.emit("labs.magnesium")
+    assert window.focusWidget() is window.form_view.line_edits["labs.magnesium"]
+
+
+def test_missing_information_is_listed_when_incomplete(window: MainWindow) -> None:
+    assert window.form.load(shared_case("v29.json")["case"]) == []
+    plan = window.plan_view.plan
+    assert plan is not None and plan.status == "incomplete" and plan.missing
+    text = shown_text(window)
+    assert text.index("Needed before routine treatment") < text.index("Orders")
+    for missing in plan.missing:
+        assert words(missing.message) in text
+
+
+def test_the_band_gauge_uses_the_protocols_thresholds(
+    window: MainWindow, protocol: Protocol
+) -> None:
+    from mgdesk.core.units import magnitude_in
+
+    bands = window.plan_view.gauge.bands
+    assert bands is not None
+    assert bands.severe_below == magnitude_in(protocol.threshold("magnesium_severe_below"), "mg/dL")
+    assert bands.normal_from == magnitude_in(protocol.threshold("magnesium_normal_from"), "mg/dL")
+    assert bands.high_above == magnitude_in(protocol.threshold("magnesium_high_above"), "mg/dL")
+    assert window.form.load(shared_case("v08.json")["case"]) == []
+    assert "severe" in window.plan_view.gauge.accessibleDescription().lower()
+
+
+def test_core_errors_without_a_field_in_the_form_are_shown_above_it(window: MainWindow) -> None:
+    assessment = Assessment(
+        {"format": "x"}, None, None, (FieldError("format", "must be 'mgdesk-case/1'"),)
+    )
+    window.show_assessment(assessment)
+    general = window.form_view.general_error
+    assert general.isVisible() and "format" in general.text()
+
+
+def test_a_defect_in_evaluation_never_leaves_the_old_plan(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mgdesk.gui import assessment
+
+    assert window.form.load(shared_case("v01.json")["case"]) == []
+    assert window.plan_view.plan is not None
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("simulated defect")
+
+    monkeypatch.setattr(assessment, "assess", broken)
+    with qtbot.captureExceptions() as caught:
+        type_text(qtbot, window, "labs.magnesium", "1.3")
+    assert any(isinstance(exc, RuntimeError) for _, exc, _ in caught)
+    assert window.plan_view.plan is None
+    assert window.current_case_and_plan() is None
+    assert "simulated defect" in shown_text(window)
