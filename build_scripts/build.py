@@ -54,14 +54,45 @@ APP_ID = freeze.APP_ID
 # see freeze.SYSTEM_LIBRARY_DIRS), plus fontconfig's configuration and a font. Names are
 # Debian 12 / Ubuntu 22.04's; "t64" names are the 64-bit time_t renames of later releases.
 DEB_DEPENDS = (
-    "libstdc++6", "libgcc-s1", "zlib1g", "libbz2-1.0", "liblzma5", "libzstd1", "libffi8",
-    "libuuid1", "libsqlite3-0", "libglib2.0-0t64 | libglib2.0-0", "libdbus-1-3",
-    "libfontconfig1", "libfreetype6", "fontconfig-config", "fonts-dejavu-core",
-    "libgl1", "libegl1", "libx11-6", "libx11-xcb1", "libxkbcommon0", "libxkbcommon-x11-0",
-    "libxcb1", "libxcb-cursor0", "libxcb-glx0", "libxcb-icccm4", "libxcb-image0",
-    "libxcb-keysyms1", "libxcb-randr0", "libxcb-render0", "libxcb-render-util0",
-    "libxcb-shape0", "libxcb-shm0", "libxcb-sync1", "libxcb-util1", "libxcb-xfixes0",
-    "libxcb-xkb1", "libwayland-client0", "libwayland-cursor0", "libwayland-egl1",
+    "libstdc++6",
+    "libgcc-s1",
+    "zlib1g",
+    "libbz2-1.0",
+    "liblzma5",
+    "libzstd1",
+    "libffi8",
+    "libuuid1",
+    "libsqlite3-0",
+    "libglib2.0-0t64 | libglib2.0-0",
+    "libdbus-1-3",
+    "libfontconfig1",
+    "libfreetype6",
+    "fontconfig-config",
+    "fonts-dejavu-core",
+    "libgl1",
+    "libegl1",
+    "libx11-6",
+    "libx11-xcb1",
+    "libxkbcommon0",
+    "libxkbcommon-x11-0",
+    "libxcb1",
+    "libxcb-cursor0",
+    "libxcb-glx0",
+    "libxcb-icccm4",
+    "libxcb-image0",
+    "libxcb-keysyms1",
+    "libxcb-randr0",
+    "libxcb-render0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-shm0",
+    "libxcb-sync1",
+    "libxcb-util1",
+    "libxcb-xfixes0",
+    "libxcb-xkb1",
+    "libwayland-client0",
+    "libwayland-cursor0",
+    "libwayland-egl1",
     "libcups2t64 | libcups2",
 )
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
@@ -74,6 +105,7 @@ class BuildError(Exception):
 
 
 # -- pure helpers -----------------------------------------------------------------------------
+
 
 def machine_arch(machine: str) -> str:
     """The architecture in artifact names: x86_64 or arm64/aarch64, as each OS spells it."""
@@ -146,8 +178,10 @@ def deb_copyright(licenses: Path) -> str:
         parts.append(f"\n{'=' * 78}\n{folder.name}\n{'=' * 78}\n")
         for text in sorted(folder.iterdir()):
             if text.name in COMMON_LICENSES:
-                parts.append(f"\n{text.name}: on Debian systems, the complete text is in "
-                             f"/usr/share/common-licenses/{COMMON_LICENSES[text.name]}.\n")
+                parts.append(
+                    f"\n{text.name}: on Debian systems, the complete text is in "
+                    f"/usr/share/common-licenses/{COMMON_LICENSES[text.name]}.\n"
+                )
             else:
                 body = text.read_text(encoding="utf-8", errors="replace")
                 parts.append(f"\n{text.name}:\n\n{body}")
@@ -164,8 +198,10 @@ def glibc_version() -> str:
 
 # -- the build --------------------------------------------------------------------------------
 
-def run(command: Sequence[str | Path], cwd: Path | None = None,
-        secrets: Sequence[str] = ()) -> None:
+
+def run(
+    command: Sequence[str | Path], cwd: Path | None = None, secrets: Sequence[str] = ()
+) -> None:
     """Echo a command (with its secrets masked), then run it; raises if it fails."""
     shown = " ".join(str(c) for c in command)
     for secret in secrets:
@@ -184,23 +220,38 @@ def preflight(version: str) -> None:
     if direct and json.loads(direct).get("dir_info", {}).get("editable"):
         raise BuildError("mgdesk is installed editable: pip install . (not -e), ENGINEERING.md 5.4")
     if dist.version != version:
-        raise BuildError(f"the installed mgdesk is {dist.version}, the source {version}: "
-                         "pip install . again")
+        raise BuildError(
+            f"the installed mgdesk is {dist.version}, the source {version}: pip install . again"
+        )
     protocol = ROOT / "mgdesk" / "resources" / "protocols"
     recorded = (protocol / "default.sha256").read_text(encoding="utf-8").split()[0]
     actual = hashlib.sha256((protocol / "default.json").read_bytes()).hexdigest()
     if recorded != actual:
-        raise BuildError("default.json changed but default.sha256 did not: after review, record "
-                         "it with `sha256sum default.json > default.sha256` in "
-                         "mgdesk/resources/protocols")
+        raise BuildError(
+            "default.json changed but default.sha256 did not: after review, record "
+            "it with `sha256sum default.json > default.sha256` in "
+            "mgdesk/resources/protocols"
+        )
 
 
 def pyinstaller() -> None:
     WORK.mkdir(exist_ok=True)
     # Run from build/, so that `python -m` does not put the source tree ahead of the
     # installed package on sys.path.
-    run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--distpath", DIST,
-         "--workpath", WORK / "pyinstaller", SPEC], cwd=WORK)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--distpath",
+            DIST,
+            "--workpath",
+            WORK / "pyinstaller",
+            SPEC,
+        ],
+        cwd=WORK,
+    )
 
 
 def stage_linux_share(share: Path) -> None:
@@ -235,8 +286,11 @@ def package_linux(version: str, arch: str) -> list[Path]:
     with tarfile.open(tarball, "w:gz", compresslevel=6) as tar:
         tar.add(bundle, arcname=f"{top}/mgdesk", filter=_root_owned)
         tar.add(stage / "tar" / "share", arcname=f"{top}/share", filter=_root_owned)
-        tar.add(ROOT / "build_scripts" / "linux" / "install.sh", arcname=f"{top}/install.sh",
-                filter=_root_owned)
+        tar.add(
+            ROOT / "build_scripts" / "linux" / "install.sh",
+            arcname=f"{top}/install.sh",
+            filter=_root_owned,
+        )
 
     root = stage / "deb"
     shutil.copytree(bundle, root / "opt" / "mgdesk", symlinks=True)
@@ -250,7 +304,8 @@ def package_linux(version: str, arch: str) -> list[Path]:
     installed = sum(p.lstat().st_size for p in root.rglob("*") if not p.is_dir())
     (root / "DEBIAN").mkdir()
     (root / "DEBIAN" / "control").write_text(
-        deb_control(version, arch, -(-installed // 1024), glibc_version()), encoding="utf-8")
+        deb_control(version, arch, -(-installed // 1024), glibc_version()), encoding="utf-8"
+    )
     for path in root.rglob("*"):
         if not path.is_symlink():
             path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
@@ -269,7 +324,7 @@ def find_tool(variable: str, names: Sequence[str], globs: Sequence[str]) -> Path
             return Path(found)
     for pattern in globs:
         anchor = Path(pattern).anchor
-        matches = sorted(Path(anchor).glob(pattern[len(anchor):]))
+        matches = sorted(Path(anchor).glob(pattern[len(anchor) :]))
         if matches:
             return matches[-1]  # the newest SDK version sorts last
     raise BuildError(f"{names[0]} was not found: install it or set {variable}")
@@ -281,17 +336,36 @@ def package_windows(version: str, arch: str) -> list[Path]:
     password = os.environ.get("MGDESK_WINDOWS_CERT_PASSWORD", "")
     sign: list[str] = []
     if pfx and password:
-        signtool = find_tool("MGDESK_SIGNTOOL", ["signtool"],
-                             [r"C:\Program Files (x86)\Windows Kits\10\bin\10.*\x64\signtool.exe"])
+        signtool = find_tool(
+            "MGDESK_SIGNTOOL",
+            ["signtool"],
+            [r"C:\Program Files (x86)\Windows Kits\10\bin\10.*\x64\signtool.exe"],
+        )
         timestamp = os.environ.get("MGDESK_WINDOWS_TIMESTAMP_URL", "http://timestamp.digicert.com")
-        sign = [str(signtool), "sign", "/f", pfx, "/p", password, "/fd", "SHA256",
-                "/tr", timestamp, "/td", "SHA256"]
+        sign = [
+            str(signtool),
+            "sign",
+            "/f",
+            pfx,
+            "/p",
+            password,
+            "/fd",
+            "SHA256",
+            "/tr",
+            timestamp,
+            "/td",
+            "SHA256",
+        ]
         run([*sign, bundle / "mgdesk.exe", bundle / "mgdesk-gui.exe"], secrets=[password])
     else:
-        print("notice: MGDESK_WINDOWS_CERT_PFX and MGDESK_WINDOWS_CERT_PASSWORD are not set: the "
-              "installer is not signed (SmartScreen will warn; see docs/install.md)", flush=True)
-    iscc = find_tool("MGDESK_ISCC", ["ISCC", "iscc"],
-                     [r"C:\Program Files (x86)\Inno Setup 6\ISCC.exe"])
+        print(
+            "notice: MGDESK_WINDOWS_CERT_PFX and MGDESK_WINDOWS_CERT_PASSWORD are not set: the "
+            "installer is not signed (SmartScreen will warn; see docs/install.md)",
+            flush=True,
+        )
+    iscc = find_tool(
+        "MGDESK_ISCC", ["ISCC", "iscc"], [r"C:\Program Files (x86)\Inno Setup 6\ISCC.exe"]
+    )
     setup = DIST / artifact_name("setup.exe", version, arch)
     defines = [
         f"/DVersion={version}",
@@ -322,11 +396,15 @@ def package_macos(version: str, arch: str) -> list[Path]:
             run(["xcrun", "notarytool", "submit", archive, *notary, "--wait"])
             run(["xcrun", "stapler", "staple", app])
         else:
-            print("notice: no notarisation credentials: the app is signed, not notarised",
-                  flush=True)
+            print(
+                "notice: no notarisation credentials: the app is signed, not notarised", flush=True
+            )
     else:
-        print("notice: MGDESK_MACOS_SIGN_IDENTITY not set: the app is ad-hoc signed only "
-              "(Gatekeeper will warn; see docs/install.md)", flush=True)
+        print(
+            "notice: MGDESK_MACOS_SIGN_IDENTITY not set: the app is ad-hoc signed only "
+            "(Gatekeeper will warn; see docs/install.md)",
+            flush=True,
+        )
     stage = WORK / "dmg"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
@@ -334,8 +412,22 @@ def package_macos(version: str, arch: str) -> list[Path]:
     (stage / "Applications").symlink_to("/Applications")
     dmg = DIST / artifact_name("dmg", version, arch)
     dmg.unlink(missing_ok=True)
-    run(["hdiutil", "create", "-volname", f"mgdesk {version}", "-srcfolder", stage,
-         "-fs", "HFS+", "-format", "UDZO", "-ov", dmg])
+    run(
+        [
+            "hdiutil",
+            "create",
+            "-volname",
+            f"mgdesk {version}",
+            "-srcfolder",
+            stage,
+            "-fs",
+            "HFS+",
+            "-format",
+            "UDZO",
+            "-ov",
+            dmg,
+        ]
+    )
     if identity:
         run(["codesign", "--sign", identity, "--timestamp", dmg])
         if notary:
@@ -360,10 +452,12 @@ PACKAGERS = {"linux": package_linux, "win32": package_windows, "darwin": package
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bundle-only", action="store_true",
-                        help="build dist/mgdesk/ and no package")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--bundle-only", action="store_true", help="build dist/mgdesk/ and no package"
+    )
     args = parser.parse_args(argv)
     version = freeze.project_version()
     arch = machine_arch(platform.machine())

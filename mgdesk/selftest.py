@@ -79,8 +79,10 @@ def _checks() -> list[tuple[str, Callable[[], str]]]:
         ("protocol SHA-256", _check_protocol_hash),
         ("protocol graph", _check_graph),
         ("examples", _check_examples_listed),
-        *((f"example {name}", _example_check(name, entry))
-          for name, entry in sorted(expected.items())),
+        *(
+            (f"example {name}", _example_check(name, entry))
+            for name, entry in sorted(expected.items())
+        ),
         ("order sheet PDF", _check_sheet),
     ]
 
@@ -95,8 +97,10 @@ def _check_protocol_hash() -> str:
     recorded = record.read_text(encoding="utf-8").split()
     actual = default_protocol().sha256
     if not recorded or recorded[0] != actual:
-        raise CheckError(f"default.json has SHA-256 {actual}, the build recorded "
-                         f"{recorded[0] if recorded else 'nothing'}: the bundled protocol changed")
+        raise CheckError(
+            f"default.json has SHA-256 {actual}, the build recorded "
+            f"{recorded[0] if recorded else 'nothing'}: the bundled protocol changed"
+        )
     return f"{actual} as recorded at build time"
 
 
@@ -113,24 +117,35 @@ def _check_graph() -> str:
             reached.add(node)
             pending += [e.target for e in graph.edges if e.source == node]
     unreachable = sorted({n.id for n in graph.nodes} - reached)
-    problems = [f"{label}: {', '.join(ids)}" for label, ids in (
-        ("steps the engine does not know", unknown),
-        ("engine steps missing", absent),
-        ("nodes not reachable from the start", unreachable),
-    ) if ids]
+    problems = [
+        f"{label}: {', '.join(ids)}"
+        for label, ids in (
+            ("steps the engine does not know", unknown),
+            ("engine steps missing", absent),
+            ("nodes not reachable from the start", unreachable),
+        )
+        if ids
+    ]
     if problems:
         raise CheckError("; ".join(problems))
     return f"{len(steps)} steps, all known to the engine; {len(graph.nodes)} nodes, all reachable"
 
 
 def _check_examples_listed() -> str:
-    bundled = {p.name for p in _examples().iterdir()
-               if p.name.endswith(".json") and p.name != EXPECTED_FILE}
+    bundled = {
+        p.name
+        for p in _examples().iterdir()
+        if p.name.endswith(".json") and p.name != EXPECTED_FILE
+    }
     listed = set(_expected()["examples"])
-    problems = [f"{label}: {', '.join(sorted(names))}" for label, names in (
-        ("no expected result for", bundled - listed),
-        ("expected result for a missing example", listed - bundled),
-    ) if names]
+    problems = [
+        f"{label}: {', '.join(sorted(names))}"
+        for label, names in (
+            ("no expected result for", bundled - listed),
+            ("expected result for a missing example", listed - bundled),
+        )
+        if names
+    ]
     if problems:
         raise CheckError("; ".join(problems))
     return f"{len(bundled)} bundled examples, each with an expected result"
@@ -141,11 +156,15 @@ def _example_check(name: str, expected: dict[str, Any]) -> Callable[[], str]:
         _case, plan = _evaluated(name)
         primary = [o.id for o in plan.orders if o.role == "primary"]
         missing = sorted(set(expected["required_warnings"]) - set(plan.warning_codes()))
-        problems = [f"{field} {actual!r}, expected {wanted!r}" for field, actual, wanted in (
-            ("status", plan.status, expected["status"]),
-            ("severity", plan.severity, expected["severity"]),
-            ("primary orders", primary, expected["primary_orders"]),
-        ) if actual != wanted]
+        problems = [
+            f"{field} {actual!r}, expected {wanted!r}"
+            for field, actual, wanted in (
+                ("status", plan.status, expected["status"]),
+                ("severity", plan.severity, expected["severity"]),
+                ("primary orders", primary, expected["primary_orders"]),
+            )
+            if actual != wanted
+        ]
         if missing:
             problems.append(f"warnings missing: {', '.join(missing)}")
         if problems:
@@ -164,9 +183,14 @@ def _check_sheet() -> str:
     name = str(_expected()["sheet_example"])
     case, plan = _evaluated(name)
     sheet = build_sheet(
-        case, plan, default_protocol(), facility=FACILITY, prescriber=None,
+        case,
+        plan,
+        default_protocol(),
+        facility=FACILITY,
+        prescriber=None,
         acknowledged=frozenset(w.code for w in plan.stop_warnings),
-        generated_at=datetime.now().astimezone(), sheet_id=new_sheet_id(),
+        generated_at=datetime.now().astimezone(),
+        sheet_id=new_sheet_id(),
     )
     ensure_gui_application()
     with tempfile.TemporaryDirectory(prefix="mgdesk-self-test-") as folder:
@@ -174,12 +198,18 @@ def _check_sheet() -> str:
         pages = int(write_pdf(sheet, path, PAPER))
         data = path.read_bytes()
     counted = len(_PAGE_OBJECT.findall(data))
-    problems = [problem for problem, failed in (
-        ("it does not start with %PDF-", not data.startswith(b"%PDF-")),
-        ("it does not end with %%EOF", not data.rstrip().endswith(b"%%EOF")),
-        (f"write_pdf reported {pages} pages, the file has {counted}",
-         pages < 1 or counted != pages),
-    ) if failed]
+    problems = [
+        problem
+        for problem, failed in (
+            ("it does not start with %PDF-", not data.startswith(b"%PDF-")),
+            ("it does not end with %%EOF", not data.rstrip().endswith(b"%%EOF")),
+            (
+                f"write_pdf reported {pages} pages, the file has {counted}",
+                pages < 1 or counted != pages,
+            ),
+        )
+        if failed
+    ]
     if problems:
         raise CheckError(f"the PDF for {name} is not valid: {'; '.join(problems)}")
     return f"{name} rendered to a {pages}-page {PAPER.upper()} PDF of {len(data)} bytes"

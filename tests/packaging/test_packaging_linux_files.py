@@ -48,8 +48,9 @@ def test_the_metainfo_is_well_formed_with_this_id_and_version() -> None:
 def test_the_metainfo_passes_appstream_validation() -> None:
     if shutil.which("appstreamcli") is None:
         pytest.skip("appstreamcli is not installed (apt-get install appstream)")
-    result = subprocess.run(["appstreamcli", "validate", "--no-net", str(METAINFO)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["appstreamcli", "validate", "--no-net", str(METAINFO)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout
 
 
@@ -68,8 +69,8 @@ def test_the_windows_and_macos_icons_hold_png_images() -> None:
     ico = (ICONS / "mgdesk.ico").read_bytes()
     reserved, kind, count = struct.unpack("<HHH", ico[:6])
     assert (reserved, kind) == (0, 1) and count >= 6
-    size, offset = struct.unpack("<II", ico[6 + 16 * (count - 1) + 8:6 + 16 * count])
-    assert png_size(ico[offset:offset + size]) == (256, 256)
+    size, offset = struct.unpack("<II", ico[6 + 16 * (count - 1) + 8 : 6 + 16 * count])
+    assert png_size(ico[offset : offset + size]) == (256, 256)
     icns = (ICONS / "mgdesk.icns").read_bytes()
     assert icns[:4] == b"icns" and struct.unpack(">I", icns[4:8])[0] == len(icns)
     assert b"ic10" in icns  # 1024 px, for Retina displays
@@ -80,25 +81,34 @@ def test_the_tarball_installs_for_one_user_and_uninstalls(tmp_path: Path) -> Non
     unpacked = tmp_path / "mgdesk-0.1.0-linux-x86_64"
     (unpacked / "mgdesk" / "_internal").mkdir(parents=True)
     program = unpacked / "mgdesk" / "mgdesk"
-    program.write_text("#!/bin/sh\necho frozen mgdesk \"$@\"\n")
+    program.write_text('#!/bin/sh\necho frozen mgdesk "$@"\n')
     program.chmod(0o755)
     build.stage_linux_share(unpacked / "share")
     shutil.copy2(ROOT / "build_scripts" / "linux" / "install.sh", unpacked)
     home = tmp_path / "home"
     env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": ""}
 
-    subprocess.run([str(unpacked / "install.sh"), "--user"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(unpacked / "install.sh"), "--user"], env=env, check=True, capture_output=True
+    )
     app = home / ".local" / "opt" / "mgdesk"
     entry = home / ".local" / "share" / "applications" / "io.github.mgdesk.desktop"
     assert f"Exec={app}/mgdesk %f" in entry.read_text().splitlines()
     assert (home / ".local/share/icons/hicolor/scalable/apps/io.github.mgdesk.svg").is_file()
-    launched = subprocess.run([str(home / ".local" / "bin" / "mgdesk"), "self-test"],
-                              capture_output=True, text=True, check=True)
+    launched = subprocess.run(
+        [str(home / ".local" / "bin" / "mgdesk"), "self-test"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert launched.stdout == "frozen mgdesk self-test\n"
 
-    subprocess.run([str(unpacked / "install.sh"), "--user", "--uninstall"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(unpacked / "install.sh"), "--user", "--uninstall"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     assert not app.exists() and not entry.exists()
     assert not (home / ".local" / "bin" / "mgdesk").exists()
     assert not list((home / ".local/share/icons").rglob("io.github.mgdesk.*"))

@@ -22,7 +22,8 @@ def test_the_recorded_sha256_is_that_of_the_bundled_protocol() -> None:
     digest = hashlib.sha256((PROTOCOLS / "default.json").read_bytes()).hexdigest()
     assert (PROTOCOLS / "default.sha256").read_text() == f"{digest}  default.json\n", (
         "default.json changed: after review, run `sha256sum default.json > default.sha256` "
-        "in mgdesk/resources/protocols")
+        "in mgdesk/resources/protocols"
+    )
 
 
 def test_every_example_has_an_expected_result() -> None:
@@ -35,8 +36,13 @@ def test_every_example_has_an_expected_result() -> None:
 def test_the_self_test_passes_from_source_and_prints_each_check(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["MGDESK_DATA_DIR"] = str(tmp_path)
-    result = subprocess.run([sys.executable, "-m", "mgdesk", "self-test"], capture_output=True,
-                            text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "mgdesk", "self-test"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     checks = [line for line in lines if line.startswith(("OK ", "FAIL "))]
@@ -49,7 +55,8 @@ def test_the_self_test_passes_from_source_and_prints_each_check(tmp_path: Path) 
 
 
 def test_a_build_without_the_order_sheet_fails_the_self_test(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "mgdesk.printing", None)  # importing it raises ImportError
     assert selftest.run(["self-test"]) == selftest.EXIT_FAILED
     out = capsys.readouterr().out
@@ -58,10 +65,15 @@ def test_a_build_without_the_order_sheet_fails_the_self_test(
 
 
 def test_a_wrong_result_names_what_differs() -> None:
-    check = selftest._example_check("severe-tetany.json", {
-        "status": "ok", "severity": "mild", "primary_orders": ["mg_sulfate_iv_severe"],
-        "required_warnings": ["calcium_antidote_available", "renal_crcl_below_30"],
-    })
+    check = selftest._example_check(
+        "severe-tetany.json",
+        {
+            "status": "ok",
+            "severity": "mild",
+            "primary_orders": ["mg_sulfate_iv_severe"],
+            "required_warnings": ["calcium_antidote_available", "renal_crcl_below_30"],
+        },
+    )
     with pytest.raises(selftest.CheckError) as failure:
         check()
     message = str(failure.value)

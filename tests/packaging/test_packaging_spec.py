@@ -43,17 +43,31 @@ class FakeAnalysis(Recorder):
 def run_spec(monkeypatch: pytest.MonkeyPatch, platform: str) -> dict[str, list[Any]]:
     """Execute the spec as PyInstaller would on platform; returns what each class was given."""
     made: dict[str, list[Any]] = {}
-    classes = {name: type(name, (base,), {"made": made.setdefault(name, [])})
-               for name, base in (("Analysis", FakeAnalysis), ("PYZ", Recorder), ("EXE", Recorder),
-                                  ("COLLECT", Recorder), ("BUNDLE", Recorder),
-                                  ("VSVersionInfo", Recorder))}
+    classes = {
+        name: type(name, (base,), {"made": made.setdefault(name, [])})
+        for name, base in (
+            ("Analysis", FakeAnalysis),
+            ("PYZ", Recorder),
+            ("EXE", Recorder),
+            ("COLLECT", Recorder),
+            ("BUNDLE", Recorder),
+            ("VSVersionInfo", Recorder),
+        )
+    }
     hooks = types.ModuleType("PyInstaller.utils.hooks")
     hooks.collect_data_files = lambda package: [  # type: ignore[attr-defined]
-        (str(ROOT / "mgdesk/resources/protocols/default.json"), "mgdesk/resources/protocols")]
+        (str(ROOT / "mgdesk/resources/protocols/default.json"), "mgdesk/resources/protocols")
+    ]
     hooks.collect_submodules = lambda package: [f"{package}.cli"]  # type: ignore[attr-defined]
     versioninfo = types.ModuleType("PyInstaller.utils.win32.versioninfo")
-    for name in ("FixedFileInfo", "StringFileInfo", "StringStruct", "StringTable", "VarFileInfo",
-                 "VarStruct"):
+    for name in (
+        "FixedFileInfo",
+        "StringFileInfo",
+        "StringStruct",
+        "StringTable",
+        "VarFileInfo",
+        "VarStruct",
+    ):
         setattr(versioninfo, name, lambda *a, **k: (a, k))
     versioninfo.VSVersionInfo = classes["VSVersionInfo"]  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
@@ -67,7 +81,8 @@ def run_spec(monkeypatch: pytest.MonkeyPatch, platform: str) -> dict[str, list[A
 
 
 def test_the_linux_build_is_one_console_executable_without_unused_qt(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     made = run_spec(monkeypatch, "linux")
     (exe,) = made["EXE"]
     assert exe.kwargs["name"] == "mgdesk"
