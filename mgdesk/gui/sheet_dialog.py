@@ -3,14 +3,24 @@
 Every button that produces a sheet stays disabled while build_sheet refuses, and the
 reasons are shown in the dialog. Each modal call (print dialog, file dialog, preview,
 message box) goes through one small method, so tests can replace it.
+
+With a SheetRecorder, every sheet printed or exported has its audit entry written
+before it is rendered (the entry's hash is printed in its footer), and the outcome
+after: the printer or file, or why nothing was output. What the audit log could not
+take is shown in the dialog, not in a message box, and announced by audit_problem.
 """
 
 from __future__ import annotations
 
+import html
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QPalette
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,10 +38,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mgdesk.core.audit import AuditLog, AuditLogError, PendingEntry
 from mgdesk.core.case import Case
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
+from mgdesk.gui.colours import level_tint
 from mgdesk.printing.printers import print_to
 from mgdesk.printing.render import (
     PAPER_LABELS,
@@ -42,6 +54,40 @@ from mgdesk.printing.render import (
 )
 
 
+class SheetRecorder:
+    """The audit entries of the sheets made from one case document and its plan."""
+
+    def __init__(self, log: AuditLog, case_document: Mapping[str, Any], plan: Plan) -> None:
+        self.log = log
+        self._document, self._plan = case_document, plan
+
+    def prepare(self, sheet: OrderSheet) -> PendingEntry:
+        """The sheet's entry, written before it is rendered; raises AuditLogError if it
+        could be recorded nowhere."""
+        return self.log.prepare(
+            sheet_id=sheet.sheet_id,
+            case_document=self._document,
+            plan=self._plan,
+            protocol_sha256=sheet.protocol_sha256,
+            acknowledged_warnings=[w.code for w in sheet.acknowledged],
+            patient_id=sheet.patient_id or None,
+        )
+
+    def commit(self, pending: PendingEntry, output: str) -> str | None:
+        """Record where the sheet went; returns the problem to show, if any."""
+        try:
+            return self.log.commit(pending, output)
+        except AuditLogError as exc:
+            return str(exc)
+
+    def abandon(self, pending: PendingEntry, reason: str) -> str | None:
+        """Record why the sheet was not output; returns the problem to show, if any."""
+        try:
+            return self.log.abandon(pending, reason)
+        except AuditLogError as exc:
+            return str(exc)
+
+
 class OrderSheetDialog(QDialog):
     """Produce the order sheet of one evaluated case. facility, prescriber and paper are the
     remembered settings (the caller saves prescriber_name() and paper() afterwards)."""
@@ -49,6 +95,7 @@ class OrderSheetDialog(QDialog):
     sheet_produced = Signal(
         object, str
     )  # the OrderSheet, and where it went ("PDF: path", "printer: name")
+    audit_problem = Signal(str)  # what the audit log could not take, for the user to see
 
     def __init__(
         self,
@@ -60,16 +107,27 @@ class OrderSheetDialog(QDialog):
         facility: str,
         prescriber: str | None,
         paper: str,
-        audit_hash: str | None = None,
+        recorder: SheetRecorder | None = None,
+        evaluation_install: bool = False,
     ) -> None:
+        """evaluation_install: the protocol is a per-user install (every sheet says so)."""
         super().__init__(parent)
         self.setWindowTitle("Order sheet")
+        self.setMinimumWidth(90 * self.fontMetrics().averageCharWidth())
         self._case, self._plan, self._protocol = case, plan, protocol
-        self._facility, self._audit_hash = facility, audit_hash
+        self._facility, self._recorder = facility, recorder
+        self._evaluation_install = evaluation_install
         load_bundled_fonts()
 
         self._acknowledgements: dict[str, QCheckBox] = {}
         layout = QVBoxLayout(self)
+        self.summary = QLabel(self._summary_html())
+        self.summary.setObjectName("summary")
+        self.summary.setAccessibleName("What this sheet is for")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.summary)
         if plan.stop_warnings:
             box = QGroupBox("Stop-level warnings: read each one and tick it to acknowledge")
             box_layout = QVBoxLayout(box)
@@ -78,6 +136,8 @@ class OrderSheetDialog(QDialog):
                 check.setObjectName(f"acknowledge_{warning.code}")
                 text = QLabel(warning.text)
                 text.setWordWrap(True)
+                text.setMargin(6)
+                _tint(text, "stop")
                 box_layout.addWidget(text)
                 box_layout.addWidget(check)
                 check.toggled.connect(self._refresh)
@@ -103,6 +163,14 @@ class OrderSheetDialog(QDialog):
         self._status = QLabel()
         self._status.setWordWrap(True)
         layout.addWidget(self._status)
+        self.audit_notice = QLabel()
+        self.audit_notice.setObjectName("audit_notice")
+        self.audit_notice.setAccessibleName("Audit log problem")
+        self.audit_notice.setWordWrap(True)
+        self.audit_notice.setMargin(6)
+        self.audit_notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.audit_notice.setVisible(False)
+        layout.addWidget(self.audit_notice)
 
         buttons = QHBoxLayout()
         self.preview_button = QPushButton("Print preview…")
@@ -118,6 +186,40 @@ class OrderSheetDialog(QDialog):
         layout.addLayout(buttons)
         self._preview_dialog: QPrintPreviewDialog | None = None
         self._refresh()
+
+    def _summary_html(self) -> str:
+        """Whose sheet, for where, with which orders and protocol: checked before signing."""
+        patient = self._case.patient
+        who = ", ".join(p for p in (patient.name, patient.id and f"ID {patient.id}") if p)
+        facility = html.escape(self._facility) or (
+            "<i>not set</i>: the sheet will say “facility not set” (set it in Edit › Preferences)"
+        )
+        protocol = f"{self._protocol.id} version {self._protocol.version}"
+        cautions = [
+            text
+            for text, shown in (
+                ("NOT approved by this site", not self._protocol.approval.site_approved),
+                ("evaluation install", self._evaluation_install),
+            )
+            if shown
+        ]
+        rows = [
+            ("Patient", html.escape(who or "no name or ID entered")),
+            ("Facility", facility),
+            ("Protocol", html.escape(" · ".join([protocol, *cautions]))),
+            (
+                "Orders",
+                "<br>".join(html.escape(o.title) for o in self._plan.orders) or "none",
+            ),
+        ]
+        return (
+            "<table>"
+            + "".join(
+                f"<tr><td valign='top'>{label}:&nbsp;</td><td><b>{value}</b></td></tr>"
+                for label, value in rows
+            )
+            + "</table>"
+        )
 
     # -- state ---------------------------------------------------------------------------
 
@@ -148,7 +250,7 @@ class OrderSheetDialog(QDialog):
             acknowledged=self.acknowledged(),
             generated_at=datetime.now().astimezone(),
             sheet_id=new_sheet_id(),
-            audit_hash=self._audit_hash,
+            evaluation_install=self._evaluation_install,
         )
 
     def _refresh(self) -> None:
@@ -169,12 +271,19 @@ class OrderSheetDialog(QDialog):
         if sheet is None:
             return
         # The dialog owns its printer and this dialog keeps the preview (ENGINEERING.md 2.2.4).
-        self._preview_dialog = QPrintPreviewDialog(self)
-        self._preview_dialog.printer().setPageLayout(page_layout(self.paper()))
-        self._preview_dialog.paintRequested.connect(
-            lambda printer: self._paint_preview(sheet, printer)
-        )
-        self._run_preview(self._preview_dialog)
+        self._preview_dialog = preview = QPrintPreviewDialog(self)
+        preview.printer().setPageLayout(page_layout(self.paper()))
+        preview.paintRequested.connect(lambda printer: self._paint_preview(sheet, printer))
+        # The preview's own Print would bypass the audit log: it hands over to Print… here.
+        for action in preview.findChildren(QAction):
+            if action.text() == "Print":
+                action.triggered.disconnect()
+                action.triggered.connect(lambda: self._print_from_preview(preview))
+        self._run_preview(preview)
+
+    def _print_from_preview(self, preview: QPrintPreviewDialog) -> None:
+        preview.accept()
+        QTimer.singleShot(0, self.print_sheet)  # once the preview's own event loop has ended
 
     def _paint_preview(self, sheet: OrderSheet, printer: QPrinter) -> None:
         try:
@@ -183,39 +292,81 @@ class OrderSheetDialog(QDialog):
             self._show_error(str(exc))
 
     def print_sheet(self) -> None:
-        sheet = self._sheet_or_none()
-        if sheet is None:
+        prepared = self._prepare()
+        if prepared is None:
             return
+        sheet, pending = prepared
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setPageLayout(page_layout(self.paper()))
         if not self._ask_print_settings(printer):
+            self._abandon(pending, "the print dialog was cancelled")
             return
         try:
             pages = print_to(sheet, printer)
         except PrintError as exc:
+            self._abandon(pending, str(exc))
             self._show_error(str(exc))
             return
-        self._status.setText(
-            f"Sheet {sheet.sheet_id}: {pages} pages sent to {printer.printerName()}."
-        )
-        self.sheet_produced.emit(sheet, f"printer: {printer.printerName()}")
+        output = printer.outputFileName() or printer.printerName()
+        where = "PDF" if printer.outputFileName() else "printer"
+        self._commit(pending, f"{where} {output}")
+        self._status.setText(f"Sheet {sheet.sheet_id}: {pages} pages sent to {output}.")
+        self.sheet_produced.emit(sheet, f"{where}: {output}")
 
     def export_pdf(self) -> None:
-        sheet = self._sheet_or_none()
-        if sheet is None:
+        prepared = self._prepare()
+        if prepared is None:
             return
+        sheet, pending = prepared
         path = self._ask_pdf_path(f"order-sheet-{sheet.sheet_id}.pdf")
         if path is None:
+            self._abandon(pending, "the file dialog was cancelled")
             return
         if path.suffix.lower() != ".pdf":
             path = path.with_name(path.name + ".pdf")
         try:
             pages = write_pdf(sheet, path, self.paper())
         except (PrintError, OSError) as exc:
-            self._show_error(f"The PDF could not be written: {exc}")
+            reason = str(exc.strerror or exc) if isinstance(exc, OSError) else str(exc)
+            self._abandon(pending, reason)
+            self._show_error(f"The PDF could not be written: {reason}")
             return
+        self._commit(pending, str(path.resolve()))
         self._status.setText(f"Sheet {sheet.sheet_id}: {pages} pages written to {path}.")
         self.sheet_produced.emit(sheet, f"PDF: {path}")
+
+    # -- the audit entry around each output ----------------------------------------------
+
+    def _prepare(self) -> tuple[OrderSheet, PendingEntry | None] | None:
+        """The sheet to output, its audit entry already written; None if it may not be."""
+        sheet = self._sheet_or_none()
+        if sheet is None:
+            return None
+        if self._recorder is None:
+            return sheet, None
+        try:
+            pending = self._recorder.prepare(sheet)
+        except AuditLogError as exc:
+            self._tell_audit_problem(f"no order sheet was produced: {exc}")
+            return None
+        self._tell_audit_problem(pending.problem)
+        return replace(sheet, audit_hash=pending.hash), pending
+
+    def _commit(self, pending: PendingEntry | None, output: str) -> None:
+        if self._recorder is not None and pending is not None:
+            self._tell_audit_problem(self._recorder.commit(pending, output))
+
+    def _abandon(self, pending: PendingEntry | None, reason: str) -> None:
+        if self._recorder is not None and pending is not None:
+            self._tell_audit_problem(self._recorder.abandon(pending, reason))
+
+    def _tell_audit_problem(self, problem: str | None) -> None:
+        if not problem:
+            return
+        _tint(self.audit_notice, "caution")
+        self.audit_notice.setText(f"Audit log: {problem}")
+        self.audit_notice.setVisible(True)
+        self.audit_problem.emit(problem)
 
     def _sheet_or_none(self) -> OrderSheet | None:
         try:
@@ -240,3 +391,11 @@ class OrderSheetDialog(QDialog):
 
     def _show_error(self, message: str) -> None:
         QMessageBox.critical(self, "Order sheet", message)
+
+
+def _tint(label: QLabel, level: str) -> None:
+    """The background of a warning level behind label (the palette's own text on it)."""
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.Window, level_tint(label.palette(), level).background)
+    label.setPalette(palette)
+    label.setAutoFillBackground(True)
