@@ -1,8 +1,17 @@
-"""Preferences the order sheet uses: the facility's name and the paper size."""
+"""Preferences the order sheet uses: the facility's name, the paper size, and whether the
+audit log records the patient id (a site policy; off unless the site asks for it)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QWidget,
+)
 
 from mgdesk.gui.settings import PAPER_SIZES, Settings
 from mgdesk.printing.render import PAPER_LABELS as SHEET_PAPER_LABELS
@@ -24,6 +33,10 @@ class PreferencesDialog(QDialog):
         for size in PAPER_SIZES:
             self.paper.addItem(PAPER_LABELS[size], size)
         self.paper.setCurrentIndex(self.paper.findData(settings.paper_size))
+        self.record_patient_id = QCheckBox(
+            "Record the patient ID with each order sheet (only if your site's policy asks for it)"
+        )
+        self.record_patient_id.setChecked(settings.record_patient_id)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -32,10 +45,12 @@ class PreferencesDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("&Facility name", self.facility)
         form.addRow("&Paper size", self.paper)
+        form.addRow("&Audit log", self.record_patient_id)
         form.addRow(buttons)
 
     def accept(self) -> None:
         self.settings.facility_name = self.facility.text()
         self.settings.paper_size = str(self.paper.currentData())
+        self.settings.record_patient_id = self.record_patient_id.isChecked()
         self.settings.sync()
         super().accept()

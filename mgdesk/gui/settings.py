@@ -3,9 +3,18 @@
 With MGDESK_DATA_DIR set (tests always set it) the store is an INI file in that folder,
 and Qt's own per-user settings (a file dialog's recent folders) are pointed there too,
 so nothing is written to the real profile.
+
+A damaged settings file never stops the window: it is renamed aside
+(settings.ini.corrupt-<timestamp>, kept for inspection), the defaults are used, and
+Settings.notices says so for the window to show. A value of the wrong type (edited by
+hand, or written by another version) reads as its default.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -14,13 +23,15 @@ from mgdesk.core.paths import APP_NAME, data_override, user_data_dir
 # The order sheet's paper keys (mgdesk.printing.render); "" follows the printer or the locale.
 PAPER_SIZES = ("", "a4", "letter")
 SETTINGS_FILE = "settings.ini"
+RECENT_FILES_KEPT = 8
 
 
 class Settings:
     """Typed access to mgdesk's preferences; values are written through at once."""
 
-    def __init__(self, store: QSettings) -> None:
+    def __init__(self, store: QSettings, notices: tuple[str, ...] = ()) -> None:
         self._store = store
+        self.notices = notices  # what the user must be told about the store itself
 
     @property
     def location(self) -> str:
@@ -33,6 +44,13 @@ class Settings:
     def _bytes(self, key: str) -> QByteArray:
         value = self._store.value(key)
         return value if isinstance(value, QByteArray) else QByteArray()
+
+    def _flag(self, key: str, default: bool) -> bool:
+        # INI files hold text: a flag comes back as "true" or "false".
+        value = self._store.value(key, default)
+        if isinstance(value, bool):
+            return value
+        return {"true": True, "false": False}.get(str(value).lower(), default)
 
     @property
     def facility_name(self) -> str:
@@ -62,6 +80,33 @@ class Settings:
         self._store.setValue("sheet/last_prescriber", value.strip())
 
     @property
+    def record_patient_id(self) -> bool:
+        """The site's choice to store the patient id in the audit log (off unless chosen)."""
+        return self._flag("audit/record_patient_id", False)
+
+    @record_patient_id.setter
+    def record_patient_id(self, value: bool) -> None:
+        self._store.setValue("audit/record_patient_id", bool(value))
+
+    @property
+    def recent_files(self) -> list[Path]:
+        """Case files opened or saved, newest first."""
+        value = self._store.value("files/recent", [])
+        names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [Path(n) for n in names if isinstance(n, str) and n][:RECENT_FILES_KEPT]
+
+    @recent_files.setter
+    def recent_files(self, paths: list[Path]) -> None:
+        unique = list(dict.fromkeys(str(p) for p in paths))[:RECENT_FILES_KEPT]
+        self._store.setValue("files/recent", unique)
+
+    def add_recent_file(self, path: Path) -> None:
+        self.recent_files = [path, *self.recent_files]
+
+    def remove_recent_files(self, paths: list[Path]) -> None:
+        self.recent_files = [p for p in self.recent_files if p not in paths]
+
+    @property
     def window_geometry(self) -> QByteArray:
         return self._bytes("window/geometry")
 
@@ -82,11 +127,61 @@ class Settings:
 def open_settings() -> Settings:
     """The settings store: under MGDESK_DATA_DIR when set, else Qt's per-user location."""
     if data_override() is None:
-        return Settings(
-            QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, APP_NAME, APP_NAME)
+        return _checked(
+            lambda: QSettings(
+                QSettings.Format.NativeFormat, QSettings.Scope.UserScope, APP_NAME, APP_NAME
+            )
         )
     folder = user_data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
-    return Settings(QSettings(str(folder / SETTINGS_FILE), QSettings.Format.IniFormat))
+    return _checked(lambda: QSettings(str(folder / SETTINGS_FILE), QSettings.Format.IniFormat))
+
+
+def _checked(open_store: Callable[[], QSettings]) -> Settings:
+    """The store, or a fresh one if its file is damaged (the damaged file renamed aside)."""
+    store = open_store()
+    file = Path(store.fileName())
+    if store.status() == QSettings.Status.AccessError:
+        return Settings(
+            store,
+            (
+                f"The settings file {file} cannot be read: mgdesk uses its defaults, and "
+                "changes to the settings may not be kept.",
+            ),
+        )
+    if store.status() != QSettings.Status.FormatError and not _damaged(file):
+        return Settings(store)
+    del store  # unchanged, so it writes nothing back
+    stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
+    aside = file.with_name(f"{file.name}.corrupt-{stamp}")
+    for number in range(2, 100):  # never over an earlier damaged file
+        if not aside.exists():
+            break
+        aside = file.with_name(f"{file.name}.corrupt-{stamp}-{number}")
+    try:
+        file.rename(aside)
+    except OSError as exc:
+        kept = f"it could not be renamed aside ({exc.strerror or exc}) and is left as it is"
+    else:
+        kept = f"it is kept as {aside} for inspection"
+    return Settings(
+        open_store(),
+        (f"The settings file {file} was damaged: mgdesk uses its defaults, and {kept}.",),
+    )
+
+
+def _damaged(file: Path) -> bool:
+    """What Qt's INI reader lets through: NUL bytes (a block lost in a crash) or non-UTF-8."""
+    if file.suffix.lower() not in (".ini", ".conf"):
+        return False  # a native store that is not a file (the Windows registry)
+    try:
+        data = file.read_bytes()
+    except OSError:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return b"\x00" in data

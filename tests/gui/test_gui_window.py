@@ -146,9 +146,12 @@ def test_preferences_are_saved_on_accept(qtbot: QtBot, window: MainWindow) -> No
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.facility, "Ward 7")
     dialog.paper.setCurrentIndex(dialog.paper.findData("a4"))
+    assert not dialog.record_patient_id.isChecked()  # off unless the site asks for it
+    dialog.record_patient_id.setChecked(True)
     dialog.accept()
     assert open_settings().facility_name == "Ward 7"
     assert open_settings().paper_size == "a4"
+    assert open_settings().record_patient_id
 
 
 def test_a_case_is_saved_and_opened_again(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
