@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from mgdesk.gui.assessment import Assessment
     from mgdesk.gui.case_form import CaseFormController, CaseFormView
     from mgdesk.gui.locale_numbers import LocaleNumbers
+    from mgdesk.gui.notices import NoticeBar
     from mgdesk.gui.plan_view import PlanView
     from mgdesk.gui.settings import Settings
 
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
     splitter: QSplitter
     emergency_banner: QLabel
     approval_banner: QLabel
+    notices: NoticeBar
     protocol_label: QLabel
     order_sheet_action: QAction
     numbers: LocaleNumbers
@@ -67,6 +69,7 @@ class MainWindow(QMainWindow):
         self._requested_numbers = numbers
         self.protocol: Protocol | None = None
         self.protocol_installed_as: str | None = None
+        self.evaluation_install = False  # the protocol is a per-user install, to evaluate it
         self.assessment: Assessment | None = None
         self._last_input: tuple[dict[str, Any], list[FieldError]] | None = None
         self.case_path: Path | None = None
@@ -89,6 +92,7 @@ class MainWindow(QMainWindow):
         from mgdesk.gui.case_form import CaseFormController, CaseFormView
         from mgdesk.gui.fonts import scaled_font
         from mgdesk.gui.locale_numbers import LocaleNumbers
+        from mgdesk.gui.notices import NoticeBar
         from mgdesk.gui.plan_view import PlanView
 
         self.numbers = self._requested_numbers or LocaleNumbers(QLocale().decimalPoint())
@@ -96,6 +100,7 @@ class MainWindow(QMainWindow):
         self.emergency_banner = _banner("Emergency: torsades de pointes")
         self.emergency_banner.setFont(scaled_font(self.emergency_banner.font(), 1.15))
         self.approval_banner = _banner("Protocol approval")
+        self.notices = NoticeBar()
         self.form_view = CaseFormView()
         self.form = CaseFormController(self.form_view, self.numbers)
         self.form_scroll = QScrollArea()
@@ -117,6 +122,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addWidget(self.emergency_banner)
         layout.addWidget(self.approval_banner)
+        layout.addWidget(self.notices)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.protocol_label = QLabel("Loading the protocol…")
@@ -124,12 +130,17 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.form.edited.connect(self.evaluate)
+        self.assessment_shown.connect(self._update_order_sheet_action)
         self.plan_view.field_requested.connect(self.focus_field)
         for name, splitter in (("main", self.splitter), ("algorithm", self.algorithm.splitter)):
             state = self.settings.splitter_state(name)
             if not state.isEmpty():
                 splitter.restoreState(state)
+        self._tint_banners()
+        for notice in self.settings.notices:
+            self.notices.show_notice(notice)
         self.interface_built = True
+        self._update_order_sheet_action()
 
     # -- menus and shortcuts ------------------------------------------------------------
 
@@ -163,16 +174,17 @@ class MainWindow(QMainWindow):
 
         bar, chart = self.menuBar(), self.algorithm.chart
         file = bar.addMenu("&File")
+        file.setToolTipsVisible(True)  # a disabled order sheet says why
         self._add_action(file, "&New case", self.new_case, QKeySequence.StandardKey.New)
         self._add_action(
             file, "&Open case…", self.choose_case_to_open, QKeySequence.StandardKey.Open
         )
         self._add_action(file, "&Save case as…", self.choose_file_to_save, "Ctrl+S")
         file.addSeparator()
-        # Wired by the order-sheet work; disabled until then so Ctrl+P does nothing unexpected.
-        self.order_sheet_action = self._add_action(file, "Order &sheet…", None, "Ctrl+P")
+        self.order_sheet_action = self._add_action(
+            file, "Order &sheet…", self.open_order_sheet, "Ctrl+P"
+        )
         self.order_sheet_action.setObjectName("order_sheet_action")
-        self.order_sheet_action.setEnabled(False)
         file.addSeparator()
         self._add_action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Ctrl+Q")
         edit = bar.addMenu("&Edit")
@@ -214,19 +226,31 @@ class MainWindow(QMainWindow):
             self.plan_view.status.setText("The protocol could not be loaded: no plan can be given")
             self.form.show_general([f"protocol: {p}" for p in refused.problems])
             return False
-        self.install_protocol(active.protocol, active.installed_as, active.notices)
+        self.install_protocol(
+            active.protocol,
+            active.installed_as,
+            active.notices,
+            evaluation_install=active.location == "user",
+        )
         return self.open_case_file(case_path) if case_path is not None else True
 
     def install_protocol(
-        self, protocol: Protocol, installed_as: str | None = None, notices: Sequence[str] = ()
+        self,
+        protocol: Protocol,
+        installed_as: str | None = None,
+        notices: Sequence[str] = (),
+        *,
+        evaluation_install: bool = False,
     ) -> None:
-        """Use protocol from now on; installed_as and notices say where it came from and why."""
+        """Use protocol from now on; installed_as and notices say where it came from and why,
+        evaluation_install that it is a per-user install (marked on screen and every sheet)."""
         import html
 
         from mgdesk.gui.assessment import UNIT_CHOICES, bands_of, pregnancy_ages
 
         self.protocol = protocol
         self.protocol_installed_as = installed_as
+        self.evaluation_install = evaluation_install
         self.form.set_protocol_facts(
             UNIT_CHOICES, pregnancy_ages(protocol), protocol.adequate_oral_trial
         )
@@ -249,10 +273,14 @@ class MainWindow(QMainWindow):
                 f"{html.escape(protocol.version)}: {html.escape(protocol.approval.note)}"
             ]
         )
+        if evaluation_install:
+            lines.append(
+                "<b>Evaluation install.</b> This protocol is installed for you only, to "
+                "evaluate it; every order sheet printed with it says so."
+            )
         lines += [html.escape(notice) for notice in notices]
         self.approval_banner.setText("<br>".join(lines))
         self.approval_banner.setVisible(bool(lines))
-        self._tint_banners()
         self._last_input = None
         self.evaluate()
 
@@ -317,6 +345,61 @@ class MainWindow(QMainWindow):
         if a is None or a.case is None or a.plan is None:
             return None
         return a.case, a.plan
+
+    def _update_order_sheet_action(self) -> None:
+        """Enabled while the plan on screen has orders to sign; otherwise the tooltip says why."""
+        current = self.current_case_and_plan()
+        plan = current[1] if current else None
+        if self.protocol is None:
+            reason = "The protocol is not loaded, so there is no plan to print."
+        elif plan is None:
+            reason = "No plan yet: complete or correct the marked entries of the case."
+        elif plan.status == "out_of_scope":
+            reason = "The patient is outside this protocol: there is no order sheet."
+        elif not plan.orders:
+            reason = "The plan has no order to sign, so there is no order sheet."
+        else:
+            reason = ""
+        self.order_sheet_action.setEnabled(not reason)
+        self.order_sheet_action.setToolTip(
+            reason or "Preview, print or export the order sheet of this plan"
+        )
+
+    def open_order_sheet(self) -> None:
+        """The order sheet dialog for the plan on screen (window-modal, not blocking)."""
+        current = self.current_case_and_plan()
+        if current is None or self.protocol is None or self.assessment is None:
+            return
+        from mgdesk.core.audit import AuditLog
+        from mgdesk.gui.sheet_dialog import OrderSheetDialog, SheetRecorder
+        from mgdesk.printing.printers import default_paper
+
+        case, plan = current
+        log = AuditLog(record_patient_id=self.settings.record_patient_id)
+        dialog = OrderSheetDialog(
+            self,
+            case,
+            plan,
+            self.protocol,
+            facility=self.settings.facility_name,
+            prescriber=self.settings.last_prescriber or None,
+            paper=self.settings.paper_size or default_paper(),
+            recorder=SheetRecorder(log, self.assessment.document, plan),
+            evaluation_install=self.evaluation_install,
+        )
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sheet_produced.connect(
+            lambda _sheet, _where: self._remember_sheet_choices(
+                dialog.prescriber_name(), dialog.paper()
+            )
+        )
+        dialog.audit_problem.connect(self.notices.show_notice)
+        dialog.open()
+
+    def _remember_sheet_choices(self, prescriber: str, paper: str) -> None:
+        self.settings.last_prescriber = prescriber
+        self.settings.paper_size = paper
+        self.settings.sync()
 
     def focus_field(self, field: str) -> None:
         from mgdesk.gui.labels import field_of
@@ -424,7 +507,11 @@ class MainWindow(QMainWindow):
 
         from mgdesk.gui.colours import level_tint
 
-        for banner, level in ((self.emergency_banner, "stop"), (self.approval_banner, "caution")):
+        for banner, level in (
+            (self.emergency_banner, "stop"),
+            (self.approval_banner, "caution"),
+            (self.notices, "caution"),
+        ):
             palette = QPalette()
             palette.setColor(
                 QPalette.ColorRole.Window, level_tint(self.palette(), level).background

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtPrintSupport import QPageSetupDialog, QPrintDialog
@@ -21,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from mgdesk import resources
 from mgdesk.core.protocol import Protocol
 from mgdesk.gui.locale_numbers import LocaleNumbers
 from mgdesk.gui.main_window import MainWindow
@@ -29,6 +33,9 @@ from mgdesk.gui.settings import open_settings
 SHARED_CASES = Path(__file__).resolve().parents[3] / "shared" / "clinical" / "cases"
 if not SHARED_CASES.is_dir():
     SHARED_CASES = Path("/work/shared/clinical/cases")
+
+
+LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
 
 
 class ModalDialogError(AssertionError):
@@ -129,3 +136,22 @@ def line_edit(window: MainWindow, field: str) -> QLineEdit:
 def action(window: MainWindow, text: str) -> QAction:
     """The window's menu action whose text (without the & mnemonic) is text."""
     return next(a for a in window.findChildren(QAction) if a.text().replace("&", "") == text)
+
+
+def example_case(name: str, **changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A bundled example case, with fields of its sections replaced."""
+    text = files(resources).joinpath("examples", name).read_text(encoding="utf-8")
+    document: dict[str, Any] = json.loads(text)
+    changed = copy.deepcopy(document)
+    for section, fields in changes.items():
+        changed.setdefault(section, {}).update(fields)
+    return changed
+
+
+def pdf_text(path: Path) -> str:
+    """The text of every page, words separated by single spaces (pypdf gives tabs) and
+    ligatures as letters (the "ff" of a printed hash comes back as one character)."""
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages)
+    for ligature, letters in LIGATURES.items():
+        text = text.replace(ligature, letters)
+    return text

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from gui_support import make_window
+from pytestqt.qtbot import QtBot
 
+from mgdesk.core.protocol import Protocol
 from mgdesk.gui.settings import RECENT_FILES_KEPT, open_settings
 
 
@@ -18,7 +21,7 @@ from mgdesk.gui.settings import RECENT_FILES_KEPT, open_settings
     ],
 )
 def test_a_damaged_settings_file_is_kept_aside_and_defaults_used(
-    data_dir: Path, garbage: bytes
+    qtbot: QtBot, protocol: Protocol, data_dir: Path, garbage: bytes
 ) -> None:
     data_dir.mkdir(parents=True)
     (data_dir / "settings.ini").write_bytes(garbage)
@@ -32,9 +35,12 @@ def test_a_damaged_settings_file_is_kept_aside_and_defaults_used(
     assert open_settings().facility_name == "Ward 8"
     assert open_settings().notices == ()
 
-    (data_dir / "settings.ini").write_bytes(garbage)  # again: the first one is kept too
-    assert open_settings().notices
-    assert len(list(data_dir.glob("settings.ini.corrupt-*"))) == 2
+    (data_dir / "settings.ini").write_bytes(garbage)  # the window shows the notice
+    window = make_window(qtbot, protocol)
+    assert len(list(data_dir.glob("settings.ini.corrupt-*"))) == 2  # the first one kept too
+    assert window.notices.isVisible()
+    assert "settings file" in window.notices.label.text()
+    assert "damaged" in window.notices.label.text()
 
 
 def test_a_setting_of_the_wrong_type_reads_as_its_default(data_dir: Path) -> None:

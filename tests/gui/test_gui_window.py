@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gui_support import action, make_window, shared_case
@@ -95,6 +96,7 @@ def test_main_actions_have_shortcuts(window: MainWindow) -> None:
         "New case",
         "Open case…",
         "Save case as…",
+        "Order sheet…",
         "Quit",
         "Case form",
         "Plan",
@@ -235,8 +237,13 @@ def test_the_active_site_protocol_is_used_and_its_approval_shown(
     window = make_window(qtbot, None)
     assert window.finish_startup()
     assert window.protocol is not None and window.protocol.approval.site_approved
-    assert not window.approval_banner.isVisible()
     assert "per-user" in window.protocol_label.text()
+    assert "site-approved" in window.protocol_label.text()
+    assert window.evaluation_install
+    # Approved, but installed for this user only: the banner says it is an evaluation install.
+    assert window.approval_banner.isVisible()
+    assert "Evaluation install" in window.approval_banner.text()
+    assert "not approved" not in window.approval_banner.text()
 
 
 def test_a_broken_site_protocol_is_skipped_with_a_notice(qtbot: QtBot, data_dir: Path) -> None:
@@ -289,3 +296,47 @@ def test_switching_to_a_dark_palette_recolours_what_is_shown(
         assert chart.backgroundBrush().color() == dark.color(QPalette.ColorRole.Base)
     finally:
         app.setPalette(light)
+
+
+def site_protocol(**approval: object) -> dict[str, object]:
+    from importlib.resources import files
+
+    from mgdesk import resources
+
+    document: dict[str, Any] = json.loads(
+        files(resources).joinpath("protocols", "default.json").read_bytes()
+    )
+    document["approval"].update(approval)
+    return document
+
+
+def test_a_protocol_past_its_review_date_is_cautioned_on_screen(
+    qtbot: QtBot, data_dir: Path, tmp_path: Path
+) -> None:
+    machine = tmp_path / "mgdesk-system"  # the conftest's machine-wide folder
+    machine.mkdir(parents=True, exist_ok=True)
+    (machine / "protocol.json").write_text(
+        json.dumps(
+            site_protocol(
+                site_approved=True,
+                site="Ward 7",
+                approved_by="Pharmacy",
+                effective_date="2020-01-01",
+                review_date="2021-01-01",
+            )
+        ),
+        encoding="utf-8",
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "protocol.json").write_text('{"not": "a protocol"}', encoding="utf-8")
+    window = make_window(qtbot, None)
+    assert window.finish_startup()
+    label, banner = window.protocol_label.text(), window.approval_banner.text()
+    assert window.protocol is not None
+    for expected in (window.protocol.id, window.protocol.version, window.protocol.sha256[:12]):
+        assert expected in label
+    assert "machine-wide install" in label and "site-approved" in label
+    assert not window.evaluation_install and "Evaluation install" not in banner
+    assert "past its review date (2021-01-01)" in banner
+    assert "per-user (evaluation) install of the protocol" in banner and "is not used" in banner
+    assert window.approval_banner.isVisible()
