@@ -7,9 +7,11 @@ rather than let rounding move a value across a threshold.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
+from typing import Any
 
 from mgdesk.core.units import Quantity, magnitude_in, unit
 
@@ -38,6 +40,9 @@ DISPLAY_UNITS = (
     "g/mol",
     "eq/mol",
 )
+# Enough digits that rounding to a few significant figures sees the exact value (a fixed
+# context: localcontext() would copy one per number).
+_EXACT = Context(prec=60)
 
 
 def significant(value: Fraction | int, digits: int = 3) -> str:
@@ -45,22 +50,20 @@ def significant(value: Fraction | int, digits: int = 3) -> str:
     value = Fraction(value)
     if value == 0:
         return "0"
-    with localcontext() as ctx:
-        ctx.prec = 60
-        number = Decimal(value.numerator) / Decimal(value.denominator)
-        exponent = number.adjusted() - digits + 1
-        rounded = number.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
-    return _plain(rounded)
+    number = _EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    exponent = number.adjusted() - digits + 1
+    return _plain(number.quantize(_power_of_ten(exponent), ROUND_HALF_UP, _EXACT))
 
 
 def decimals(value: Fraction | int, places: int) -> str:
     """value rounded to a fixed number of decimal places, trailing zeros removed."""
     value = Fraction(value)
-    with localcontext() as ctx:
-        ctx.prec = 60
-        number = Decimal(value.numerator) / Decimal(value.denominator)
-        rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return _plain(rounded)
+    number = _EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return _plain(number.quantize(_power_of_ten(-places), ROUND_HALF_UP, _EXACT))
+
+
+def _power_of_ten(exponent: int) -> Decimal:
+    return Decimal((0, (1,), exponent))
 
 
 def _plain(number: Decimal) -> str:
@@ -81,10 +84,19 @@ def preserving(value: Fraction, same_side: Callable[[Fraction], bool], digits: i
 
 
 def display_unit(q: Quantity) -> str:
+    symbol = _display_symbols().get(q.units)
+    if symbol is None:
+        raise ValueError(f"no display spelling for {q.units!r}")
+    return symbol
+
+
+@functools.cache
+def _display_symbols() -> dict[Any, str]:
+    """Each unit's first spelling in DISPLAY_UNITS (pint's units compare and hash exactly)."""
+    symbols: dict[Any, str] = {}
     for symbol in DISPLAY_UNITS:
-        if unit(symbol) == q.units:
-            return symbol
-    raise ValueError(f"no display spelling for {q.units!r}")
+        symbols.setdefault(unit(symbol), symbol)
+    return symbols
 
 
 def plain_quantity(q: Quantity, digits: int = 3) -> str:
