@@ -20,7 +20,7 @@ from mgdesk.core.chemistry import (
     POTASSIUM_UNITS,
     WEIGHT_UNITS,
     creatinine_mg_dl,
-    magnesium_as_mass_concentration,
+    magnesium_in_all_units,
     potassium_mmol_l,
 )
 from mgdesk.core.errors import CaseInvalid, FieldError
@@ -380,7 +380,7 @@ def _measured(
 
 def canonical_in(limit: Quantity, canonical_unit: str, protocol: Protocol, key: str) -> Fraction:
     if key == "magnesium":
-        return magnitude_in(magnesium_as_mass_concentration(limit, protocol), canonical_unit)
+        return magnesium_in_all_units(limit, protocol)[canonical_unit]
     if key == "creatinine":
         return creatinine_mg_dl(limit, protocol)
     if key == "potassium":
@@ -404,7 +404,7 @@ def _labs(
         MAGNESIUM_UNITS,
         protocol,
         errors,
-        lambda q: magnitude_in(magnesium_as_mass_concentration(q, protocol), "mg/dL"),
+        lambda q: magnesium_in_all_units(q, protocol)["mg/dL"],
         "mg/dL",
     )
     if magnesium is not None and magnesium.magnitude == 0:

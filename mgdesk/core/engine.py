@@ -6,6 +6,7 @@ command line render the Plan it returns; none of them decides anything.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -16,6 +17,7 @@ from mgdesk.core.case import Case
 from mgdesk.core.chemistry import (
     MAGNESIUM_UNITS,
     magnesium_in_all_units,
+    magnesium_mg_dl,
     potassium_mmol_l,
     reinterpret,
 )
@@ -46,7 +48,7 @@ from mgdesk.core.plan import (
 )
 from mgdesk.core.protocol import Product, Protocol
 from mgdesk.core.renal import renal_function
-from mgdesk.core.units import Quantity, magnitude_in, quantity
+from mgdesk.core.units import Quantity, magnitude_in, product_in, quantity
 
 EMERGENCY_RENAL = ("below_20", "dialysis", "unknown")
 # Orders appear in this sequence (PROTOCOL.md, "Order sequence in the plan").
@@ -228,12 +230,16 @@ class _Evaluation:
         self.warnings[code] = PlanWarning(code, entry["level"], text, tuple(entry["sources"]))
 
     def _wording(self, values: dict[str, str]) -> dict[str, str]:
+        return {**self._limits_wording, **values}
+
+    @functools.cached_property
+    def _limits_wording(self) -> dict[str, str]:
+        """The protocol's limits as warnings quote them (worked out once per evaluation)."""
         t = self.protocol.thresholds
         return {
             "renal_max_48h": mass(t["renal_max_48h"]),
             "iv_max_rate": plain_quantity(t["iv_max_rate"]),
             "iv_max_concentration": _percent(t["iv_max_concentration"]),
-            **values,
         }
 
     # -- the steps, in PROTOCOL.md's order -------------------------------------------
@@ -274,8 +280,7 @@ class _Evaluation:
 
     def _band_in(self, number: Fraction, unit_text: str) -> str:
         return band_of(
-            magnesium_in_all_units(reinterpret(number, unit_text), self.protocol)["mg/dL"],
-            self.protocol,
+            magnesium_mg_dl(reinterpret(number, unit_text), self.protocol), self.protocol
         )
 
     def _magnesium_thresholds(self) -> list[StepValue]:
@@ -620,11 +625,10 @@ class _Evaluation:
     def _dose(
         self, product: Product, mmol: Fraction, salt_mass_mg: Fraction | None = None
     ) -> _Amounts:
-        amount = quantity(mmol, "mmol")
         if salt_mass_mg is None:
-            salt_mass_mg = magnitude_in(amount * product.salt.mass_per_magnesium, "mg")
-        meq = magnitude_in(amount * self.protocol.magnesium_valence, "mEq")
-        elemental = magnitude_in(amount * self.protocol.magnesium_molar_mass, "mg")
+            salt_mass_mg = product_in(mmol, "mmol", product.salt.mass_per_magnesium, "mg")
+        meq = product_in(mmol, "mmol", self.protocol.magnesium_valence, "mEq")
+        elemental = product_in(mmol, "mmol", self.protocol.magnesium_molar_mass, "mg")
         return _Amounts(product.salt.name, salt_mass_mg, mmol, meq, elemental)
 
     def _product_use(self, order_id: str, product: Product, mmol: Fraction) -> _UnitsOf:

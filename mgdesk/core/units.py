@@ -38,7 +38,13 @@ def registry() -> Any:
 def quantity(magnitude: Fraction | int | str, unit: str) -> Quantity:
     """A quantity with an exact magnitude: numbers given as text are read as decimals."""
     value = magnitude if isinstance(magnitude, Fraction) else Fraction(magnitude)
-    return registry().Quantity(value, unit)
+    return registry().Quantity(value, _parsed(unit))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(unit_text: str) -> Any:
+    """pint's units for the text (what Quantity(value, text) parses on every call)."""
+    return registry().parse_units(unit_text)
 
 
 @functools.lru_cache(maxsize=256)
@@ -117,6 +123,7 @@ def parse_quantity(text: object, field: str, accepted: tuple[str, ...]) -> Quant
     return registry().Quantity(number, unit(chosen))
 
 
+@functools.lru_cache(maxsize=256)
 def _accepted_unit(unit_text: str, accepted: tuple[str, ...]) -> str | None:
     """The accepted spelling that unit_text names, comparing the parsed units exactly."""
     try:
@@ -133,11 +140,28 @@ def _example(accepted: tuple[str, ...]) -> str:
     return f"1.4 {accepted[0]}"
 
 
+def exact_magnitude(value: Quantity) -> Fraction:
+    magnitude = value.magnitude
+    return magnitude if isinstance(magnitude, Fraction) else Fraction(magnitude)
+
+
 def magnitude_in(value: Quantity, target: str) -> Fraction:
     """The exact magnitude of value in the target unit (dimension checked by pint)."""
-    magnitude = value.magnitude
+    return exact_magnitude(value) * _factor(value.units, target)
+
+
+def product_in(magnitude: Fraction, unit_text: str, by: Quantity, target: str) -> Fraction:
+    """Exactly magnitude_in(quantity(magnitude, unit_text) * by, target), with pint's
+    arithmetic and conversion done once per unit and factor rather than on every call."""
     exact = magnitude if isinstance(magnitude, Fraction) else Fraction(magnitude)
-    return exact * _factor(value.units, target)
+    return exact * _product_factor(unit_text, by.magnitude, by.units, target)
+
+
+@functools.lru_cache(maxsize=256)
+def _product_factor(unit_text: str, by_magnitude: Any, by_units: Any, target: str) -> Fraction:
+    return magnitude_in(
+        quantity(1, unit_text) * registry().Quantity(by_magnitude, by_units), target
+    )
 
 
 @functools.lru_cache(maxsize=1024)
