@@ -92,12 +92,14 @@ def run(args: Sequence[str]) -> int:
             traceback.print_exc()
             app.exit(EXIT_FAILED)
             return
-        if options.exit_after_startup:
-            if not opened:
-                print(f"mgdesk: {window.statusBar().currentMessage()}", file=sys.stderr)
-            window.repaint()
-            code = EXIT_OK if opened else EXIT_CASE_NOT_OPENED
-            QTimer.singleShot(0, lambda: app.exit(code))
+        if not options.exit_after_startup:
+            window.offer_autosaved_work()  # a question: never asked by the smoke test
+            return
+        if not opened:
+            print(f"mgdesk: {window.statusBar().currentMessage()}", file=sys.stderr)
+        window.repaint()
+        code = EXIT_OK if opened else EXIT_CASE_NOT_OPENED
+        QTimer.singleShot(0, lambda: app.exit(code))
 
     window.winId()  # creates the native window, so the expose filter is in place before show()
     handle = window.windowHandle()

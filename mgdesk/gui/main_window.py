@@ -9,6 +9,11 @@ are the interface modules imported and built (PySide6 creates each Qt class on f
 use, and the three parts use dozens), and then the core and the protocol loaded. That
 is why the interface's modules are imported inside build_interface() and not above, and
 why Qt's large namespace is reached as QtCore.Qt only once the shell is painted.
+
+The case on screen belongs to a file (or to none yet). Edits mark the window modified
+and are autosaved; New, Open and closing ask first what to do with unsaved changes.
+Each question and file dialog goes through one small method (ask_*), so tests replace
+it; the questions are window-modal without blocking (open(), an answer callback).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QKeySequence
     from PySide6.QtWidgets import QMenu, QScrollArea, QSplitter
 
+    from mgdesk.core.autosave import AutosaveRecord
     from mgdesk.core.case import Case
     from mgdesk.core.errors import FieldError
     from mgdesk.core.plan import Plan
@@ -38,8 +44,13 @@ if TYPE_CHECKING:
     from mgdesk.gui.notices import NoticeBar
     from mgdesk.gui.plan_view import PlanView
     from mgdesk.gui.settings import Settings
+    from mgdesk.gui.unsaved_work import UnsavedWork
 
 CASE_FILES = "mgdesk cases (*.mgcase *.json);;All files (*)"
+CASE_SUFFIX = ".mgcase"
+# The answers to "save the unsaved changes?" and "restore the autosaved case?".
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+RESTORE, LATER = "restore", "later"
 
 
 class MainWindow(QMainWindow):
@@ -58,6 +69,8 @@ class MainWindow(QMainWindow):
     notices: NoticeBar
     protocol_label: QLabel
     order_sheet_action: QAction
+    recent_menu: QMenu
+    unsaved: UnsavedWork
     numbers: LocaleNumbers
 
     def __init__(
@@ -74,6 +87,7 @@ class MainWindow(QMainWindow):
         self._last_input: tuple[dict[str, Any], list[FieldError]] | None = None
         self.case_path: Path | None = None
         self.interface_built = False
+        self._changes_settled_for_close = False
         self.setWindowTitle("mgdesk")
         if not settings.window_geometry.isEmpty():
             self.restoreGeometry(settings.window_geometry)
@@ -88,12 +102,14 @@ class MainWindow(QMainWindow):
         """The banners, the three parts, the menus, and the saved splitter layout."""
         from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+        from mgdesk.core.autosave import Autosave, default_autosave_folder
         from mgdesk.gui.algorithm_view import AlgorithmView
         from mgdesk.gui.case_form import CaseFormController, CaseFormView
         from mgdesk.gui.fonts import scaled_font
         from mgdesk.gui.locale_numbers import LocaleNumbers
         from mgdesk.gui.notices import NoticeBar
         from mgdesk.gui.plan_view import PlanView
+        from mgdesk.gui.unsaved_work import UnsavedWork
 
         self.numbers = self._requested_numbers or LocaleNumbers(QLocale().decimalPoint())
 
@@ -128,8 +144,15 @@ class MainWindow(QMainWindow):
         self.protocol_label = QLabel("Loading the protocol…")
         self.statusBar().addPermanentWidget(self.protocol_label)
 
+        self.unsaved = UnsavedWork(
+            Autosave(default_autosave_folder()),
+            lambda: (self.form.document()[0], self.case_path),
+            self,
+        )
+        self.unsaved.modified.connect(self.setWindowModified)
+        self.unsaved.problem.connect(self.notices.show_notice)
         self._build_menus()
-        self.form.edited.connect(self.evaluate)
+        self.form.edited.connect(self._form_edited)
         self.assessment_shown.connect(self._update_order_sheet_action)
         self.plan_view.field_requested.connect(self.focus_field)
         for name, splitter in (("main", self.splitter), ("algorithm", self.algorithm.splitter)):
@@ -140,6 +163,7 @@ class MainWindow(QMainWindow):
         for notice in self.settings.notices:
             self.notices.show_notice(notice)
         self.interface_built = True
+        self._update_title()
         self._update_order_sheet_action()
 
     # -- menus and shortcuts ------------------------------------------------------------
@@ -175,11 +199,28 @@ class MainWindow(QMainWindow):
         bar, chart = self.menuBar(), self.algorithm.chart
         file = bar.addMenu("&File")
         file.setToolTipsVisible(True)  # a disabled order sheet says why
-        self._add_action(file, "&New case", self.new_case, QKeySequence.StandardKey.New)
         self._add_action(
-            file, "&Open case…", self.choose_case_to_open, QKeySequence.StandardKey.Open
+            file,
+            "&New case",
+            lambda: self.settle_unsaved_changes(self.new_case),
+            QKeySequence.StandardKey.New,
         )
-        self._add_action(file, "&Save case as…", self.choose_file_to_save, "Ctrl+S")
+        self._add_action(
+            file,
+            "&Open case…",
+            lambda: self.settle_unsaved_changes(self.choose_case_to_open),
+            QKeySequence.StandardKey.Open,
+        )
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self.refresh_recent_menu)
+        self._add_action(file, "&Save case", self.save_case, QKeySequence.StandardKey.Save)
+        self._add_action(
+            file,
+            "Save case &as…",
+            self.save_case_as,
+            QKeySequence.StandardKey.SaveAs,
+            "Ctrl+Shift+S",
+        )
         file.addSeparator()
         self.order_sheet_action = self._add_action(
             file, "Order &sheet…", self.open_order_sheet, "Ctrl+P"
@@ -285,6 +326,10 @@ class MainWindow(QMainWindow):
         self.evaluate()
 
     # -- the one path from an edit to what is shown -------------------------------------
+
+    def _form_edited(self) -> None:
+        self.unsaved.edited()
+        self.evaluate()
 
     def evaluate(self) -> None:
         """Ask the core about the form's case and show its answer everywhere at once."""
@@ -413,29 +458,32 @@ class MainWindow(QMainWindow):
             editors[0].setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
 
     def _update_title(self) -> None:
+        """The file's name with Qt's modified marker, the patient, and mgdesk."""
         patient = self.assessment.document.get("patient", {}) if self.assessment else {}
         who = ", ".join(
             str(patient[k]).strip() for k in ("name", "id") if str(patient.get(k) or "").strip()
         )
-        self.setWindowTitle(f"mgdesk — {who}" if who else "mgdesk")
+        name = self.case_path.name if self.case_path else "Untitled case"
+        self.setWindowTitle(" — ".join(p for p in (f"{name}[*]", who, "mgdesk") if p))
 
     # -- case files ---------------------------------------------------------------------
 
     def new_case(self) -> None:
+        """An empty case in no file (unsaved changes are dropped: ask first, see the menu)."""
         self.case_path = None
         self.form.clear()
+        self.unsaved.saved_as(self.form.document()[0])
+        self._update_title()
         self.statusBar().showMessage("New case")
 
     def choose_case_to_open(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        start = str(self.case_path.parent) if self.case_path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open case", start, CASE_FILES)
-        if path:
-            self.open_case_file(Path(path))
+        path = self.ask_case_path_to_open()
+        if path is not None:
+            self.open_case_file(path)
 
     def open_case_file(self, path: Path) -> bool:
-        """Show the case (or draft) in a file; if it cannot, the form stays and says why."""
+        """Show the case (or draft) in a file; if it cannot, the form stays and the notice
+        says why."""
         from mgdesk.core.casefile import CaseFileError, open_case
 
         try:
@@ -444,20 +492,32 @@ class MainWindow(QMainWindow):
         except CaseFileError as refused:
             problems, message = [refused.message], refused.message
         if problems:
-            self.form.show_general([message])
+            self.notices.show_notice(f"{message} The case on screen is unchanged.")
             self.statusBar().showMessage(message)
             return False
         self.case_path = path
+        self.unsaved.saved_as(self.form.document()[0])
+        self._file_used(path)
         self.statusBar().showMessage(f"Opened {path}")
         return True
 
-    def choose_file_to_save(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
+    def open_recent_file(self, path: Path) -> None:
+        if not path.is_file():
+            self._forget_missing([path])
+            return
+        self.settle_unsaved_changes(lambda: self.open_case_file(path))
 
-        start = str(self.case_path) if self.case_path else "case.mgcase"
-        path, _ = QFileDialog.getSaveFileName(self, "Save case as", start, CASE_FILES)
-        if path:
-            self.save_case_file(Path(path))
+    def save_case(self) -> bool:
+        """Save to the case's file, or ask where if it has none yet."""
+        if self.case_path is None:
+            return self.save_case_as()
+        return self.save_case_file(self.case_path)
+
+    def save_case_as(self) -> bool:
+        path = self.ask_case_path_to_save(self.case_path or Path("case" + CASE_SUFFIX))
+        if path is None:
+            return False
+        return self.save_case_file(path if path.suffix else path.with_suffix(CASE_SUFFIX))
 
     def save_case_file(self, path: Path) -> bool:
         """Save the form's case as it stands, valid or not (a draft): nothing typed is lost."""
@@ -467,13 +527,171 @@ class MainWindow(QMainWindow):
         try:
             save_case(document, path)
         except CaseFileError as refused:
+            self.notices.show_notice(f"{refused.message} The case is still on screen, unsaved.")
             self.statusBar().showMessage(refused.message)
             return False
         self.case_path = path
+        self.unsaved.saved_as(document)
+        self._file_used(path)
         self.statusBar().showMessage(f"Saved {path}")
         return True
 
-    # -- dialogs (window-modal, never a blocking exec) -----------------------------------
+    def _file_used(self, path: Path) -> None:
+        self.settings.add_recent_file(path.resolve())
+        self.settings.sync()
+        self._update_title()
+
+    def refresh_recent_menu(self) -> None:
+        """The recent files that still exist; the others are dropped, with a notice."""
+        from PySide6.QtGui import QAction
+
+        self.recent_menu.clear()
+        recent = self.settings.recent_files
+        present = [p for p in recent if p.is_file()]
+        self._forget_missing([p for p in recent if p not in present])
+        for number, path in enumerate(present, start=1):
+            action = QAction(f"&{number} {path.name}  ({path.parent})", self.recent_menu)
+            action.triggered.connect(lambda _=False, p=path: self.open_recent_file(p))
+            self.recent_menu.addAction(action)
+        if not present:
+            self.recent_menu.addAction("No recent cases").setEnabled(False)
+
+    def _forget_missing(self, paths: list[Path]) -> None:
+        if not paths:
+            return
+        self.settings.remove_recent_files(paths)
+        self.settings.sync()
+        names = ", ".join(str(p) for p in paths)
+        self.notices.show_notice(f"Removed from the recent cases, as no longer found: {names}.")
+
+    # -- unsaved changes and the autosave ------------------------------------------------
+
+    def settle_unsaved_changes(self, then: Callable[[], object]) -> None:
+        """Run then() once unsaved changes are saved or discarded; not if the user cancels."""
+        if not self.unsaved.is_modified():
+            then()
+            return
+
+        def answered(choice: str) -> None:
+            if choice == DISCARD or (choice == SAVE and self.save_case()):
+                then()
+
+        self.ask_unsaved_changes(answered)
+
+    def offer_autosaved_work(self) -> None:
+        """At start: offer the newest case a crashed session left unsaved; never restore it
+        without asking. Discarding it offers the next older one."""
+        record = self.unsaved.autosave.pending()
+        if record is None:
+            return
+        from mgdesk.core.autosave import AutosaveError
+
+        def answered(choice: str) -> None:
+            if choice == RESTORE:
+                self.settle_unsaved_changes(lambda: self.restore_autosave(record))
+            elif choice == DISCARD:
+                try:
+                    self.unsaved.autosave.discard(record)
+                except AutosaveError as exc:
+                    self.notices.show_notice(exc.message)
+                    return
+                self.offer_autosaved_work()
+
+        self.ask_restore(record, answered)
+
+    def restore_autosave(self, record: AutosaveRecord) -> bool:
+        """Show an autosaved case as unsaved work of this window (its file, if it had one)."""
+        from mgdesk.core.autosave import AutosaveError
+
+        problems = self.form.load(record.document)
+        if problems:
+            self.notices.show_notice(
+                f"The autosave {record.file} cannot be shown ({'; '.join(problems)}); "
+                "it is left where it is."
+            )
+            return False
+        try:  # the record becomes this session's autosave only once it is on screen
+            self.unsaved.autosave.restore(record)
+        except AutosaveError as exc:
+            self.notices.show_notice(exc.message)
+        self.case_path = record.source_path
+        self.unsaved.unsaved()
+        self._update_title()
+        self.statusBar().showMessage(f"Restored: {record.describe()}")
+        return True
+
+    # -- questions and dialogs (window-modal, never a blocking exec; tests replace ask_*) --
+
+    def ask_case_path_to_open(self) -> Path | None:
+        from PySide6.QtWidgets import QFileDialog
+
+        start = str(self.case_path.parent) if self.case_path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open case", start, CASE_FILES)
+        return Path(path) if path else None
+
+    def ask_case_path_to_save(self, suggested: Path) -> Path | None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save case as", str(suggested), CASE_FILES)
+        return Path(path) if path else None
+
+    def ask_unsaved_changes(self, answer: Callable[[str], None]) -> None:
+        """Save, Discard or Cancel the unsaved changes; answer(SAVE | DISCARD | CANCEL)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        buttons = QMessageBox.StandardButton
+        name = self.case_path.name if self.case_path else "this new case"
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Unsaved changes",
+            f"The changes to {name} are not saved.",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            self,
+        )
+        box.setInformativeText("Save them first, or discard them?")
+        box.setDefaultButton(buttons.Save)
+        choices = {buttons.Save: SAVE, buttons.Discard: DISCARD}
+        box.finished.connect(
+            lambda _: answer(choices.get(box.standardButton(box.clickedButton()), CANCEL))
+        )
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def ask_restore(self, record: AutosaveRecord, answer: Callable[[str], None]) -> None:
+        """Restore, Discard or Decide later about an autosaved case; answer(RESTORE | DISCARD
+        | LATER). Shows whose case it is and when it was saved."""
+        import html
+
+        from PySide6.QtWidgets import QAbstractButton, QMessageBox
+
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Restore unsaved work?")
+        box.setText("mgdesk stopped before this case was saved. Restore it?")
+        details = [
+            ("Patient", record.patient_name or "no name entered"),
+            ("Patient ID", record.patient_id or "no ID entered"),
+            ("Autosaved", record.saved_at_local.replace("T", " ")),
+        ]
+        if record.source_path is not None:
+            details.append(("Case file", str(record.source_path)))
+        box.setInformativeText(
+            "<table>"
+            + "".join(
+                f"<tr><td>{label}:&nbsp;</td><td><b>{html.escape(value)}</b></td></tr>"
+                for label, value in details
+            )
+            + "</table>"
+        )
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        later = box.addButton("Decide later", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(restore)
+        box.setEscapeButton(later)
+        choices: dict[QAbstractButton, str] = {restore: RESTORE, discard: DISCARD}
+        box.finished.connect(lambda _: answer(choices.get(box.clickedButton(), LATER)))
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def open_about(self) -> None:
         from mgdesk.gui.about import AboutDialog
@@ -534,8 +752,19 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.interface_built:
+            if self.unsaved.is_modified() and not self._changes_settled_for_close:
+                event.ignore()  # closed again once the question is answered
+                self.settle_unsaved_changes(self._close_with_changes_settled)
+                return
+            self.unsaved.close()
         self.save_layout()
         super().closeEvent(event)
+
+    def _close_with_changes_settled(self) -> None:
+        self._changes_settled_for_close = True
+        # Not from inside the close event that asked (Qt ignores a nested close).
+        QtCore.QTimer.singleShot(0, self, self.close)
 
 
 def _banner(name: str) -> QLabel:

@@ -95,6 +95,7 @@ def test_main_actions_have_shortcuts(window: MainWindow) -> None:
     for text in (
         "New case",
         "Open case…",
+        "Save case",
         "Save case as…",
         "Order sheet…",
         "Quit",
@@ -182,8 +183,10 @@ def test_a_file_that_is_not_a_case_changes_nothing(
         path.write_text(content, encoding="utf-8")
         assert not window.open_case_file(path)
         assert window.form.document() == before
-        assert name in window.form_view.general_error.text()
+        assert name in window.notices.label.text()
     assert not window.open_case_file(tmp_path / "missing.json")
+    assert "there is no such file" in window.notices.label.text()
+    assert window.notices.isVisible()
 
 
 def test_colours_read_well_on_light_and_dark_palettes(qtbot: QtBot, protocol: Protocol) -> None:

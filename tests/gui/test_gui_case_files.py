@@ -1,0 +1,272 @@
+"""Case files from the window: New, Open, Save, Save As, recent files, the modified marker,
+the unsaved-changes question, and files that cannot be opened or saved changing nothing."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gui_support import action, answering, example_case, make_window, type_text
+from pytestqt.qtbot import QtBot
+
+from mgdesk.core import casefile
+from mgdesk.core.casefile import save_case
+from mgdesk.core.protocol import Protocol
+from mgdesk.gui.main_window import CANCEL, DISCARD, SAVE, MainWindow
+from mgdesk.gui.settings import open_settings
+
+MILD = "mild-oral-1.4-mg-dl.json"
+
+
+def save_as(window: MainWindow, monkeypatch: pytest.MonkeyPatch, path: Path | None) -> bool:
+    monkeypatch.setattr(window, "ask_case_path_to_save", lambda suggested: path)
+    return window.save_case_as()
+
+
+def autosaves(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / "autosave").glob("autosave-*.json"))
+
+
+def test_save_quit_and_open_again(
+    qtbot: QtBot, protocol: Protocol, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = make_window(qtbot, protocol)
+    assert window.windowTitle() == "Untitled case[*] — mgdesk"
+    assert window.form.load(example_case(MILD)) == []
+    type_text(qtbot, window, "patient.allergies", "penicillin")
+    assert window.isWindowModified()
+    assert save_as(window, monkeypatch, tmp_path / "doe")  # the suffix is added
+    path = tmp_path / "doe.mgcase"
+    assert window.case_path == path and not window.isWindowModified()
+    assert window.windowTitle() == "doe.mgcase[*] — Example, Mild, DEMO-0001 — mgdesk"
+    saved, _ = window.form.document()
+    asked: list[Any] = []
+    monkeypatch.setattr(window, "ask_unsaved_changes", answering(CANCEL, asked))
+    assert window.close() and asked == []  # saved: nothing to ask
+
+    again = make_window(qtbot, protocol)
+    assert open_settings().recent_files == [path]
+    again.refresh_recent_menu()
+    (recent,) = again.recent_menu.actions()
+    assert "doe.mgcase" in recent.text()
+    recent.trigger()
+    assert again.form.document()[0] == saved
+    assert again.case_path == path and not again.isWindowModified()
+    assert again.plan_view.plan is not None
+
+
+def test_save_writes_to_the_case_file_and_asks_only_the_first_time(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window.form.load(example_case(MILD))
+    asked: list[Path] = []
+
+    def ask(suggested: Path) -> Path:
+        asked.append(suggested)
+        return tmp_path / "mild.mgcase"
+
+    monkeypatch.setattr(window, "ask_case_path_to_save", ask)
+    action(window, "Save case").trigger()
+    type_text(qtbot, window, "patient.name", "Changed, Name")
+    assert window.isWindowModified()
+    action(window, "Save case").trigger()
+    assert asked == [Path("case.mgcase")]
+    assert json.loads((tmp_path / "mild.mgcase").read_text("utf-8"))["patient"]["name"] == (
+        "Changed, Name"
+    )
+    assert not window.isWindowModified()
+
+
+def test_typing_a_value_back_as_it_was_is_no_change(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "case.mgcase"
+    save_case(example_case(MILD), path)
+    assert window.open_case_file(path)
+    type_text(qtbot, window, "patient.name", "Someone, Else")
+    assert window.isWindowModified() and "[*]" in window.windowTitle()
+    type_text(qtbot, window, "patient.name", "Example, Mild")
+    assert not window.isWindowModified()
+
+
+@pytest.mark.parametrize(
+    ("answer", "closes", "saved"),
+    [(CANCEL, False, False), (DISCARD, True, False), (SAVE, True, True)],
+)
+def test_closing_with_unsaved_changes_asks_first(
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+    closes: bool,
+    saved: bool,
+) -> None:
+    path = tmp_path / "case.mgcase"
+    save_case(example_case(MILD), path)
+    assert window.open_case_file(path)
+    type_text(qtbot, window, "patient.allergies", "latex")
+    window.unsaved.write_now()
+    assert autosaves(data_dir)
+    asked: list[Any] = []
+    monkeypatch.setattr(window, "ask_unsaved_changes", answering(answer, asked))
+    window.close()
+    assert len(asked) == 1
+    if closes:
+        qtbot.waitUntil(lambda: not window.isVisible())
+    else:
+        qtbot.wait(50)  # nothing is scheduled: it stays open
+        assert window.isVisible()
+    assert line_text(window, "patient.allergies") == "latex"  # cancelling keeps every edit
+    assert ("latex" in path.read_text("utf-8")) is saved
+    assert (autosaves(data_dir) == []) is closes  # a clean close leaves nothing to restore
+
+
+def test_save_answered_but_cancelled_in_the_file_dialog_keeps_the_window(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    type_text(qtbot, window, "patient.name", "Doe, Jane")
+    monkeypatch.setattr(window, "ask_unsaved_changes", answering(SAVE))
+    assert not save_as(window, monkeypatch, None)
+    window.close()
+    assert window.isVisible() and window.isWindowModified()
+
+
+@pytest.mark.parametrize(("answer", "cleared"), [(CANCEL, False), (DISCARD, True)])
+def test_new_case_asks_about_unsaved_changes(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, answer: str, cleared: bool
+) -> None:
+    type_text(qtbot, window, "patient.name", "Doe, Jane")
+    asked: list[Any] = []
+    monkeypatch.setattr(window, "ask_unsaved_changes", answering(answer, asked))
+    action(window, "New case").trigger()
+    assert len(asked) == 1
+    assert (line_text(window, "patient.name") == "") is cleared
+    assert window.isWindowModified() is not cleared
+
+
+def test_open_asks_about_unsaved_changes_before_choosing_a_file(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "mild.mgcase"
+    save_case(example_case(MILD), path)
+    type_text(qtbot, window, "patient.name", "Doe, Jane")
+    order: list[str] = []
+    monkeypatch.setattr(
+        window, "ask_unsaved_changes", lambda answer: (order.append("asked"), answer(DISCARD))
+    )
+    monkeypatch.setattr(window, "ask_case_path_to_open", lambda: order.append("chose") or path)
+    action(window, "Open case…").trigger()
+    assert order == ["asked", "chose"]
+    assert window.case_path == path and line_text(window, "patient.name") == "Example, Mild"
+
+
+def test_new_and_open_do_not_ask_without_changes(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(window, "ask_unsaved_changes", answering(CANCEL, asked := []))
+    monkeypatch.setattr(window, "ask_case_path_to_open", lambda: None)
+    action(window, "New case").trigger()
+    action(window, "Open case…").trigger()
+    assert asked == []
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(b'{"format": "mgdesk-case/1", "patient": {', "cut short", id="corrupt"),
+        pytest.param(b"\x00\x01garbage", "binary", id="binary"),
+        pytest.param(
+            b'{"format": "mgdesk-case/2", "patient": {}}', "newer version", id="future-version"
+        ),
+        pytest.param(b'{"format": "mgdesk-protocol/1"}', "not", id="not-a-case"),
+        pytest.param(b"[1, 2]", "not", id="a-list"),
+    ],
+)
+def test_a_file_that_cannot_be_opened_changes_nothing(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, content: bytes, reason: str
+) -> None:
+    mine = tmp_path / "mine.mgcase"
+    save_case(example_case(MILD), mine)
+    assert window.open_case_file(mine)
+    type_text(qtbot, window, "patient.allergies", "latex")  # unsaved, and kept
+    before, title = window.form.document()[0], window.windowTitle()
+    bad = tmp_path / "bad.mgcase"
+    bad.write_bytes(content)
+    assert not window.open_case_file(bad)
+    assert window.form.document()[0] == before
+    assert (window.case_path, window.windowTitle()) == (mine, title)
+    assert window.isWindowModified()
+    assert window.notices.isVisible()
+    assert "bad.mgcase" in window.notices.label.text() and reason in window.notices.label.text()
+    assert "unchanged" in window.notices.label.text()
+    assert bad not in open_settings().recent_files
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        ("missing-folder", "does not exist"),
+        ("a-folder", "is a folder"),
+        ("full-disk", "is full"),
+        ("read-only", "read-only disk"),
+    ],
+)
+def test_a_case_that_cannot_be_saved_stays_on_screen_unsaved(
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    reason: str,
+) -> None:
+    target = tmp_path / "case.mgcase"
+    if where == "missing-folder":
+        target = tmp_path / "no-such-folder" / "case.mgcase"
+    elif where == "a-folder":
+        target.mkdir()
+    else:
+        code = errno.ENOSPC if where == "full-disk" else errno.EROFS
+
+        def fail(path: Path, data: bytes, **options: Any) -> None:
+            raise OSError(code, os.strerror(code))
+
+        monkeypatch.setattr(casefile, "write_atomically", fail)
+    type_text(qtbot, window, "patient.name", "Doe, Jane")
+    assert not window.save_case_file(target)
+    assert window.case_path is None and window.isWindowModified()
+    assert line_text(window, "patient.name") == "Doe, Jane"
+    notice = window.notices.label.text()
+    assert "Could not save the case" in notice and reason in notice
+    assert "still on screen" in notice
+
+
+def test_recent_files_no_longer_found_are_removed_with_a_notice(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    present, gone = tmp_path / "present.mgcase", tmp_path / "gone.mgcase"
+    save_case(example_case(MILD), present)
+    window.settings.recent_files = [gone, present]
+    window.refresh_recent_menu()
+    assert [a.text() for a in window.recent_menu.actions()] == [f"&1 present.mgcase  ({tmp_path})"]
+    assert open_settings().recent_files == [present]
+    assert "gone.mgcase" in window.notices.label.text()
+    window.notices.dismiss()
+    assert not window.notices.isVisible()
+
+    present.unlink()  # gone between the menu being shown and the click
+    window.recent_menu.actions()[0].trigger()
+    assert open_settings().recent_files == []
+    assert "present.mgcase" in window.notices.label.text()
+    window.refresh_recent_menu()
+    (empty,) = window.recent_menu.actions()
+    assert empty.text() == "No recent cases" and not empty.isEnabled()
+
+
+def line_text(window: MainWindow, field: str) -> str:
+    return window.form_view.line_edits[field].text()
