@@ -1,4 +1,4 @@
-"""Render the main window and the algorithm view for a few cases to PNG, offscreen.
+"""Render the main window, the algorithm view and the order sheet dialog to PNG, offscreen.
 
     python scripts/screenshots.py [--out docs/screenshots] [--scale 2]
 
@@ -120,7 +120,30 @@ def main(argv: list[str] | None = None) -> int:
     app.processEvents()
     save(small, "small-window")
     small.close()
+    save_sheet_dialog(protocol, save)
     return 0
+
+
+def save_sheet_dialog(protocol: Any, save: Any) -> None:
+    """The order sheet dialog of a torsades case, its stop-level warning not yet acknowledged."""
+    from mgdesk.gui.main_window import MainWindow
+    from mgdesk.gui.settings import open_settings
+    from mgdesk.gui.sheet_dialog import OrderSheetDialog
+
+    settings = open_settings()
+    settings.facility_name = "St Elsewhere General Hospital"
+    settings.last_prescriber = "Dr Jane Roe"
+    settings.paper_size = "a4"
+    window = MainWindow(settings)
+    window.resize(1600, 980)
+    window.install_protocol(protocol)
+    window.form.load(load_case("example:torsades-with-pulse.json"))
+    window.show()
+    window.open_order_sheet()
+    dialog = window.findChild(OrderSheetDialog)
+    assert dialog is not None
+    dialog.resize(dialog.sizeHint().expandedTo(dialog.minimumSizeHint()))
+    save(dialog, "order-sheet-dialog")
 
 
 def save_chart(window: Any, path: Path) -> None:
