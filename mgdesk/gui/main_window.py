@@ -615,7 +615,7 @@ class MainWindow(QMainWindow):
         except AutosaveError as exc:
             self.notices.show_notice(exc.message)
         self.case_path = record.source_path
-        self.unsaved.unsaved()
+        self.unsaved.mark_unsaved()
         self._update_title()
         self.statusBar().showMessage(f"Restored: {record.describe()}")
         return True

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from mgdesk.core.audit import AuditLog, AuditLogError, PendingEntry
 from mgdesk.core.case import Case
+from mgdesk.core.casefile import describe_write_error
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
@@ -283,7 +284,7 @@ class OrderSheetDialog(QDialog):
 
     def _print_from_preview(self, preview: QPrintPreviewDialog) -> None:
         preview.accept()
-        QTimer.singleShot(0, self.print_sheet)  # once the preview's own event loop has ended
+        QTimer.singleShot(0, self, self.print_sheet)  # once the preview's event loop has ended
 
     def _paint_preview(self, sheet: OrderSheet, printer: QPrinter) -> None:
         try:
@@ -327,7 +328,7 @@ class OrderSheetDialog(QDialog):
         try:
             pages = write_pdf(sheet, path, self.paper())
         except (PrintError, OSError) as exc:
-            reason = str(exc.strerror or exc) if isinstance(exc, OSError) else str(exc)
+            reason = describe_write_error(exc, path) if isinstance(exc, OSError) else str(exc)
             self._abandon(pending, reason)
             self._show_error(f"The PDF could not be written: {reason}")
             return

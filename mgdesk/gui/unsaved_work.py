@@ -56,7 +56,7 @@ class UnsavedWork(QObject):
         self._settled()
         self.modified.emit(False)
 
-    def unsaved(self) -> None:
+    def mark_unsaved(self) -> None:
         """The case on screen is in no file as it stands (an autosave just restored)."""
         self._saved = None
         self.write_now()

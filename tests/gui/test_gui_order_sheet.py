@@ -169,7 +169,9 @@ def test_a_cancelled_or_failed_export_is_recorded_as_not_output(
     monkeypatch.setattr(dialog, "_ask_pdf_path", lambda suggested: tmp_path / "no" / "x.pdf")
     with qtbot.assertNotEmitted(dialog.sheet_produced):
         dialog.pdf_button.click()
-    assert errors and "could not be written" in errors[0]
+    assert errors and errors[0] == (
+        f"The PDF could not be written: the folder {tmp_path / 'no'} does not exist"
+    )
     entries = AuditLog(data_dir / "audit.sqlite3").entries()
     assert [(e.kind, e.result) for e in entries] == [
         ("sheet", None),
@@ -178,7 +180,7 @@ def test_a_cancelled_or_failed_export_is_recorded_as_not_output(
         ("outcome", "not output"),
     ]
     assert entries[1].note == "the file dialog was cancelled"
-    assert entries[3].note and "No such file" in entries[3].note
+    assert entries[3].note == f"the folder {tmp_path / 'no'} does not exist"
 
 
 @pytest.fixture
