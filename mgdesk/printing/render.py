@@ -83,6 +83,10 @@ def load_bundled_fonts() -> str:
     """Register the bundled DejaVu fonts once (after the QGuiApplication exists) and return the
     family name, so the sheet looks the same on every machine."""
     if not _font_ids:
+        # Fill the database with the system's fonts first: of two fonts registered under one
+        # name the later wins, and a system DejaVu Sans registered after these (the database
+        # fills on first use) would be drawn instead, parsed again from its own file.
+        QFontDatabase.families()
         folder = files(resources).joinpath("fonts")
         for name in FONT_FILES:
             font_id = QFontDatabase.addApplicationFontFromData(
