@@ -119,15 +119,18 @@ def _layout_device(device: QPagedPaintDevice) -> QImage:
     return image
 
 
-def _document(markup: str, layout_device: QImage, width: float | None = None) -> QTextDocument:
+def _document(
+    markup: str, layout_device: QImage, width: float, page_height: float = -1
+) -> QTextDocument:
+    """The markup laid out width wide, on pages page_height high (-1: one unbroken page).
+    The size is set before the markup, so the text is laid out once, not once more per size."""
     document = QTextDocument()
     document.documentLayout().setPaintDevice(layout_device)
     document.setUseDesignMetrics(True)  # the same line breaks at every resolution
     document.setDefaultFont(QFont(load_bundled_fonts(), FONT_POINT_SIZE))
     document.setDocumentMargin(0)
+    document.setPageSize(QSizeF(width, page_height))
     document.setHtml(markup)
-    if width is not None:
-        document.setTextWidth(width)
     return document
 
 
@@ -214,28 +217,29 @@ def _is_heading(block: QTextBlock) -> bool:
 def paint_sheet(sheet: OrderSheet, device: QPagedPaintDevice) -> int:
     """Paint every page of the sheet on the device (its page layout already set); returns the
     number of pages. Raises SheetRefused (from render_html) if the wording breaks a rule."""
-    width = float(device.width())
+    body_markup = render_html(sheet)
+    width, height = float(device.width()), float(device.height())
     layout_device = _layout_device(device)
-    body = _document(render_html(sheet), layout_device)
     header = _document(render_header_html(sheet), layout_device, width)
     footer = _document(render_footer_html(sheet), layout_device, width)
-    return _paint_pages(sheet, device, body, header, footer)
+    gap = device.logicalDpiY() * GAP_MM / 25.4
+    body_height = height - header.size().height() - footer.size().height() - 2 * gap
+    if body_height < height / 3:
+        raise PrintError("the header and footer leave no room for the orders on this paper")
+    body = _document(body_markup, layout_device, width, body_height)
+    return _paint_pages(device, body, header, footer, gap)
 
 
 def _paint_pages(
-    sheet: OrderSheet,
     device: QPagedPaintDevice,
     body: QTextDocument,
     header: QTextDocument,
     footer: QTextDocument,
+    gap: float,
 ) -> int:
     width, height = float(device.width()), float(device.height())
-    gap = device.logicalDpiY() * GAP_MM / 25.4
     header_height, footer_height = header.size().height(), footer.size().height()
-    body_height = height - header_height - footer_height - 2 * gap
-    if body_height < height / 3:
-        raise PrintError("the header and footer leave no room for the orders on this paper")
-    body.setPageSize(QSizeF(width, body_height))
+    body_height = body.pageSize().height()
     _keep_tables_whole(body, body_height)
     pages = body.pageCount()
     bottoms = _content_bottoms(body, body_height)
