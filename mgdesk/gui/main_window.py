@@ -397,6 +397,8 @@ class MainWindow(QMainWindow):
         plan = current[1] if current else None
         if self.protocol is None:
             reason = "The protocol is not loaded, so there is no plan to print."
+        elif self.assessment is not None and self.assessment.withheld:
+            reason = "The plan was withheld by a safety check, so there is no order sheet."
         elif plan is None:
             reason = "No plan yet: complete or correct the marked entries of the case."
         elif plan.status == "out_of_scope":

@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from mgdesk.core.audit import AuditLog
 from mgdesk.core.sheet import EVALUATION_INSTALL
+from mgdesk.gui.assessment import Assessment
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
 from mgdesk.gui.sheet_dialog import OrderSheetDialog
@@ -75,6 +76,15 @@ def test_the_sheet_is_offered_only_for_a_plan_with_orders(
     show(window, example_case(MILD, **changes))
     assert action.isEnabled() is enabled
     assert tooltip in action.toolTip()
+
+
+def test_a_withheld_plan_has_no_sheet(window: MainWindow) -> None:
+    show(window, example_case(MILD))
+    window.show_assessment(
+        Assessment({"format": "mgdesk-case/1"}, None, None, (), ("invariant 3 broken",))
+    )
+    assert not window.order_sheet_action.isEnabled()
+    assert "withheld by a safety check" in window.order_sheet_action.toolTip()
 
 
 def test_without_a_protocol_the_sheet_says_why(qtbot: QtBot) -> None:
