@@ -22,7 +22,6 @@ from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
 from mgdesk.core.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
-from mgdesk.printing.render import PrintError, ensure_gui_application, write_pdf
 
 EXIT_OK = 0
 EXIT_OUTPUT_FAILED = 1
@@ -157,6 +156,9 @@ def _produce(
     stdout: IO[str],
     stderr: IO[str],
 ) -> int:
+    # Qt is imported here, after pint and the core (see mgdesk/printing/__init__.py).
+    from mgdesk.printing.render import PrintError, ensure_gui_application, write_pdf
+
     ensure_gui_application()
     paper = args.paper or _default_paper()
     try:
