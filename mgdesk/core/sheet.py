@@ -613,13 +613,14 @@ def wording_text(sheet: OrderSheet) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _wording_problems(sheet: OrderSheet) -> tuple[str, ...]:
-    """Cached: build_sheet checks a sheet, and render_html checks it again before printing."""
-    return tuple(check_wording(wording_text(sheet)))
+def _wording_problems(anonymised: OrderSheet) -> tuple[str, ...]:
+    """Cached by what the rules read: build_sheet checks a sheet, and render_html checks it
+    again before printing, by then with another sheet id or its audit entry's hash."""
+    return tuple(check_wording(sheet_text(anonymised)))
 
 
 def _refuse_bad_wording(sheet: OrderSheet) -> None:
-    problems = _wording_problems(sheet)
+    problems = _wording_problems(_anonymised(sheet))
     if problems:
         raise SheetRefused(
             [f"The sheet's wording breaks a rule, so it is not printed: {p}." for p in problems]
