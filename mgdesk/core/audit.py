@@ -171,6 +171,8 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class BadEntry:
+    """The first entry that breaks the chain, and why."""
+
     seq: int
     reason: str
 
@@ -180,6 +182,8 @@ class BadEntry:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """What verifying the log found: entries, the first bad one, what is queued."""
+
     entries: int
     first_bad: BadEntry | None
     waiting: int  # entries in the queue, not yet recorded
@@ -210,6 +214,8 @@ class SheetLookup:
 
 @dataclass(frozen=True)
 class FlushResult:
+    """Queued entries recorded into the log, those still waiting, and why."""
+
     recorded: int
     waiting: int
     problem: str | None

@@ -49,6 +49,8 @@ CLINICAL_FIELDS = (
 
 @dataclass(frozen=True)
 class Patient:
+    """The patient's details, validated."""
+
     id: str | None
     name: str | None
     age_years: Fraction
@@ -60,6 +62,8 @@ class Patient:
 
 @dataclass(frozen=True)
 class Labs:
+    """The laboratory values, each with the unit it was entered in."""
+
     magnesium: Quantity | None
     potassium: Quantity | None
     creatinine: Quantity | None
@@ -68,6 +72,8 @@ class Labs:
 
 @dataclass(frozen=True)
 class Clinical:
+    """The clinical findings, with the defaults of a case that leaves them out."""
+
     symptoms: tuple[str, ...] = ()
     torsades: str = "none"
     heart_block: bool = False
@@ -91,6 +97,8 @@ class Clinical:
 
 @dataclass(frozen=True)
 class Case:
+    """A validated case, with the document it was read from."""
+
     patient: Patient
     labs: Labs
     clinical: Clinical

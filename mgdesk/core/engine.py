@@ -129,6 +129,8 @@ def evaluate(case: Case, protocol: Protocol) -> Plan:
 
 @dataclass
 class _Evaluation:
+    """The state of one walk of the protocol graph."""
+
     case: Case
     protocol: Protocol
     steps: list[Step] = field(default_factory=list)

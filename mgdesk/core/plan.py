@@ -43,6 +43,8 @@ class Dose:
 
 @dataclass(frozen=True)
 class ProductUse:
+    """How many units of a product make up one dose, and what they deliver."""
+
     key: str
     name: str
     units: Amount
@@ -63,6 +65,8 @@ class ProductUse:
 
 @dataclass(frozen=True)
 class Order:
+    """One order of the plan, with its dose, product, volume, rate and timing."""
+
     id: str
     role: str
     route: str | None
@@ -123,6 +127,8 @@ class Order:
 
 @dataclass(frozen=True)
 class PlanWarning:
+    """A warning of the plan: its code, level, wording and sources."""
+
     code: str
     level: str
     text: str
@@ -139,6 +145,8 @@ class PlanWarning:
 
 @dataclass(frozen=True)
 class MonitoringItem:
+    """A monitoring instruction of the plan."""
+
     code: str
     text: str
     sources: tuple[str, ...]
@@ -160,6 +168,8 @@ class StepValue:
 
 @dataclass(frozen=True)
 class Step:
+    """One step of the protocol graph as the case went through it."""
+
     id: str
     title: str
     inputs: tuple[StepValue, ...]
@@ -186,6 +196,8 @@ class Step:
 
 @dataclass(frozen=True)
 class MagnesiumLevel:
+    """The magnesium level as entered, in every unit, and as shown."""
+
     entered: str
     mg_dl: Fraction
     mmol_l: Fraction
@@ -208,6 +220,8 @@ class MagnesiumLevel:
 
 @dataclass(frozen=True)
 class Clearance:
+    """The creatinine clearance used, how it was found, and how it is shown."""
+
     ml_min: Fraction
     method: str
     arithmetic: str
@@ -224,6 +238,8 @@ class Clearance:
 
 @dataclass(frozen=True)
 class Missing:
+    """A value the plan needs and the case lacks."""
+
     field: str
     message: str
 
@@ -233,6 +249,8 @@ class Missing:
 
 @dataclass(frozen=True)
 class Plan:
+    """The engine's answer for one case."""
+
     status: str
     severity: str | None
     magnesium: MagnesiumLevel | None

@@ -125,6 +125,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 @dataclass(frozen=True)
 class Approval:
+    """Whether and by whom a site approved the protocol, and until when."""
+
     site_approved: bool
     site: str | None
     approved_by: str | None
@@ -144,6 +146,8 @@ class Approval:
 
 @dataclass(frozen=True)
 class Salt:
+    """A magnesium salt and its molar mass."""
+
     key: str
     name: str
     full_name: str
@@ -158,6 +162,8 @@ class Salt:
 
 @dataclass(frozen=True)
 class Product:
+    """A product on the formulary: its salt and the magnesium in one unit."""
+
     key: str
     name: str
     salt: Salt
@@ -169,6 +175,8 @@ class Product:
 
 @dataclass(frozen=True)
 class GraphNode:
+    """A step of the protocol graph."""
+
     id: str
     kind: str
     title: str
@@ -178,6 +186,8 @@ class GraphNode:
 
 @dataclass(frozen=True)
 class GraphEdge:
+    """An outcome of a step, leading to the next."""
+
     source: str
     target: str
     outcome: str
@@ -186,6 +196,8 @@ class GraphEdge:
 
 @dataclass(frozen=True)
 class Graph:
+    """The protocol's steps and the outcomes between them."""
+
     start: str
     nodes: tuple[GraphNode, ...]
     edges: tuple[GraphEdge, ...]
@@ -199,6 +211,8 @@ class Graph:
 
 @dataclass(frozen=True)
 class Protocol:
+    """A validated protocol: constants, thresholds, doses, wording and graph."""
+
     id: str
     version: str
     title: str

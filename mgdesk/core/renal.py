@@ -19,6 +19,8 @@ CG_FEMALE_FACTOR = Fraction("0.85")
 
 @dataclass(frozen=True)
 class RenalFunction:
+    """The creatinine clearance, how it was found, and its arithmetic."""
+
     ml_min: Fraction | None
     method: str | None  # "cockcroft_gault", "entered" or None when unknown
     arithmetic: str

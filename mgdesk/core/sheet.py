@@ -56,12 +56,16 @@ class SheetRefused(Exception):  # noqa: N818 - the name other modules already us
 
 @dataclass(frozen=True)
 class SheetField:
+    """A label and its value, as printed."""
+
     label: str
     value: str
 
 
 @dataclass(frozen=True)
 class SheetOrder:
+    """One order as printed on the sheet."""
+
     number: int
     id: str
     role: str
@@ -74,6 +78,8 @@ class SheetOrder:
 
 @dataclass(frozen=True)
 class SheetWarning:
+    """A warning as printed on the sheet."""
+
     code: str
     level: str
     text: str
@@ -81,6 +87,8 @@ class SheetWarning:
 
 @dataclass(frozen=True)
 class SheetStep:
+    """One step of the reasoning pages."""
+
     number: int
     title: str
     outcome: str

@@ -146,6 +146,8 @@ def _problem_summary(problems: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class InstalledProtocol:
+    """A protocol just installed, and where."""
+
     protocol: Protocol
     location: InstallLocation
     path: Path
