@@ -119,6 +119,15 @@ def _layout_device(device: QPagedPaintDevice) -> QImage:
     return image
 
 
+def _sheet_font() -> QFont:
+    """The bundled font without ligatures: a hash, a code or an id read or copied from the
+    sheet must be the same characters as typed ("ff" is not one glyph)."""
+    font = QFont(load_bundled_fonts(), FONT_POINT_SIZE)
+    for feature in ("liga", "clig"):
+        font.setFeature(QFont.Tag(feature), 0)
+    return font
+
+
 def _document(
     markup: str, layout_device: QImage, width: float, page_height: float = -1
 ) -> QTextDocument:
@@ -127,7 +136,7 @@ def _document(
     document = QTextDocument()
     document.documentLayout().setPaintDevice(layout_device)
     document.setUseDesignMetrics(True)  # the same line breaks at every resolution
-    document.setDefaultFont(QFont(load_bundled_fonts(), FONT_POINT_SIZE))
+    document.setDefaultFont(_sheet_font())
     document.setDocumentMargin(0)
     document.setPageSize(QSizeF(width, page_height))
     document.setHtml(markup)

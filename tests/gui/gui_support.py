@@ -35,9 +35,6 @@ if not SHARED_CASES.is_dir():
     SHARED_CASES = Path("/work/shared/clinical/cases")
 
 
-LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
-
-
 class ModalDialogError(AssertionError):
     """A test reached a blocking dialog; headless it would wait for a click for ever."""
 
@@ -149,12 +146,8 @@ def example_case(name: str, **changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def pdf_text(path: Path) -> str:
-    """The text of every page, words separated by single spaces (pypdf gives tabs) and
-    ligatures as letters (the "ff" of a printed hash comes back as one character)."""
-    text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages)
-    for ligature, letters in LIGATURES.items():
-        text = text.replace(ligature, letters)
-    return text
+    """The text of every page, words separated by single spaces (pypdf gives tabs)."""
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages)
 
 
 def answering(choice: str, asked: list[Any] | None = None) -> Callable[..., None]:

@@ -27,6 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR_VARIABLE = "MGDESK_SHARED_DIR"
 GENERATED_AT = datetime(2026, 11, 26, 14, 30, tzinfo=timezone(timedelta(hours=1)))
 FACILITY = "St Elsewhere General Hospital"
+# Ligature characters that pypdf returns where a font joins letters; the sheet uses none.
 LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
 A4_POINTS = (595, 842)
 LETTER_POINTS = (612, 792)
@@ -116,9 +117,7 @@ def sheet_for(
 
 
 def normalised(text: str) -> str:
-    """pypdf's text of a Qt PDF: tabs between words and ligatures (ENGINEERING.md 2.2.6)."""
-    for ligature, letters in LIGATURES.items():
-        text = text.replace(ligature, letters)
+    """pypdf's text of a Qt PDF, with tabs between words (ENGINEERING.md 2.2.6)."""
     # The word joiner that keeps "mEq/L" on one line comes back as a tab after the slash.
     return re.sub(r"/ (?=[A-Za-zµ])", "/", " ".join(text.split()))
 

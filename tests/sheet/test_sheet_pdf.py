@@ -21,6 +21,7 @@ from sheet_support import (
     A4_POINTS,
     FACILITY,
     LETTER_POINTS,
+    LIGATURES,
     example,
     media_box,
     pdf_pages,
@@ -235,3 +236,17 @@ def test_long_texts_wrap_inside_the_page(app: QApplication, tmp_path: Path) -> N
             assert min(w["x0"] for w in words) >= margin - 1
             assert max(w["x1"] for w in words) <= page.width - margin + 1
             assert max(w["bottom"] for w in words) <= page.height - margin + 1
+
+
+def test_a_printed_hash_reads_back_as_the_same_characters(
+    app: QApplication, tmp_path: Path
+) -> None:
+    """A hash copied from the PDF into `mgdesk audit verify --sheet` must match: no "ff"
+    or "fi" ligature may stand for two characters."""
+    from pypdf import PdfReader
+
+    audit_hash = "ff" * 16 + "fi" * 16
+    path, _ = written(sheet_for(example(MILD), audit_hash=audit_hash), tmp_path)
+    raw = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    assert not set(raw) & set(LIGATURES)
+    assert f"Audit entry {audit_hash}" in " ".join(raw.split())
