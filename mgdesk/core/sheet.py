@@ -237,7 +237,7 @@ def build_sheet(
         allergies=patient.allergies or "",
         weight=_weight(patient.weight)
         if patient.weight is not None
-        else "not recorded (emergency-only sheet: every order on it is an emergency order)",
+        else "not recorded (emergency sheet: every magnesium order on it is an emergency order)",
         labs=_labs(case, plan),
         status=plan.status,
         missing=tuple(m.message for m in plan.missing),
@@ -779,7 +779,8 @@ def _body_html(sheet: OrderSheet) -> str:
         parts.append("<p></p>")
     if sheet.emergency_only:
         parts.append(
-            '<p class="banner">EMERGENCY-ONLY SHEET: every order on it is an emergency order.</p>'
+            '<p class="banner">EMERGENCY SHEET: every magnesium order on it is an emergency'
+            " order.</p>"
         )
 
     parts.append(_heading("Patient and safety data"))

@@ -199,8 +199,8 @@ def test_an_incomplete_plan_with_emergency_orders_prints_with_a_banner_and_no_we
         "INCOMPLETE PLAN Routine treatment cannot be decided until these are recorded: creatinine "
         "(or a measured creatinine clearance); weight (or a measured creatinine clearance)."
     ) in text
-    assert "Weight not recorded (emergency-only sheet" in text
-    assert "EMERGENCY-ONLY SHEET" in text
+    assert "Weight not recorded (emergency sheet" in text
+    assert "EMERGENCY SHEET: every magnesium order on it is an emergency order" in text
 
 
 @pytest.mark.parametrize(
