@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from mgdesk.core.codes import WARNING_LEVELS
+
 Amount = Fraction | tuple[Fraction, Fraction]
 
 PLAN_FORMAT = "mgdesk-plan/1"
@@ -268,6 +270,10 @@ class Plan:
 
     def order(self, order_id: str) -> Order | None:
         return next((o for o in self.orders if o.id == order_id), None)
+
+    def warnings_by_level(self) -> tuple[PlanWarning, ...]:
+        """Stop-level warnings first, then cautions, then information; in plan order within."""
+        return tuple(w for level in WARNING_LEVELS for w in self.warnings if w.level == level)
 
     @property
     def stop_warnings(self) -> tuple[PlanWarning, ...]:

@@ -6,7 +6,6 @@ import textwrap
 
 from mgdesk.core.plan import Plan
 
-LEVEL_ORDER = {"stop": 0, "caution": 1, "info": 2}
 ROLE_LABEL = {"primary": "", "alternative": " [ALTERNATIVE]", "conditional": " [CONDITIONAL]"}
 
 
@@ -41,7 +40,7 @@ def text_report(plan: Plan, patient_label: str = "") -> str:
     lines.append("Warnings:")
     if not plan.warnings:
         lines.append("  none")
-    for w in sorted(plan.warnings, key=lambda w: LEVEL_ORDER[w.level]):
+    for w in plan.warnings_by_level():
         lines.append(_wrap(f"{w.level.upper()}: {w.text} [{w.code}]", "  "))
     lines.append("")
     lines.append("Monitoring:")

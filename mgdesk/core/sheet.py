@@ -43,7 +43,6 @@ ROUTES = {
     "subcut": "subcut (subcutaneous)",
 }
 LEVEL_LABELS = {"stop": "STOP", "caution": "CAUTION", "info": "INFORMATION"}
-LEVEL_ORDER = {"stop": 0, "caution": 1, "info": 2}
 
 
 class SheetRefused(Exception):  # noqa: N818 - the name other modules already use
@@ -216,10 +215,7 @@ def build_sheet(
         raise SheetRefused(reasons)
 
     stop_codes = {w.code for w in plan.stop_warnings}
-    warnings = tuple(
-        SheetWarning(w.code, w.level, w.text)
-        for w in sorted(plan.warnings, key=lambda w: LEVEL_ORDER[w.level])
-    )
+    warnings = tuple(SheetWarning(w.code, w.level, w.text) for w in plan.warnings_by_level())
     patient = case.patient
     summary = plan.protocol
     references = _References(

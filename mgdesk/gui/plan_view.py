@@ -234,10 +234,10 @@ def plan_html(plan: Plan, palette: QPalette) -> str:
                 f"<b>Needed before routine treatment can be decided:</b><ul>{items}</ul>",
             )
         )
-    parts += [_warning(palette, w) for w in plan.warnings if w.level == "stop"]
+    parts += [_warning(palette, w) for w in plan.stop_warnings]
     parts.append("<h3>Orders</h3>")
     parts.append(_orders(plan.orders) if plan.orders else "<p>No orders.</p>")
-    others = [w for level in ("caution", "info") for w in plan.warnings if w.level == level]
+    others = [w for w in plan.warnings_by_level() if w.level != "stop"]
     if others:
         parts.append("<h3>Cautions and notes</h3>")
         parts += [_warning(palette, w) for w in others]

@@ -1157,3 +1157,21 @@ def test_treatment_step_states_what_an_adequate_oral_trial_is() -> None:
     treatment = next(step for step in plan.steps if step.id == "treatment")
     trial = {t.name: t.value for t in treatment.thresholds}["adequate oral trial"]
     assert "7 days" in trial and "24 mmol" in trial and "1.8 mg/dL" in trial
+
+
+def test_warnings_by_level_put_stop_first_then_caution_then_information() -> None:
+    from mgdesk.core.case import parse_case
+    from mgdesk.core.engine import evaluate
+    from mgdesk.core.protocol import default_protocol
+
+    protocol = default_protocol()
+    document = {
+        "patient": {"age_years": 70, "sex": "male", "weight": "70 kg"},
+        "labs": {"magnesium": "1.4 mg/dL", "potassium": "3.5 mmol/L", "creatinine": "1 mg/dL"},
+        "clinical": {"volume_depleted": True, "gi_losses": "short_bowel"},
+    }
+    plan = evaluate(parse_case(document, protocol), protocol)
+    levels = [w.level for w in plan.warnings_by_level()]
+    assert levels == sorted(levels, key=("stop", "caution", "info").index)
+    assert {"stop", "caution", "info"} <= set(levels)
+    assert sorted(plan.warnings_by_level(), key=str) == sorted(plan.warnings, key=str)
