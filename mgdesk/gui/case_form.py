@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 CLEARANCE_UNIT = "mL/min"
 CLEARANCE_HINT = "Optional: leave empty to use Cockcroft-Gault."
+KEPT_PREGNANCY_NOTE = (
+    "A man is not asked about pregnancy: this answer comes from the case file and stays "
+    "in the case until the sex or the answer is changed."
+)
 TEXT_FIELDS = ("patient.id", "patient.name", "patient.allergies")
 QUANTITY_FIELDS = (
     "patient.weight",
@@ -307,6 +311,8 @@ class CaseFormController(QObject):
         self._loading = False
         self._marked: dict[str, bool] = {}
         self._pregnancy_rule = ""
+        # A pregnancy answer loaded for a man: kept in the case (and shown) until the sex changes.
+        self._pregnancy_kept = False
         for edit in view.line_edits.values():
             edit.textChanged.connect(self._changed)
         for combo in (*view.unit_pickers.values(), *view.choices.values(), view.pregnant):
@@ -412,8 +418,10 @@ class CaseFormController(QObject):
                 else self.numbers.from_core(age if isinstance(age, str) else _plain_number(age))
             )
             _select_data(self.view.sex, patient.get("sex"))
-            self._sex_changed()
             _select_data(self.view.pregnant, patient.get("pregnant"))
+            # Nothing in the file is dropped: an answer the form would not ask stays asked.
+            self._pregnancy_kept = self.view.pregnant.currentIndex() >= 0
+            self._show_pregnancy_question()
             for field in QUANTITY_FIELDS:
                 self._show_quantity(field, _value(document, field))
             for symptom in clinical.get("symptoms", []):
@@ -545,14 +553,20 @@ class CaseFormController(QObject):
             self.edited.emit()
 
     def _sex_changed(self) -> None:
+        self._pregnancy_kept = False
         self._show_pregnancy_question()
         self._changed()
 
     def _show_pregnancy_question(self) -> None:
-        # A man is never asked about pregnancy; a kept answer returns if the sex is changed back.
-        asked = self.view.sex.currentData() != "male"
+        # A man is not asked about pregnancy (an answer chosen before returns if the sex is
+        # changed back), except that an answer loaded from a file stays in the case, where the
+        # core judges it, until the user changes the sex: the picker is enabled exactly when
+        # its answer is part of the document.
+        male = self.view.sex.currentData() == "male"
+        asked = not male or self._pregnancy_kept
         self.view.pregnant.setEnabled(asked)
-        self.view.rows["patient.pregnant"].show_note(self._pregnancy_rule if asked else "")
+        note = KEPT_PREGNANCY_NOTE if male and asked else self._pregnancy_rule if asked else ""
+        self.view.rows["patient.pregnant"].show_note(note)
 
 
 def _wrapping_label() -> QLabel:

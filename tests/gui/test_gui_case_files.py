@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_support import action, answering, example_case, make_window, type_text
+from gui_support import action, answering, example_case, make_window, pick, type_text
 from pytestqt.qtbot import QtBot
 
 from mgdesk.core import casefile
@@ -270,3 +270,55 @@ def test_recent_files_no_longer_found_are_removed_with_a_notice(
 
 def line_text(window: MainWindow, field: str) -> str:
     return window.form_view.line_edits[field].text()
+
+
+def test_a_pregnancy_answer_for_a_man_in_a_file_is_kept_and_judged_by_the_core(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "man.mgcase"
+    save_case(example_case(MILD, patient={"sex": "male", "pregnant": True}), path)
+    assert window.open_case_file(path)
+    row = window.form_view.rows["patient.pregnant"]
+    assert "is true for a male patient" in row.error.text()  # as `mgdesk evaluate` says
+    assert window.form.is_marked_invalid("patient.pregnant")
+    assert window.plan_view.plan is None
+    assert not action(window, "Order sheet…").isEnabled()
+    picker = window.form_view.pregnant
+    assert picker.isEnabled() and picker.currentText() == "Yes, pregnant"
+    assert "from the case file" in row.note.text()
+    assert window.form.document()[0]["patient"]["pregnant"] is True
+    assert not window.isWindowModified()
+    assert window.save_case()  # saved back with the answer
+    assert json.loads(path.read_text("utf-8"))["patient"]["pregnant"] is True
+
+    pick(qtbot, window.form_view.sex, "Female")  # the user's change: the answer is now asked
+    plan = window.plan_view.plan
+    assert plan is not None and plan.status == "out_of_scope"
+    pick(qtbot, window.form_view.sex, "Male")  # a man chosen by the user is not asked
+    assert not picker.isEnabled()
+    assert "pregnant" not in window.form.document()[0]["patient"]
+    assert window.plan_view.plan is not None and window.plan_view.plan.status != "out_of_scope"
+
+
+def test_a_no_pregnancy_answer_for_a_man_in_a_file_is_kept(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "man.mgcase"
+    save_case(example_case(MILD, patient={"sex": "male", "pregnant": False}), path)
+    assert window.open_case_file(path)
+    assert window.form.document()[0]["patient"]["pregnant"] is False
+    assert window.plan_view.plan is not None
+
+
+def test_a_pregnancy_answer_past_the_asked_ages_in_a_file_is_kept_and_evaluated(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "woman.mgcase"
+    patient = {"sex": "female", "age_years": 70, "pregnant": True}
+    save_case(example_case(MILD, patient=patient), path)
+    assert window.open_case_file(path)
+    assert window.form_view.pregnant.isEnabled()
+    assert window.form.document()[0]["patient"]["pregnant"] is True
+    plan = window.plan_view.plan
+    assert plan is not None and plan.status == "out_of_scope"  # out of scope at any age
+    assert not action(window, "Order sheet…").isEnabled()
