@@ -79,6 +79,8 @@ CHOICE_FIELDS = {
     "clinical.gi_losses": (codes.GI_LOSSES, labels.GI_LOSS_LABELS),
     "clinical.prior_therapy": (codes.PRIOR_THERAPY, labels.PRIOR_THERAPY_LABELS),
 }
+# Fields whose null the core refuses but the form cannot show (a check box is on or off).
+NULL_REFUSED = ("clinical.symptoms", *FLAG_FIELDS)
 SECTIONS = {"patient": PATIENT_FIELDS, "labs": LAB_FIELDS, "clinical": CLINICAL_FIELDS}
 # Messages from the core that continue the field's name ("is required: ...").
 _CONTINUES_NAME = re.compile(r"^(is|must|has|cannot|contains|names)\b")
@@ -679,6 +681,8 @@ def _unshowable(document: object) -> list[str]:
             field = f"{section}.{key}"
             if key not in fields:
                 problems.append(f"{field} is not a field of the case format")
+            elif value is None and field in NULL_REFUSED:
+                problems.append(f"{field}: null cannot be shown in the form")
             elif value is not None and not _showable(field, value):
                 problems.append(f"{field}: {str(value)[:40]!r} cannot be shown in the form")
     return problems
@@ -688,7 +692,10 @@ def _showable(field: str, value: object) -> bool:
     if field in TEXT_FIELDS:
         return isinstance(value, str)
     if field in (*QUANTITY_FIELDS, "patient.age_years"):
-        return isinstance(value, str | int | float) and not isinstance(value, bool)
+        # An empty line edit means no value, which blank text is not (the core refuses it).
+        if isinstance(value, str):
+            return bool(value.strip())
+        return isinstance(value, int | float) and not isinstance(value, bool)
     if field == "patient.sex":
         return value in codes.SEXES
     if field == "patient.pregnant" or field in FLAG_FIELDS:

@@ -322,3 +322,28 @@ def test_a_pregnancy_answer_past_the_asked_ages_in_a_file_is_kept_and_evaluated(
     plan = window.plan_view.plan
     assert plan is not None and plan.status == "out_of_scope"  # out of scope at any age
     assert not action(window, "Order sheet…").isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value"),
+    [
+        ("clinical", "symptoms", None),
+        ("clinical", "oral_route_available", None),
+        ("clinical", "digoxin", None),
+        ("patient", "weight", ""),
+        ("labs", "creatinine_clearance", "  "),
+        ("patient", "age_years", ""),
+    ],
+)
+def test_a_value_the_form_cannot_show_is_not_dropped_but_refused(
+    window: MainWindow, tmp_path: Path, section: str, field: str, value: object
+) -> None:
+    """The core refuses these values; an empty editor would silently mean "no value"."""
+    assert window.form.load(example_case(MILD)) == []
+    before = window.form.document()
+    path = tmp_path / "case.mgcase"
+    save_case(example_case(MILD, **{section: {field: value}}), path)
+    assert not window.open_case_file(path)
+    assert f"{section}.{field}" in window.notices.label.text()
+    assert window.form.document() == before
+    assert window.case_path is None
