@@ -778,10 +778,11 @@ class _Evaluation:
         dose = self._dose_of_salt(d["salt_mass"], product)
         use = self._product_use("mg_sulfate_im_severe", product, dose.mmol)
         entry = self.protocol.orders["mg_sulfate_im_severe"]
-        sites = int(d["sites"])
+        sites: int = d["sites"]
+        where = f"divided between {sites} sites" if sites > 1 else "into 1 site"
         text = (
             f"magnesium sulfate {mass(d['salt_mass'])} ({self._dose_text(dose)}; {use.text}) IM, "
-            f"divided between {sites} sites, once; {entry.get('note', '')} "
+            f"{where}, once; {entry.get('note', '')} "
             f"(within the maximum of {plain_quantity(per_weight)} in 4 hours: "
             f"{mass(limit)} for {plain_quantity(weight)})"
         )
@@ -807,7 +808,7 @@ class _Evaluation:
         product = self._sulfate()
         dose = self._dose_of_salt(d["salt_mass"], product)
         use = self._product_use("mg_sulfate_im_mild", product, dose.mmol)
-        count = int(d["doses"])
+        count: int = d["doses"]
         entry = self.protocol.orders["mg_sulfate_im_mild"]
         interval = duration(d["interval"])
         total = dose.meq * count

@@ -128,11 +128,25 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
     # 8. mmol, mEq and elemental mg agree; salt mass never labelled elemental.
     for order in magnesium_orders:
         v.extend(_dose_agreement(order, protocol))
+    # Every magnesium order gives some magnesium, in at least one dose.
+    for order in magnesium_orders:
+        if not _delivers_magnesium(order):
+            v.append(f"dose: {order.id} delivers no magnesium")
     for order in plan.orders:
         for code in order.warnings:
             if code not in warning_codes:
                 v.append(f"{order.id}: carries {code} but the plan does not list it")
     return v
+
+
+def _delivers_magnesium(order: Order) -> bool:
+    amounts = [order.mg_mmol]
+    if order.product is not None:
+        amounts.append(order.product.mmol)
+    lows = [a[0] if isinstance(a, tuple) else a for a in amounts]
+    return all(low is not None and low > 0 for low in lows) and (
+        order.doses is None or order.doses >= 1
+    )
 
 
 def _salt_mg(order: Order) -> Fraction:

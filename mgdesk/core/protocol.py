@@ -42,7 +42,12 @@ DIMENSIONS = {
     "mass_per_weight": "mg/kg",
 }
 
-# Every dose the engine reads, with the dimension (or Python type) of each field.
+# Plain numbers, and the range each kind of number must lie in: a count ("sites",
+# "doses") is a whole number from 1, since the engine orders that many of something.
+MAX_AGE_YEARS = 130
+NUMBER_KINDS = ("count", "years", "percent")
+
+# Every dose the engine reads, with the dimension (or kind of number) of each field.
 DOSE_SCHEMA: dict[str, dict[str, str]] = {
     "torsades_with_pulse": {
         "salt_mass": "mass",
@@ -91,8 +96,8 @@ THRESHOLD_SCHEMA = {
     "magnesium_severe_below": "mass_concentration",
     "magnesium_normal_from": "mass_concentration",
     "magnesium_high_above": "mass_concentration",
-    "adult_from_age_years": "count",
-    "pregnancy_question_below_age_years": "count",
+    "adult_from_age_years": "years",
+    "pregnancy_question_below_age_years": "years",
     "clearance_full_dose_from": "clearance",
     "clearance_emergency_only_below": "clearance",
     "potassium_target": "substance_concentration",
@@ -101,7 +106,7 @@ THRESHOLD_SCHEMA = {
     "iv_max_concentration": "mass_concentration",
     "im_max_per_weight_4h": "mass_per_weight",
     "renal_max_48h": "mass",
-    "product_rounding_tolerance_percent": "count",
+    "product_rounding_tolerance_percent": "percent",
 }
 
 PLAUSIBILITY_SCHEMA = {
@@ -110,7 +115,7 @@ PLAUSIBILITY_SCHEMA = {
     "creatinine": "mass_concentration",
     "weight": "mass",
     "creatinine_clearance": "clearance",
-    "age_years": "count",
+    "age_years": "years",
 }
 
 CHEMISTRY_SCHEMA = {
@@ -298,16 +303,8 @@ class _Reader:
             if not isinstance(value, str) or not value.strip():
                 self.problem(where, "must be non-empty text")
             return value
-        if kind == "count":
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or value != value
-                or value in (float("inf"), float("-inf"))
-            ):
-                self.problem(where, "must be a number")
-                return Fraction(0)
-            return Fraction(str(value))
+        if kind in NUMBER_KINDS:
+            return self.number(value, kind, where)
         if not isinstance(value, str):
             self.problem(where, f'must be text of a number and a unit, e.g. "1 {DIMENSIONS[kind]}"')
             return None
@@ -331,6 +328,29 @@ class _Reader:
             )
             return None
         return q
+
+    def number(self, value: Any, kind: str, where: str) -> Any:
+        """A plain number: a count is a whole number from 1, years from 0 to MAX_AGE_YEARS,
+        a percentage from 0 to 100."""
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value != value
+            or value in (float("inf"), float("-inf"))
+        ):
+            self.problem(where, "must be a number")
+            return None
+        number = Fraction(str(value))
+        if kind == "count" and (number.denominator != 1 or number < 1):
+            self.problem(where, f"{value!r} must be a whole number, 1 or more")
+            return None
+        if kind == "years" and not 0 <= number <= MAX_AGE_YEARS:
+            self.problem(where, f"{value!r} must be a number of years from 0 to {MAX_AGE_YEARS}")
+            return None
+        if kind == "percent" and not 0 <= number <= 100:
+            self.problem(where, f"{value!r} must be a percentage from 0 to 100")
+            return None
+        return int(number) if kind == "count" else number
 
 
 def load_protocol(path: Path | str) -> Protocol:

@@ -1,0 +1,100 @@
+"""What a site's edits of the protocol may and may not do to the orders a plan gives."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from collections.abc import Callable
+from fractions import Fraction
+from importlib.resources import files
+from typing import Any
+
+import pytest
+from core_support import base_case, plan_of
+
+from mgdesk import resources
+from mgdesk.core.case import parse_case
+from mgdesk.core.errors import ProtocolInvalid
+from mgdesk.core.invariants import plan_violations
+from mgdesk.core.protocol import Protocol, default_protocol, parse_protocol
+
+DEFAULT: dict[str, Any] = json.loads(
+    files(resources).joinpath("protocols", "default.json").read_bytes()
+)
+SEVERE = base_case(labs__magnesium="0.9 mg/dL")
+MILD_SYMPTOMATIC = base_case(clinical__symptoms=["cramps"])
+
+
+def site(change: Callable[[dict[str, Any]], object]) -> Protocol:
+    document = copy.deepcopy(DEFAULT)
+    change(document)
+    return parse_protocol(json.dumps(document).encode(), origin="site.json")
+
+
+def problems(change: Callable[[dict[str, Any]], object]) -> tuple[str, ...]:
+    with pytest.raises(ProtocolInvalid) as caught:
+        site(change)
+    return caught.value.problems
+
+
+# -- 1. whole-number counts ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0.5, 0, -1, 1.5, True, "2"])
+def test_a_number_of_doses_must_be_a_whole_number_from_one(value: object) -> None:
+    found = problems(lambda d: d["doses"]["mild_im"].update(doses=value))
+    assert any(p.startswith("doses.mild_im.doses:") for p in found), found
+
+
+@pytest.mark.parametrize("value", [1.5, 0])
+def test_a_number_of_injection_sites_must_be_a_whole_number_from_one(value: object) -> None:
+    found = problems(lambda d: d["doses"]["severe_im"].update(sites=value))
+    assert any("doses.severe_im.sites:" in p and "whole number" in p for p in found), found
+
+
+def test_whole_counts_are_ordered_as_given() -> None:
+    protocol = site(
+        lambda d: (d["doses"]["mild_im"].update(doses=3), d["doses"]["severe_im"].update(sites=1))
+    )
+    mild = plan_of(MILD_SYMPTOMATIC, protocol).order("mg_sulfate_im_mild")
+    assert mild is not None and mild.doses == 3 and "for 3 doses" in mild.text
+    im = plan_of(SEVERE, protocol).order("mg_sulfate_im_severe")
+    assert im is not None and "into 1 site," in im.text and "1 sites" not in im.text
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("adult_from_age_years", 200),
+        ("product_rounding_tolerance_percent", 150),
+        ("product_rounding_tolerance_percent", "5"),
+    ],
+)
+def test_ages_and_percentages_are_refused_outside_their_range(key: str, value: object) -> None:
+    found = problems(lambda d: d["thresholds"].update({key: value}))
+    assert any(p.startswith(f"thresholds.{key}:") for p in found), found
+
+
+def test_non_count_numbers_may_still_be_fractional() -> None:
+    protocol = site(
+        lambda d: d["thresholds"].update(
+            product_rounding_tolerance_percent=2.5, adult_from_age_years=17.5
+        )
+    )
+    assert protocol.threshold("product_rounding_tolerance_percent") == Fraction(5, 2)
+
+
+def test_a_magnesium_order_that_gives_no_magnesium_withholds_the_plan() -> None:
+    protocol = default_protocol()
+    case_document = MILD_SYMPTOMATIC
+    plan = plan_of(case_document, protocol)
+    order = plan.order("mg_sulfate_im_mild")
+    assert order is not None
+    case = parse_case(copy.deepcopy(case_document), protocol)
+    assert plan_violations(case, plan, protocol) == []
+    for broken in (dataclasses.replace(order, doses=0), dataclasses.replace(order, mg_mmol=0)):
+        bad = dataclasses.replace(plan, orders=(broken,))
+        assert "dose: mg_sulfate_im_mild delivers no magnesium" in plan_violations(
+            case, bad, protocol
+        )
