@@ -36,6 +36,7 @@ class BandGauge(QWidget):
         self.bands: Bands | None = None
         self.value: Fraction | None = None
         self.value_text = ""
+        self.band: str | None = None
         self.setAccessibleName("Magnesium band gauge")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMinimumWidth(180)
@@ -51,18 +52,38 @@ class BandGauge(QWidget):
 
     def set_bands(self, bands: Bands) -> None:
         self.bands = bands
+        self._describe()
         self.update()
+
+    def threshold_labels(self) -> tuple[str, str, str]:
+        """The labels under the bar's three thresholds, in mg/dL: each the exact threshold,
+        shortened only where that does not change it (a reading at a label lands in the band
+        the label starts)."""
+        assert self.bands is not None
+        return (
+            _threshold_text(self.bands.severe_below),
+            _threshold_text(self.bands.normal_from),
+            _threshold_text(self.bands.high_above),
+        )
 
     def set_value(self, mg_dl: Fraction | None, text: str, band: str | None) -> None:
         if (mg_dl, text) == (self.value, self.value_text):
             return
         self.value, self.value_text = mg_dl, text
-        self.setAccessibleDescription(
-            f"{text}: {labels.label(labels.SEVERITY_LABELS, band)}"
-            if band and text
+        self.band = band
+        self._describe()
+        self.update()
+
+    def _describe(self) -> None:
+        level = (
+            f"{self.value_text}: {labels.label(labels.SEVERITY_LABELS, self.band)}"
+            if self.band and self.value_text
             else "no magnesium level"
         )
-        self.update()
+        if self.bands is not None:
+            severe, normal, high = self.threshold_labels()
+            level += f"; severe below {severe}, normal from {normal}, high above {high} mg/dL"
+        self.setAccessibleDescription(level)
 
     def _scale_max(self) -> float:
         assert self.bands is not None
@@ -101,10 +122,9 @@ class BandGauge(QWidget):
                 painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, band)
         painter.setFont(self.font())
         painter.setPen(palette.color(QPalette.ColorRole.WindowText))
-        for threshold in edges[1:4]:
+        for threshold, text in zip(edges[1:4], self.threshold_labels(), strict=True):
             x = x_of(threshold)
             painter.drawLine(QPointF(x, bar_top), QPointF(x, bar_top + bar_height + 3))
-            text = _number(threshold)
             width = metrics.horizontalAdvance(text)
             painter.drawText(
                 QPointF(x - width / 2, bar_top + bar_height + 3 + metrics.ascent()), text
@@ -321,8 +341,10 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _number(value: float) -> str:
-    return f"{value:.3g}"
+def _threshold_text(threshold: Fraction) -> str:
+    from mgdesk.core.formatting import preserving
+
+    return preserving(threshold, lambda shown: shown == threshold)
 
 
 def emergency_text(plan: Plan, torsades_present: bool) -> tuple[str, str] | None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files
+from pathlib import Path
+
 import pytest
-from gui_support import shared_case, shared_case_names, type_text
+from gui_support import make_window, shared_case, shared_case_names, type_text
 from pytestqt.qtbot import QtBot
 
+from mgdesk import resources
 from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import FieldError
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol import Protocol, load_protocol
 from mgdesk.gui import labels
 from mgdesk.gui.assessment import Assessment
 from mgdesk.gui.main_window import MainWindow
@@ -196,3 +201,22 @@ def test_a_defect_in_evaluation_never_leaves_the_old_plan(
     assert window.plan_view.plan is None
     assert window.current_case_and_plan() is None
     assert "simulated defect" in shown_text(window)
+
+
+def test_the_band_gauge_labels_a_site_threshold_exactly(qtbot: QtBot, tmp_path: Path) -> None:
+    """A site's 1.215 mg/dL must not read "1.22" (a reading of 1.216 is severe there)."""
+    document = json.loads(
+        files(resources).joinpath("protocols", "default.json").read_text(encoding="utf-8")
+    )
+    document["thresholds"]["magnesium_severe_below"] = "1.215 mg/dL"
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    window = make_window(qtbot, load_protocol(path))
+    gauge = window.plan_view.gauge
+    assert gauge.threshold_labels() == ("1.215", "1.8", "2.6")
+    assert "severe below 1.215, normal from 1.8, high above 2.6 mg/dL" in (
+        gauge.accessibleDescription()
+    )
+    assert window.form.load(shared_case("v08.json")["case"]) == []
+    assert "severe below 1.215," in gauge.accessibleDescription()
+    window.close()
