@@ -147,10 +147,12 @@ class OrderSheetDialog(QDialog):
 
         form = QFormLayout()
         self._prescriber = QLineEdit(prescriber or "")
+        self._prescriber.setObjectName("prescriber")  # tests and tools find widgets by name
         self._prescriber.setPlaceholderText("printed under the signature line (optional)")
         self._prescriber.textChanged.connect(self._refresh)
         form.addRow("Prescriber name:", self._prescriber)
         self._paper = QComboBox()
+        self._paper.setObjectName("paper")
         for key, label in PAPER_LABELS.items():
             self._paper.addItem(label, key)
         self._paper.setCurrentIndex(max(0, self._paper.findData(paper)))

@@ -3,20 +3,22 @@ entry of every sheet printed or exported (its hash in the footer, found again in
 
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from gui_support import example_case, pdf_text
 from PySide6.QtGui import QAction
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from mgdesk.core.audit import AuditLog
-from mgdesk.core.sheet import EVALUATION_INSTALL
+from mgdesk.core.sheet import EVALUATION_INSTALL, OrderSheet, build_sheet
 from mgdesk.gui.assessment import Assessment
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
@@ -96,17 +98,36 @@ def test_without_a_protocol_the_sheet_says_why(qtbot: QtBot) -> None:
 
 
 def test_the_dialog_gets_the_case_plan_and_remembered_settings(
-    qtbot: QtBot, window: MainWindow
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window.settings.facility_name = "St Elsewhere"
     window.settings.last_prescriber = "Dr Ann Smith"
     window.settings.paper_size = "letter"
     show(window, example_case(MILD))
     current = window.current_case_and_plan()
-    assert current is not None
+    assert current is not None and window.protocol is not None
+    case, plan = current
     dialog = open_dialog(qtbot, window)
-    assert (dialog._case, dialog._plan, dialog._protocol) == (*current, window.protocol)
-    assert dialog._facility == "St Elsewhere"
+    summary = dialog.summary.text()  # what the user checks before signing
+    assert "Example, Mild, ID DEMO-0001" in summary
+    assert "St Elsewhere" in summary
+    assert f"{window.protocol.id} version {window.protocol.version}" in summary
+    assert plan.orders and all(html.escape(o.title) in summary for o in plan.orders)
+    produced: list[OrderSheet] = []
+    dialog.sheet_produced.connect(lambda sheet, where: produced.append(sheet))
+    export(qtbot, dialog, tmp_path / "sheet.pdf", monkeypatch)
+    (sheet,) = produced
+    expected = build_sheet(
+        case,
+        plan,
+        window.protocol,
+        facility="St Elsewhere",
+        prescriber="Dr Ann Smith",
+        acknowledged=[],
+        generated_at=sheet.generated_at,
+        sheet_id=sheet.sheet_id,
+    )
+    assert sheet == replace(expected, audit_hash=sheet.audit_hash)
     assert dialog.prescriber_name() == "Dr Ann Smith"
     assert dialog.paper() == "letter"
     assert dialog.isModal() and dialog.parent() is window
@@ -121,7 +142,8 @@ def test_stop_warnings_must_be_acknowledged_in_the_dialog(qtbot: QtBot, window: 
     show(window, example_case(TORSADES))
     dialog = open_dialog(qtbot, window)
     assert not dialog.pdf_button.isEnabled()
-    assert "is not acknowledged" in dialog._reasons.text()
+    reasons = dialog.findChild(QLabel, "reasons")
+    assert reasons is not None and "is not acknowledged" in reasons.text()
     check = dialog.findChild(QCheckBox, "acknowledge_torsades_do_not_delay")
     assert check is not None
     check.setChecked(True)
@@ -140,8 +162,11 @@ def test_an_exported_sheet_prints_the_hash_of_its_audit_entry(
     window.settings.record_patient_id = record_patient_id
     show(window, example_case(MILD))
     dialog = open_dialog(qtbot, window)
-    dialog._prescriber.setText("Dr B. Jones")
-    dialog._paper.setCurrentIndex(dialog._paper.findData("letter"))
+    prescriber = dialog.findChild(QLineEdit, "prescriber")
+    paper = dialog.findChild(QComboBox, "paper")
+    assert prescriber is not None and paper is not None
+    prescriber.setText("Dr B. Jones")
+    paper.setCurrentIndex(paper.findData("letter"))
     path = tmp_path / "sheet.pdf"
     printed = export(qtbot, dialog, path, monkeypatch)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog, QPrintPreviewWidget
-from PySide6.QtWidgets import QCheckBox, QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QFileDialog, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 from sheet_support import (
     LETTER_POINTS,
@@ -41,6 +41,18 @@ def dialog_for(qtbot: QtBot, document: dict[str, Any], paper: str = "a4") -> Ord
     return dialog
 
 
+def reasons_text(dialog: OrderSheetDialog) -> str:
+    reasons = dialog.findChild(QLabel, "reasons")
+    assert reasons is not None
+    return reasons.text()
+
+
+def choose_paper(dialog: OrderSheetDialog, paper: str) -> None:
+    picker = dialog.findChild(QComboBox, "paper")
+    assert picker is not None
+    picker.setCurrentIndex(picker.findData(paper))
+
+
 def producing_buttons(dialog: OrderSheetDialog) -> list[bool]:
     return [b.isEnabled() for b in (dialog.preview_button, dialog.print_button, dialog.pdf_button)]
 
@@ -48,8 +60,7 @@ def producing_buttons(dialog: OrderSheetDialog) -> list[bool]:
 def test_the_buttons_wait_for_each_stop_warning_to_be_acknowledged(qtbot: QtBot) -> None:
     dialog = dialog_for(qtbot, example(TORSADES))
     assert producing_buttons(dialog) == [False, False, False]
-    reasons = dialog.findChild(type(dialog._reasons), "reasons")
-    assert reasons is not None and "torsades_do_not_delay is not acknowledged" in reasons.text()
+    assert "torsades_do_not_delay is not acknowledged" in reasons_text(dialog)
     check = dialog.findChild(QCheckBox, "acknowledge_torsades_do_not_delay")
     assert check is not None
     check.setChecked(True)
@@ -86,12 +97,12 @@ def test_the_reasons_are_shown_while_no_sheet_can_be_produced(
 ) -> None:
     dialog = dialog_for(qtbot, document)
     assert producing_buttons(dialog) == [False, False, False]
-    assert expected in dialog._reasons.text()
+    assert expected in reasons_text(dialog)
 
 
 def test_export_pdf(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     dialog = dialog_for(qtbot, example(MILD))
-    dialog._paper.setCurrentIndex(dialog._paper.findData("letter"))
+    choose_paper(dialog, "letter")
     asked: list[str] = []
 
     def ask(suggested: str) -> Path:
@@ -156,7 +167,7 @@ def test_the_preview_paints_the_sheet(qtbot: QtBot, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(dialog, "_run_preview", show)
     dialog.preview_button.click()
-    assert shown and shown[0] is dialog._preview_dialog
+    assert shown and shown[0].parent() is dialog  # the dialog owns (and keeps) its preview
     widget = shown[0].findChild(QPrintPreviewWidget)
     assert widget is not None
     qtbot.waitUntil(lambda: widget.pageCount() >= 3)
