@@ -146,6 +146,8 @@ class _Evaluation:
     renal: str = "unknown"
     clearance: Clearance | None = None
     status: str = "ok"
+    # Orders whose product cannot give the ordered amount within the rounding tolerance.
+    rounded_orders: set[str] = field(default_factory=set)
 
     # -- walking the graph -------------------------------------------------------------
 
@@ -222,13 +224,23 @@ class _Evaluation:
     def warn(self, code: str, **values: str) -> None:
         self._warn(code, values, torsades_wording=self.case.torsades_present)
 
-    def _warn(self, code: str, values: dict[str, str], torsades_wording: bool) -> None:
-        """Add a warning once, in the torsades wording if asked for and the protocol has one."""
-        if code in self.warnings:
+    def _warn(
+        self, code: str, values: dict[str, str], torsades_wording: bool, each: bool = False
+    ) -> None:
+        """Add a warning once, in the torsades wording if asked for and the protocol has one.
+
+        With each=True, a warning given again with other values adds its sentence to the
+        text, so that a warning about several products names every one of them."""
+        existing = self.warnings.get(code)
+        if existing is not None and not each:
             return
         entry = self.protocol.warnings[code]
         template = entry.get("text_torsades") if torsades_wording else None
         text = _fill(str(template or entry["text"]), self._wording(values))
+        if existing is not None:
+            if text in existing.text:
+                return
+            text = f"{existing.text} {text}"
         self.warnings[code] = PlanWarning(code, entry["level"], text, tuple(entry["sources"]))
 
     def _wording(self, values: dict[str, str]) -> dict[str, str]:
@@ -608,6 +620,8 @@ class _Evaluation:
                 warnings.append("digoxin_interaction")
         else:
             monitoring.append("recheck_mg_oral")
+        if order.id in self.rounded_orders:
+            warnings.append("product_dose_rounding")
         order = _replace(order, warnings=_merge((), warnings), monitoring=_merge((), monitoring))
         if (
             self.renal in EMERGENCY_RENAL
@@ -649,12 +663,18 @@ class _Evaluation:
         delivered = units * per_unit
         tolerance = self.protocol.threshold("product_rounding_tolerance_percent") / 100
         if abs(delivered - mmol) > tolerance * mmol:
-            self.warn(
+            self.rounded_orders.add(order_id)
+            self._warn(
                 "product_dose_rounding",
-                product=product.name,
-                units=count,
-                delivered=f"{significant(delivered)} mmol",
-                ordered=f"{significant(mmol)} mmol",
+                {
+                    "product": product.name,
+                    "units": count,
+                    "delivers": "delivers" if units == 1 else "deliver",
+                    "delivered": f"{significant(delivered)} mmol",
+                    "ordered": f"{significant(mmol)} mmol",
+                },
+                torsades_wording=self.case.torsades_present,
+                each=True,
             )
         text = f"{count}" if product.is_injection else f"{count} ({significant(delivered)} mmol)"
         if product.is_injection:

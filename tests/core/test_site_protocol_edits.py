@@ -98,3 +98,43 @@ def test_a_magnesium_order_that_gives_no_magnesium_withholds_the_plan() -> None:
         assert "dose: mg_sulfate_im_mild delivers no magnesium" in plan_violations(
             case, bad, protocol
         )
+
+
+# -- 2. product rounding, for every product that rounds -------------------------------------
+
+
+def test_every_product_that_rounds_is_named_and_marked_on_its_order() -> None:
+    protocol = site(
+        lambda d: (
+            d["orders"]["mg_oxide_oral"].update(product="magnesium_oxide_400mg_tablet"),
+            d["orders"]["mg_organic_oral"].update(product="magnesium_aspartate_10mmol_sachet"),
+        )
+    )
+    plan = plan_of(base_case(), protocol)
+    rounding = [w for w in plan.warnings if w.code == "product_dose_rounding"]
+    assert len(rounding) == 1
+    assert rounding[0].text == (
+        "magnesium oxide 400 mg tablet: 1 magnesium oxide 400 mg tablet delivers 9.93 mmol, "
+        "not exactly the 12 mmol ordered. "
+        "magnesium aspartate 10 mmol sachet: 1 magnesium aspartate 10 mmol sachet delivers "
+        "10 mmol, not exactly the 12 mmol ordered."
+    )
+    for order_id in ("mg_oxide_oral", "mg_organic_oral"):
+        order = plan.order(order_id)
+        assert order is not None and "product_dose_rounding" in order.warnings
+
+
+def test_rounding_to_several_units_reads_in_the_plural() -> None:
+    protocol = site(
+        lambda d: (
+            d["products"]["magnesium_oxide_160mg_capsule"].update(salt_per_unit="120 mg"),
+            d["doses"]["oral_start"].update(magnesium="16 mmol"),
+        )
+    )
+    plan = plan_of(base_case(), protocol)
+    text = next(w.text for w in plan.warnings if w.code == "product_dose_rounding")
+    assert "5 magnesium oxide 160 mg capsules deliver 14.9 mmol" in text
+    rounded = plan.order("mg_oxide_oral")
+    assert rounded is not None and "product_dose_rounding" in rounded.warnings
+    untouched = plan.order("mg_organic_oral")
+    assert untouched is not None and "product_dose_rounding" not in untouched.warnings
