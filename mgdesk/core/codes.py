@@ -18,6 +18,43 @@ ORDER_CODES = (
 
 MAGNESIUM_ORDER_CODES = frozenset(code for code in ORDER_CODES if code.startswith("mg_"))
 
+# The fields a protocol may give each order besides its title and sources: the engine
+# prints every one of them, so a field it would not print (a note that would vanish) is
+# refused. Magnesium orders need their product; the others need their text.
+_ORAL = frozenset({"product", "timing", "escalation", "note"})
+ORDER_FIELDS: dict[str, frozenset[str]] = {
+    "mg_sulfate_iv_torsades": frozenset({"product", "note"}),
+    "mg_sulfate_iv_loading": frozenset({"product", "note"}),
+    "sodium_chloride_iv_rehydration": frozenset({"text"}),
+    "mg_sulfate_iv_severe": frozenset({"product", "note"}),
+    "mg_sulfate_im_severe": frozenset({"product", "note"}),
+    "mg_sulfate_im_mild": frozenset({"product", "note"}),
+    "mg_oxide_oral": _ORAL,
+    "mg_organic_oral": _ORAL,
+    "alfacalcidol_oral": frozenset({"text"}),
+    "mg_sulfate_bag_refractory": frozenset({"product", "frequency", "note"}),
+    "potassium_replacement": frozenset({"text", "target_torsades_range"}),
+}
+
+# The {placeholders} the engine fills in each text of the protocol; a text naming any
+# other would print it literally, so the protocol is refused. Every warning may quote
+# the protocol's limits.
+WARNING_PLACEHOLDERS_EVERYWHERE = frozenset(
+    {"renal_max_48h", "iv_max_rate", "iv_max_concentration"}
+)
+WARNING_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "possible_unit_confusion": frozenset(
+        {"entered", "band", "unit", "other_band", "other_unit", "all_units"}
+    ),
+    "product_dose_rounding": frozenset({"product", "units", "delivers", "delivered", "ordered"}),
+}
+ORDER_PLACEHOLDERS: dict[tuple[str, str], frozenset[str]] = {
+    ("mg_oxide_oral", "escalation"): frozenset({"escalated"}),
+    ("mg_organic_oral", "escalation"): frozenset({"escalated"}),
+    ("alfacalcidol_oral", "text"): frozenset({"dose", "guideline_max"}),
+    ("potassium_replacement", "text"): frozenset({"target", "target_torsades_range"}),
+}
+
 WARNING_LEVELS = ("stop", "caution", "info")
 
 WARNING_CODES = {

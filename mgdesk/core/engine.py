@@ -7,7 +7,7 @@ command line render the Plan it returns; none of them decides anything.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -713,6 +713,7 @@ class _Evaluation:
         entry = self.protocol.orders[order_id]
         if dose_key == "severe_iv_reduced":
             text += "; reduced dose for renal impairment"
+        text = _with_note(text, entry)
         self._add_magnesium_order(
             Order(
                 id=order_id,
@@ -753,6 +754,7 @@ class _Evaluation:
             f"{significant(fastest)} to {duration(d['duration_upto'])} "
             f"(up to {significant(rate_mg_min)} mg/min: life-threatening exception), once, now"
         )
+        text = _with_note(text, entry)
         self.warn("rate_exception_life_threatening")
         self._add_magnesium_order(
             Order(
@@ -800,9 +802,10 @@ class _Evaluation:
         entry = self.protocol.orders["mg_sulfate_im_severe"]
         sites: int = d["sites"]
         where = f"divided between {sites} sites" if sites > 1 else "into 1 site"
+        note = f"; {entry['note']}" if "note" in entry else ""
         text = (
             f"magnesium sulfate {mass(d['salt_mass'])} ({self._dose_text(dose)}; {use.text}) IM, "
-            f"{where}, once; {entry.get('note', '')} "
+            f"{where}, once{note} "
             f"(within the maximum of {plain_quantity(per_weight)} in 4 hours: "
             f"{mass(limit)} for {plain_quantity(weight)})"
         )
@@ -839,6 +842,7 @@ class _Evaluation:
         )
         if dose_key == "mild_im_reduced":
             text += "; reduced course for renal impairment"
+        text = _with_note(text, entry)
         self._add_magnesium_order(
             Order(
                 id="mg_sulfate_im_mild",
@@ -897,8 +901,7 @@ class _Evaluation:
         if escalate and "escalation" in entry:
             escalated = self.protocol.dose("oral_escalated")["magnesium"]
             text += "; " + _fill(entry["escalation"], {"escalated": plain_quantity(escalated)})
-        if "note" in entry:
-            text += f"; {entry['note']}"
+        text = _with_note(text, entry)
         self._add_magnesium_order(
             Order(
                 id=order_id,
@@ -974,8 +977,7 @@ class _Evaluation:
             f"({significant(rate_ml_h)} mL/h, at most {significant(rate_mg_min)} mg/min), "
             f"{frequency}"
         )
-        if "note" in entry:
-            text += f"; {entry['note']}"
+        text = _with_note(text, entry)
         if dose_key == "refractory_bag_reduced":
             text += "; reduced dose for renal impairment"
         dose = Dose(
@@ -1055,8 +1057,13 @@ def _merge(existing: tuple[str, ...], extra: list[str]) -> tuple[str, ...]:
     return tuple(merged)
 
 
+def _with_note(text: str, entry: Mapping[str, Any]) -> str:
+    """The order's text with the protocol's note for it, if any: a site's note is never lost."""
+    return f"{text}; {entry['note']}" if "note" in entry else text
+
+
 def _fill(template: str, values: dict[str, str]) -> str:
-    """Fill {name} placeholders; unknown names are left as they are (the protocol is data)."""
+    """Fill {name} placeholders (the protocol loader refuses any the engine does not fill)."""
     out = template
     for key, value in values.items():
         out = out.replace("{" + key + "}", value)

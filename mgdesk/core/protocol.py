@@ -517,28 +517,22 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
 
     orders_doc = r.mapping(doc, "orders", "")
     r.exact_keys(orders_doc, set(codes.ORDER_CODES), "orders.")
-    order_fields = {
-        "title",
-        "product",
-        "text",
-        "note",
-        "timing",
-        "escalation",
-        "frequency",
-        "sources",
-        "target_torsades_range",
-    }
     orders: dict[str, Mapping[str, Any]] = {}
     for code in codes.ORDER_CODES:
         entry = orders_doc.get(code)
         if not isinstance(entry, dict):
             continue
         where = f"orders.{code}."
-        for key in sorted(set(entry) - order_fields):
-            r.problem(f"{where}{key}", "is not a field the engine knows")
+        taken = codes.ORDER_FIELDS[code]
+        for key in sorted(set(entry) - taken - {"title", "sources"}):
+            r.problem(
+                f"{where}{key}",
+                "is not a field of this order (it takes: "
+                f"{', '.join(sorted(taken | {'title', 'sources'}))})",
+            )
         r.text(entry, "title", where)
         check_sources(entry.get("sources"), f"{where}sources")
-        for key in order_fields - {"sources", "product"}:
+        for key in taken - {"product"}:
             if key in entry:
                 r.text(entry, key, where)
         if code in codes.MAGNESIUM_ORDER_CODES:
@@ -620,6 +614,7 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         rationales[step] = rationale
 
     _check_order(r, thresholds, plausibility, doses)
+    _check_placeholders(r, doc)
     if r.problems:
         raise ProtocolInvalid(r.problems)
 
@@ -650,6 +645,40 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         rationales=rationales,
         origin=origin,
     )
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _placeholders_filled(path: tuple[str, ...]) -> frozenset[str]:
+    """The placeholders the engine fills in the text at this place of the document."""
+    if len(path) == 3 and path[0] == "warnings" and path[2] in ("text", "text_torsades"):
+        return codes.WARNING_PLACEHOLDERS_EVERYWHERE | codes.WARNING_PLACEHOLDERS.get(
+            path[1], frozenset()
+        )
+    if len(path) == 3 and path[0] == "orders":
+        return codes.ORDER_PLACEHOLDERS.get((path[1], path[2]), frozenset())
+    return frozenset()
+
+
+def _check_placeholders(r: _Reader, doc: Mapping[str, Any]) -> None:
+    """Every {name} in every text is one the engine fills there: any other would be printed
+    as it stands, braces and all."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), doc)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(((*path, str(k)), v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend(((*path, f"[{i}]"), v) for i, v in enumerate(item))
+        elif isinstance(item, str):
+            filled = _placeholders_filled(path)
+            for name in sorted(set(_PLACEHOLDER.findall(item)) - filled):
+                known = ", ".join(f"{{{n}}}" for n in sorted(filled)) or "none"
+                r.problem(
+                    ".".join(path).replace(".[", "["),
+                    f"{{{name}}} is not filled in by the engine here (placeholders here: {known})",
+                )
 
 
 def _approval(r: _Reader, doc: Mapping[str, Any]) -> Approval:

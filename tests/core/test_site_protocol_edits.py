@@ -138,3 +138,109 @@ def test_rounding_to_several_units_reads_in_the_plural() -> None:
     assert rounded is not None and "product_dose_rounding" in rounded.warnings
     untouched = plan.order("mg_organic_oral")
     assert untouched is not None and "product_dose_rounding" not in untouched.warnings
+
+
+# -- 3. placeholders --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (
+            lambda d: d["warnings"]["review_causative_drugs"].update(text="Review {drug_list}."),
+            "warnings.review_causative_drugs.text: {drug_list}",
+        ),
+        (
+            lambda d: d["orders"]["alfacalcidol_oral"].update(text="alfacalcidol {dos} daily"),
+            "orders.alfacalcidol_oral.text: {dos}",
+        ),
+        (
+            lambda d: d["orders"]["mg_oxide_oral"].update(note="see {escalated}"),
+            "orders.mg_oxide_oral.note: {escalated}",
+        ),
+        (
+            lambda d: d["monitoring"]["recheck_mg_oral"].update(text="recheck on {day}"),
+            "monitoring.recheck_mg_oral.text: {day}",
+        ),
+    ],
+    ids=["warning", "order text", "order note", "monitoring"],
+)
+def test_a_placeholder_the_engine_does_not_fill_is_refused(
+    change: Callable[[dict[str, Any]], object], where: str
+) -> None:
+    found = problems(change)
+    assert any(p.startswith(where) and "not filled in" in p for p in found), found
+
+
+def test_placeholders_the_engine_fills_are_accepted_and_filled() -> None:
+    protocol = site(
+        lambda d: d["warnings"]["review_causative_drugs"].update(
+            text="Review the drug chart (IV limit {iv_max_rate})."
+        )
+    )
+    text = next(
+        w.text
+        for w in plan_of(base_case(), protocol).warnings
+        if w.code == "review_causative_drugs"
+    )
+    assert text == "Review the drug chart (IV limit 150 mg/min)."
+
+
+# -- 4. order fields --------------------------------------------------------------------------
+
+NOTE = "pharmacy note: use the premixed bag"
+
+
+@pytest.mark.parametrize(
+    ("order_id", "case_document"),
+    [
+        ("mg_sulfate_iv_torsades", base_case(clinical__torsades="with_pulse")),
+        ("mg_sulfate_iv_loading", base_case(clinical__symptoms=["seizure"])),
+        ("mg_sulfate_iv_severe", SEVERE),
+        ("mg_sulfate_im_severe", SEVERE),
+        ("mg_sulfate_im_mild", MILD_SYMPTOMATIC),
+        ("mg_oxide_oral", base_case()),
+        ("mg_organic_oral", base_case()),
+        (
+            "mg_sulfate_bag_refractory",
+            base_case(clinical__prior_therapy="oral_and_alfacalcidol_failed"),
+        ),
+    ],
+)
+def test_a_note_on_any_magnesium_order_is_printed_in_it(
+    order_id: str, case_document: dict[str, Any]
+) -> None:
+    protocol = site(lambda d: d["orders"][order_id].update(note=NOTE))
+    order = plan_of(case_document, protocol).order(order_id)
+    assert order is not None and NOTE in order.text
+
+
+def test_the_pulseless_torsades_push_prints_its_note() -> None:
+    protocol = site(lambda d: d["orders"]["mg_sulfate_iv_torsades"].update(note=NOTE))
+    order = plan_of(base_case(clinical__torsades="pulseless"), protocol).order(
+        "mg_sulfate_iv_torsades"
+    )
+    assert order is not None and order.text.endswith(f"once, now; {NOTE}")
+
+
+def test_the_im_alternative_without_a_note_reads_cleanly() -> None:
+    protocol = site(lambda d: d["orders"]["mg_sulfate_im_severe"].pop("note"))
+    order = plan_of(SEVERE, protocol).order("mg_sulfate_im_severe")
+    assert order is not None and "once (within the maximum" in order.text
+
+
+@pytest.mark.parametrize(
+    ("order_id", "field"),
+    [
+        ("mg_sulfate_iv_severe", "timing"),
+        ("mg_sulfate_im_mild", "frequency"),
+        ("mg_oxide_oral", "frequency"),
+        ("alfacalcidol_oral", "note"),
+        ("sodium_chloride_iv_rehydration", "target_torsades_range"),
+    ],
+)
+def test_a_field_an_order_does_not_take_is_refused(order_id: str, field: str) -> None:
+    found = problems(lambda d: d["orders"][order_id].update({field: "every 6 hours"}))
+    assert any(
+        p.startswith(f"orders.{order_id}.{field}: is not a field of this order") for p in found
+    ), found
