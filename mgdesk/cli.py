@@ -162,7 +162,9 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO[str]) -> int:
-    status = EXIT_OK
+    """One output line per case line. Exit 2 if any line is not a valid case; else 3 if any
+    plan was withheld; else 0."""
+    invalid = withheld = False
     for number, line in _lines(data):
         try:
             plan: Plan = evaluate(parse_case(decode_case(line), protocol), protocol)
@@ -175,8 +177,15 @@ def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO
         except CaseInvalid as exc:
             errors = list(exc.errors)
         except PlanWithheld as exc:
-            errors = [FieldError("case", f"plan withheld: {v}") for v in exc.violations]
-        status = EXIT_INVALID
+            withheld = True
+            stdout.write(
+                json.dumps({"line": number, "withheld": list(exc.violations)}, ensure_ascii=False)
+                + "\n"
+            )
+            for violation in exc.violations:
+                stderr.write(f"line {number}: plan withheld: {violation}\n")
+            continue
+        invalid = True
         stdout.write(
             json.dumps(
                 {"line": number, "errors": [e.as_dict() for e in errors]}, ensure_ascii=False
@@ -185,7 +194,9 @@ def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO
         )
         for e in errors:
             stderr.write(f"line {number}: {e}\n")
-    return status
+    if invalid:
+        return EXIT_INVALID
+    return EXIT_WITHHELD if withheld else EXIT_OK
 
 
 def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:

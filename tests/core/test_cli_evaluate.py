@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from core_support import base_case, run_cli, woman
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mgdesk import __version__, cli
+from mgdesk import __version__, cli, resources
 
 MGDESK = Path(sys.executable).with_name("mgdesk")
 CASE = json.dumps(
@@ -316,3 +317,37 @@ def test_the_installed_command_never_shows_a_traceback(data: bytes, fmt: str, co
     assert done.returncode == code, done.stderr.decode(errors="replace")
     assert b"Traceback" not in done.stderr
     done.stdout.decode("utf-8")  # the output is valid UTF-8
+
+
+def _withholding_protocol(tmp_path: Path) -> Path:
+    """A site protocol whose severe IV infusion runs too fast: its plans are withheld."""
+    document = json.loads(files(resources).joinpath("protocols", "default.json").read_bytes())
+    document["doses"]["severe_iv"]["duration"] = "10 min"
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_jsonl_reports_a_withheld_plan_as_withheld_with_exit_3(tmp_path: Path) -> None:
+    lines = [json.dumps(base_case()), json.dumps(base_case(labs__magnesium="0.9 mg/dL"))]
+    protocol = str(_withholding_protocol(tmp_path))
+    result = run_cli(
+        ["evaluate", "--format", "jsonl", "--protocol", protocol, "-"], "\n".join(lines)
+    )
+    assert result.code == 3
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["format"] == "mgdesk-plan/1"
+    assert second["line"] == 2 and "errors" not in second
+    assert any(v.startswith("4:") for v in second["withheld"])
+    assert "line 2: plan withheld: 4:" in result.stderr
+
+
+def test_jsonl_exit_2_for_an_invalid_line_wins_over_a_withheld_plan(tmp_path: Path) -> None:
+    lines = [json.dumps(base_case(labs__magnesium="0.9 mg/dL")), "{"]
+    protocol = str(_withholding_protocol(tmp_path))
+    result = run_cli(
+        ["evaluate", "--format", "jsonl", "--protocol", protocol, "-"], "\n".join(lines)
+    )
+    assert result.code == 2
+    withheld, invalid = (json.loads(line) for line in result.stdout.splitlines())
+    assert "withheld" in withheld and "errors" in invalid
