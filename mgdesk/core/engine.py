@@ -583,8 +583,7 @@ class _Evaluation:
             self._sulfate_infusion(
                 "mg_sulfate_iv_severe", "primary", "severe_iv_reduced" if reduced else "severe_iv"
             )
-            if not reduced:
-                self._im_severe()
+            inputs.append(StepValue("IM alternative", self._im_severe(reduced)))
             return "severe_band", inputs, thresholds
         if c.mild_symptoms or not c.oral_route_available:
             self._im_mild("mild_im_reduced" if reduced else "mild_im")
@@ -787,15 +786,20 @@ class _Evaluation:
             return  # the torsades dose serves as the loading dose
         self._sulfate_infusion("mg_sulfate_iv_loading", "primary", "loading", emergency=True)
 
-    def _im_severe(self) -> None:
+    def _im_severe(self, reduced: bool) -> str:
+        """Order the IM alternative where it is allowed; either way, say why, for the trace."""
+        full_dose_from = plain_quantity(self.protocol.threshold("clearance_full_dose_from"))
+        if reduced:
+            return f"not listed: creatinine clearance below {full_dose_from}"
         weight = self.case.patient.weight
         if weight is None:
-            return
+            return "not listed: no weight recorded"
         d = self.protocol.dose("severe_im")
         per_weight = self.protocol.threshold("im_max_per_weight_4h")
         limit = per_weight * weight
+        compared = f"{plain_quantity(per_weight)} x {plain_quantity(weight)} = {mass(limit)}"
         if d["salt_mass"] > limit:
-            return
+            return f"not listed: {mass(d['salt_mass'])} exceeds {compared}"
         product = self._sulfate()
         dose = self._dose_of_salt(d["salt_mass"], product)
         use = self._product_use("mg_sulfate_im_severe", product, dose.mmol)
@@ -825,6 +829,7 @@ class _Evaluation:
                 sources=tuple(entry["sources"]),
             )
         )
+        return f"listed: {mass(d['salt_mass'])} is within {compared}"
 
     def _im_mild(self, dose_key: str) -> None:
         d = self.protocol.dose(dose_key)

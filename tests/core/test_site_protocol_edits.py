@@ -244,3 +244,41 @@ def test_a_field_an_order_does_not_take_is_refused(order_id: str, field: str) ->
     assert any(
         p.startswith(f"orders.{order_id}.{field}: is not a field of this order") for p in found
     ), found
+
+
+# -- 6. the trace says why the IM alternative is or is not listed -----------------------------
+
+
+def lower_im_limit(document: dict[str, Any]) -> None:
+    document["thresholds"]["im_max_per_weight_4h"] = "50 mg/kg"
+
+
+@pytest.mark.parametrize(
+    ("change", "case_changes", "expected"),
+    [
+        (None, {}, "listed: 5 g is within 250 mg/kg x 80 kg = 20 g"),
+        (lower_im_limit, {}, "not listed: 5 g exceeds 50 mg/kg x 80 kg = 4 g"),
+        (
+            None,
+            {"patient__weight": None, "labs__creatinine_clearance": "60 mL/min"},
+            "not listed: no weight recorded",
+        ),
+        (
+            None,
+            {"labs__creatinine_clearance": "25 mL/min"},
+            "not listed: creatinine clearance below 30 mL/min",
+        ),
+    ],
+    ids=["listed", "over the mg/kg limit", "no weight", "clearance below 30"],
+)
+def test_the_treatment_step_says_why_the_im_alternative_is_or_is_not_listed(
+    change: Callable[[dict[str, Any]], object] | None,
+    case_changes: dict[str, Any],
+    expected: str,
+) -> None:
+    protocol = site(change) if change else default_protocol()
+    plan = plan_of(base_case(labs__magnesium="0.9 mg/dL", **case_changes), protocol)
+    treatment = next(s for s in plan.steps if s.id == "treatment")
+    assert treatment.outcome == "severe_band"
+    assert [v.value for v in treatment.inputs if v.name == "IM alternative"] == [expected]
+    assert (plan.order("mg_sulfate_im_severe") is not None) == expected.startswith("listed")
