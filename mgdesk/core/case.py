@@ -114,6 +114,16 @@ def reject_json_constant(name: str) -> None:
     raise ValueError(f"{name} is not a valid number")
 
 
+def is_newer_case_format(fmt: object) -> bool:
+    """Whether fmt names a later version of the case format than this mgdesk reads
+    ("mgdesk-case/2"), rather than an older, a malformed or another format."""
+    if not isinstance(fmt, str):
+        return False
+    kind, _, version = fmt.partition("/")
+    current = int(CASE_FORMAT.partition("/")[2])
+    return kind == "mgdesk-case" and version.isdigit() and int(version) > current
+
+
 def parse_case(document: object, protocol: Protocol) -> Case:
     """Validate a decoded case document; raises CaseInvalid listing every field error."""
     errors: list[FieldError] = []
@@ -123,7 +133,7 @@ def parse_case(document: object, protocol: Protocol) -> Case:
         )
     fmt = document.get("format", CASE_FORMAT)
     if fmt != CASE_FORMAT:
-        if isinstance(fmt, str) and fmt.startswith("mgdesk-case/"):
+        if is_newer_case_format(fmt):
             message = (
                 f"{fmt!r} is a newer case format than this mgdesk reads ({CASE_FORMAT}): "
                 "update mgdesk"

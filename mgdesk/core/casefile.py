@@ -33,6 +33,7 @@ from mgdesk.core.case import (
     CLINICAL_FIELDS,
     LAB_FIELDS,
     PATIENT_FIELDS,
+    is_newer_case_format,
     reject_json_constant,
 )
 
@@ -365,9 +366,8 @@ def _other_format(fmt: object) -> str:
     if not isinstance(fmt, str):
         return "its format is not text, so it is not an mgdesk case file"
     shown = fmt if len(fmt) <= 40 else fmt[:40] + "…"
-    kind, _, version = fmt.partition("/")
-    current = int(CASE_FORMAT.partition("/")[2])
-    if kind == "mgdesk-case" and version.isdigit() and int(version) > current:
+    kind = fmt.partition("/")[0]
+    if is_newer_case_format(fmt):
         return f"it was made by a newer version of mgdesk ({shown}); update mgdesk to open it"
     if kind == "mgdesk-protocol":
         return (

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from core_support import base_case, errors_of, plan_of, run_cli, woman
 
-from mgdesk.core.case import TEXT_LIMITS
+from mgdesk.core.case import TEXT_LIMITS, parse_case
+from mgdesk.core.errors import CaseInvalid
+from mgdesk.core.protocol import default_protocol
 
 # (id, case document, field the error names, words the message contains)
 INVALID: list[tuple[str, Any, str, str]] = [
@@ -355,3 +357,18 @@ def test_a_hostile_unit_expression_is_refused_quickly() -> None:
     assert errors[0].field == "labs.magnesium"
     errors = errors_of(base_case(patient__weight="80 kg**(10**10**10)"))
     assert errors[0].field == "patient.weight"
+
+
+@pytest.mark.parametrize("fmt", ["mgdesk-case/0", "mgdesk-case/x", "mgdesk-case/"])
+def test_an_older_or_malformed_case_format_is_not_called_newer(fmt: str) -> None:
+    with pytest.raises(CaseInvalid) as caught:
+        parse_case({**base_case(), "format": fmt}, default_protocol())
+    (error,) = caught.value.errors
+    assert error.field == "format" and "newer" not in error.message
+    assert error.message == "must be 'mgdesk-case/1'"
+
+
+def test_case_validation_and_case_files_agree_on_a_newer_format() -> None:
+    with pytest.raises(CaseInvalid) as caught:
+        parse_case({**base_case(), "format": "mgdesk-case/17"}, default_protocol())
+    assert "newer case format" in caught.value.errors[0].message
