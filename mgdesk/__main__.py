@@ -23,9 +23,11 @@ usage: mgdesk [CASE]                      open the window (with a case file)
        mgdesk --exit-after-startup [CASE] open the window, wait until painted, exit
        mgdesk evaluate CASE [--format text|json|jsonl] [--protocol FILE]
        mgdesk sheet CASE (-o OUT.pdf | --printer NAME) [--paper a4|letter]
-                    [--acknowledge CODE[,CODE...]] [--prescriber NAME] [--protocol FILE]
-       mgdesk protocol install FILE [--user] | check FILE | show
-       mgdesk audit list | verify [--sheet HASH]
+                    [--acknowledge CODE[,CODE...]] [--prescriber NAME] [--facility NAME]
+                    [--protocol FILE]
+       mgdesk protocol install FILE [--user] | check FILE [--cases PATH ...] | show
+       mgdesk audit list [--db PATH] [--last N] [--json]
+       mgdesk audit verify [--db PATH] [--sheet HASH]
        mgdesk self-test
        mgdesk --version
 

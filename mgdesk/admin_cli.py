@@ -6,8 +6,9 @@
     mgdesk audit list [--db PATH] [--last N] [--json]
     mgdesk audit verify [--db PATH] [--sheet HASH]
 
-Exit status: 0 done; 1 a verification failed, or a file could not be read or written;
-2 invalid input (a protocol that is refused, a malformed argument).
+Exit status: 0 done; 1 a verification failed, or a protocol could not be written;
+2 invalid input (a protocol that is refused, an input file that cannot be read, a malformed
+argument).
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ _EXACT = Context(prec=60)
 
 
 def significant(value: Fraction | int, digits: int = 3) -> str:
-    """value to the given significant figures: 8.115 -> "8.12"? no: exact 8.1147 -> "8.11"."""
+    """value to the given significant figures, from its exact value, halves rounded up:
+    8.1147 -> "8.11", 8.115 -> "8.12", 0.04937 -> "0.0494"; trailing zeros dropped."""
     value = Fraction(value)
     if value == 0:
         return "0"
@@ -105,7 +106,7 @@ def plain_quantity(q: Quantity, digits: int = 3) -> str:
 
 
 def mass(q: Quantity) -> str:
-    """A mass in g from 1 g up, in mg below: "2 g", "484 mg", "0.25 mcg" stays as given."""
+    """A mass in g from 1 g up, in mg below (any unit given): "2 g", "484 mg", "0.00025 mg"."""
     grams = magnitude_in(q, "g")
     if grams >= 1:
         return f"{significant(grams)} g"

@@ -50,7 +50,8 @@ def text_report(plan: Plan, patient_label: str = "") -> str:
     lines.append("")
     lines.append("How the plan was reached:")
     for n, step in enumerate(plan.steps, 1):
-        lines.append(f"  {n}. {step.title}: {step.outcome_label} ({step.outcome})")
+        label = step.outcome_label or step.outcome.replace("_", " ")
+        lines.append(f"  {n}. {step.title}: {label} ({step.outcome})")
         for value in step.inputs:
             lines.append(_wrap(f"input {value.name}: {value.value}", "       "))
         for value in step.thresholds:

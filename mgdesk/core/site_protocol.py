@@ -91,18 +91,6 @@ class ActiveProtocol:
         """E.g. "per-user (evaluation) install"; shown on screen and on every sheet."""
         return LOCATION_LABELS[self.location]
 
-    def info(self) -> dict[str, Any]:
-        """Everything to display about the active protocol (screen and sheet)."""
-        return {
-            **self.protocol.summary(),
-            "title": self.protocol.title,
-            "approval_note": self.protocol.approval.note,
-            "location": self.location,
-            "installed_as": self.installed_as,
-            "path": str(self.path) if self.path else None,
-            "notices": list(self.notices),
-        }
-
 
 def active_protocol(today: date | None = None) -> ActiveProtocol:
     """The protocol to use now (see the module docstring for the order)."""

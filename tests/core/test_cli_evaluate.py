@@ -351,3 +351,31 @@ def test_jsonl_exit_2_for_an_invalid_line_wins_over_a_withheld_plan(tmp_path: Pa
     assert result.code == 2
     withheld, invalid = (json.loads(line) for line in result.stdout.splitlines())
     assert "withheld" in withheld and "errors" in invalid
+
+
+def test_mgdesk_help_lists_every_option_of_sheet_and_audit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from mgdesk.__main__ import main
+
+    assert main(["--help"]) == 0
+    shown = capsys.readouterr().out
+    for option in (
+        "--facility NAME",
+        "audit list [--db PATH] [--last N] [--json]",
+        "audit verify [--db PATH] [--sheet HASH]",
+        "check FILE [--cases PATH ...]",
+    ):
+        assert option in shown
+
+
+def test_the_text_report_names_an_outcome_whose_label_a_site_left_empty(tmp_path: Path) -> None:
+    document = json.loads(files(resources).joinpath("protocols", "default.json").read_bytes())
+    for edge in document["graph"]["edges"]:
+        if edge["from"] == "monitoring":
+            edge["label"] = ""
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run_cli(["evaluate", "--protocol", str(path), "-"], CASE)
+    assert result.code == 0
+    assert "10. Monitoring: done (done)" in result.stdout
