@@ -9,23 +9,14 @@ keeps the text as typed (for example "age_years": "4" or "weight": "80 k"), and 
 not filled in is left out. Opening a file therefore checks only that it is a case
 document; whether it is a valid case is for parse_case to say when it is evaluated.
 
-This module also holds the safe-writing primitives every mgdesk file uses (case files,
-the autosave, installed protocols, the audit queue): write_atomically, the error wording
-of describe_write_error, and FileLock.
+Writes go through mgdesk.core.safefile, so a crash or a full disk never damages the file.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
-import os
-import secrets
-import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from mgdesk.core.case import (
@@ -34,23 +25,20 @@ from mgdesk.core.case import (
     LAB_FIELDS,
     PATIENT_FIELDS,
     is_newer_case_format,
+    reject_duplicate_keys,
     reject_json_constant,
 )
+from mgdesk.core.safefile import (
+    describe_write_error,
+    remove_stale_temporaries,
+    write_atomically,
+)
 
-if sys.platform == "win32":
-    import msvcrt
-else:
-    import fcntl
-
-CASE_EXTENSION = ".mgcase"
 MAX_CASE_FILE_BYTES = 1_000_000
 # A case document is at most three levels deep (case > clinical > symptoms); anything much
 # deeper is not a case, and refusing it early keeps the form from walking odd structures.
 MAX_CASE_DEPTH = 8
 SECTION_FIELDS = {"patient": PATIENT_FIELDS, "labs": LAB_FIELDS, "clinical": CLINICAL_FIELDS}
-# A temporary file left by a save that was killed is removed by a later save of the same
-# file once it is this old; a younger one may belong to a save still in progress.
-STALE_TEMPORARY_SECONDS = 600.0
 
 
 class CaseFileError(Exception):
@@ -59,166 +47,6 @@ class CaseFileError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-# --- Safe writing -----------------------------------------------------------------------
-
-
-def temporary_name_for(path: Path) -> str:
-    """A new hidden name beside path for writing its next version (never a .mgcase name)."""
-    return f".{path.name}.{secrets.token_hex(4)}.tmp"
-
-
-def is_temporary_for(candidate: Path, path: Path) -> bool:
-    """True if candidate is a temporary file that write_atomically made for path."""
-    return candidate.name.startswith(f".{path.name}.") and candidate.name.endswith(".tmp")
-
-
-def write_atomically(path: Path, data: bytes, *, mode: int = 0o666) -> None:
-    """Replace path with data so that path always holds either the old or the new bytes.
-
-    The bytes go to a temporary file in the same folder, which is flushed to disk and then
-    renamed over path; on POSIX the folder is flushed too, so the rename survives a power
-    cut. On failure the temporary file is removed and the OSError is raised: path is
-    untouched. mode (less the umask) applies to a newly created file.
-    """
-    temporary = path.with_name(temporary_name_for(path))
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(temporary, flags, mode)
-    try:
-        try:
-            remaining = memoryview(data)
-            while remaining:
-                remaining = remaining[os.write(descriptor, remaining) :]
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        temporary.replace(path)
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
-    _flush_folder(path.parent)
-
-
-def _flush_folder(folder: Path) -> None:
-    if sys.platform == "win32":
-        return  # Windows has no directory handles to flush; NTFS journals the rename.
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        # The rename is done: a file system that cannot flush a folder costs only durability.
-        with contextlib.suppress(OSError):
-            os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _remove_quietly(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
-
-
-def remove_stale_temporaries(path: Path, older_than: float = STALE_TEMPORARY_SECONDS) -> None:
-    """Remove temporary files that killed writes of path left behind, once they are old."""
-    cutoff = time.time() - older_than
-    try:
-        candidates = [p for p in path.parent.iterdir() if is_temporary_for(p, path)]
-    except OSError:
-        return
-    for candidate in candidates:
-        try:
-            if candidate.stat().st_mtime < cutoff:
-                candidate.unlink()
-        except OSError:
-            continue
-
-
-def describe_write_error(exc: OSError, path: Path) -> str:
-    """Why writing path failed, in words a user can act on."""
-    folder = path.parent
-    code = exc.errno
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return f"the disk holding {folder} is full: free some space or choose another place"
-    if code == errno.EROFS:
-        return f"the folder {folder} is on a read-only disk: choose another place"
-    if code in (errno.EACCES, errno.EPERM):
-        return (
-            f"permission denied: you may not write in {folder} "
-            "(or the file is open in another program)"
-        )
-    if code == errno.ENOENT:
-        return f"the folder {folder} does not exist"
-    if code == errno.ENOTDIR:
-        return f"{folder} is not a folder"
-    if code == errno.EISDIR:
-        return f"{path} is a folder, not a file"
-    return exc.strerror or str(exc)
-
-
-class FileLock:
-    """An exclusive lock on a lock file, held until release() or until the process ends.
-
-    The operating system drops the lock when its process dies, however it dies, so a lock
-    that can be taken means its former holder is gone.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._descriptor: int | None = None
-
-    def acquire(self, *, create: bool = True) -> bool:
-        """Take the lock without waiting; False if another holder has it (or, without
-        create, if the lock file does not exist). Raises OSError if the file cannot be made."""
-        flags = os.O_RDWR | (os.O_CREAT if create else 0)
-        try:
-            descriptor = os.open(self.path, flags, 0o600)
-        except FileNotFoundError:
-            if create:
-                raise
-            return False
-        if not _try_lock(descriptor):
-            os.close(descriptor)
-            return False
-        self._descriptor = descriptor
-        return True
-
-    def wait(self, timeout: float) -> bool:
-        """Take the lock, waiting up to timeout seconds for its holder to let go."""
-        deadline = time.monotonic() + timeout
-        while not self.acquire():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.02)
-        return True
-
-    def release(self) -> None:
-        if self._descriptor is not None:
-            os.close(self._descriptor)  # closing the descriptor drops the lock
-            self._descriptor = None
-
-    def __enter__(self) -> FileLock:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.release()
-
-
-def _try_lock(descriptor: int) -> bool:
-    try:
-        if sys.platform == "win32":
-            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
-        else:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
 
 
 # --- Case files -------------------------------------------------------------------------
@@ -301,7 +129,7 @@ def case_document_from_bytes(data: bytes, source: str) -> dict[str, Any]:
         raise refuse("the file is empty")
     try:
         document = json.loads(
-            text, parse_constant=reject_json_constant, object_pairs_hook=_unique_keys
+            text, parse_constant=reject_json_constant, object_pairs_hook=reject_duplicate_keys
         )
     except RecursionError:
         raise refuse("it is nested far too deeply to be a case file") from None
@@ -322,16 +150,6 @@ def case_document_from_bytes(data: bytes, source: str) -> dict[str, Any]:
     if problem:
         raise refuse(problem)
     return dict(document)
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            shown = key if len(key) <= 40 else key[:40] + "…"
-            raise ValueError(f"the field {shown!r} appears twice")
-        result[key] = value
-    return result
 
 
 def _deeper_than(value: object, limit: int) -> bool:

@@ -28,17 +28,13 @@ from typing import Any, Literal
 
 from mgdesk import resources
 from mgdesk.core.case import CASE_FORMAT, parse_case
-from mgdesk.core.casefile import (
-    CaseFileError,
-    case_document_from_bytes,
-    describe_write_error,
-    write_atomically,
-)
+from mgdesk.core.casefile import CaseFileError, case_document_from_bytes
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.paths import APP_NAME, user_data_dir
 from mgdesk.core.plan import Amount, Plan
 from mgdesk.core.protocol import MAX_PROTOCOL_BYTES, Protocol, default_protocol, parse_protocol
+from mgdesk.core.safefile import describe_write_error, write_atomically
 
 Location = Literal["user", "machine", "bundled"]
 InstallLocation = Literal["user", "machine"]

@@ -40,9 +40,9 @@ from PySide6.QtWidgets import (
 
 from mgdesk.core.audit import AuditLog, AuditLogError, PendingEntry
 from mgdesk.core.case import Case
-from mgdesk.core.casefile import describe_write_error
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
+from mgdesk.core.safefile import describe_write_error
 from mgdesk.core.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
 from mgdesk.gui.colours import level_tint
 from mgdesk.printing.printers import print_to

@@ -14,7 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 # Not the Qt namespace: importing it costs a command-line run 10-30 ms.
-from PySide6.QtCore import QByteArray, QMarginsF, QPointF, QRectF, QSizeF
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSizeF
 from PySide6.QtGui import (
     QFont,
     QFontDatabase,
@@ -35,6 +35,7 @@ from PySide6.QtGui import (
 )
 
 from mgdesk import resources
+from mgdesk.core.safefile import write_atomically
 from mgdesk.core.sheet import (
     SHEET_TITLE,
     OrderSheet,
@@ -288,27 +289,18 @@ def _paint_pages(
 
 
 def write_pdf(sheet: OrderSheet, path: Path, paper: str) -> int:
-    """Write the sheet as a PDF; returns the page count. Atomic: a temporary file in the same
-    folder is renamed over path only once it is complete, so no half-written sheet exists."""
+    """Write the sheet as a PDF; returns the page count. The PDF is made in memory and then
+    written atomically, so no half-written sheet ever exists at path."""
     ensure_gui_application()
     layout = page_layout(paper)
-    target = Path(path)
-    # Not tempfile: its import costs a command-line run about 20 ms. O_EXCL makes the name
-    # ours; the mode (less the umask) is what the finished file gets.
-    temporary = target.with_name(f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}.part")
-    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    try:
-        writer = QPdfWriter(str(temporary))
-        writer.setPageLayout(layout)
-        writer.setResolution(PDF_RESOLUTION)
-        writer.setTitle(f"{SHEET_TITLE} {sheet.sheet_id}")
-        writer.setCreator(f"mgdesk {sheet.app_version}")
-        pages = paint_sheet(sheet, writer)
-        del writer  # the file is complete once the writer is gone
-        with temporary.open("rb") as written:
-            os.fsync(written.fileno())
-        temporary.replace(target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setPageLayout(layout)
+    writer.setResolution(PDF_RESOLUTION)
+    writer.setTitle(f"{SHEET_TITLE} {sheet.sheet_id}")
+    writer.setCreator(f"mgdesk {sheet.app_version}")
+    pages = paint_sheet(sheet, writer)
+    del writer  # the PDF is complete once its writer is gone
+    write_atomically(Path(path), bytes(buffer.data().data()), mode=0o666)
     return pages

@@ -24,16 +24,10 @@ from files_support import (
 )
 
 from mgdesk.core.case import parse_case
-from mgdesk.core.casefile import (
-    MAX_CASE_FILE_BYTES,
-    STALE_TEMPORARY_SECONDS,
-    CaseFileError,
-    is_temporary_for,
-    open_case,
-    save_case,
-)
+from mgdesk.core.casefile import MAX_CASE_FILE_BYTES, CaseFileError, open_case, save_case
 from mgdesk.core.errors import CaseInvalid
 from mgdesk.core.protocol import default_protocol
+from mgdesk.core.safefile import STALE_TEMPORARY_SECONDS, is_temporary_for
 
 DRAFT = {
     "format": "mgdesk-case/1",
