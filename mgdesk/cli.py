@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from mgdesk import __version__
-from mgdesk.core.case import parse_case
+from mgdesk.core.case import parse_case, reject_duplicate_keys
+from mgdesk.core.casefile import MAX_CASE_FILE_BYTES
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
@@ -22,7 +23,6 @@ from mgdesk.core.site_protocol import active_protocol
 EXIT_OK = 0
 EXIT_INVALID = 2
 EXIT_WITHHELD = 3
-MAX_CASE_BYTES = 1_000_000
 
 
 class InputError(Exception):
@@ -120,7 +120,7 @@ def read_input(source: str, stdin: IO[bytes]) -> bytes:
         return stdin.read()
     path = Path(source)
     try:
-        if path.stat().st_size > 200 * MAX_CASE_BYTES:
+        if path.stat().st_size > 200 * MAX_CASE_FILE_BYTES:
             raise InputError(f"{source} is too large to be a case file")
         return path.read_bytes()
     except FileNotFoundError:
@@ -132,8 +132,8 @@ def read_input(source: str, stdin: IO[bytes]) -> bytes:
 
 
 def decode_case(data: bytes) -> Any:
-    if len(data) > MAX_CASE_BYTES:
-        raise InputError(f"larger than {MAX_CASE_BYTES} bytes: not a case")
+    if len(data) > MAX_CASE_FILE_BYTES:
+        raise InputError(f"larger than {MAX_CASE_FILE_BYTES} bytes: not a case")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -143,22 +143,11 @@ def decode_case(data: bytes) -> Any:
     try:
         # NaN and Infinity are read as numbers here so that the case's validation names
         # the field they were typed in; no field accepts them.
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return json.loads(text, object_pairs_hook=reject_duplicate_keys)
     except RecursionError:
         raise InputError("is nested too deeply to be a case") from None
     except ValueError as exc:
         raise InputError(f"is not valid JSON ({exc})") from None
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """For json.loads: a field given twice is refused, never silently the last one."""
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            shown = key if len(key) <= 40 else key[:40] + "…"
-            raise ValueError(f"the field {shown!a} appears twice")
-        result[key] = value
-    return result
 
 
 def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO[str]) -> int:

@@ -7,7 +7,7 @@ errors, so a misspelled field is never silently ignored.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -107,6 +107,17 @@ class Case:
     @property
     def torsades_present(self) -> bool:
         return self.clinical.torsades != "none"
+
+
+def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """For json.loads: a field given twice is refused, never silently the last one."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            shown = key if len(key) <= 40 else key[:40] + "…"
+            raise ValueError(f"the field {shown!a} appears twice")
+        result[key] = value
+    return result
 
 
 def reject_json_constant(name: str) -> None:
@@ -366,7 +377,7 @@ def _measured(
     accepted: tuple[str, ...],
     protocol: Protocol,
     errors: list[FieldError],
-    canonical: Any,
+    canonical: Callable[[Quantity], Fraction],
     canonical_unit: str,
 ) -> Quantity | None:
     value = doc.get(key)

@@ -37,11 +37,6 @@ def _quantity(constant: _Constant) -> Quantity:
     return registry().Quantity(*constant)
 
 
-def magnesium_as_mass_concentration(value: Quantity, protocol: Protocol) -> Quantity:
-    """Magnesium in mass per volume, from mg/dL, mmol/L or mEq/L (exact)."""
-    return _as_mass_concentration(value, protocol.magnesium_molar_mass, protocol.magnesium_valence)
-
-
 def _as_mass_concentration(value: Quantity, molar_mass: Quantity, valence: Quantity) -> Quantity:
     if value.dimensionality == _dimension("mmol/L"):
         return value * molar_mass
@@ -110,7 +105,3 @@ def potassium_mmol_l(value: Quantity) -> Fraction:
     if value.dimensionality == _dimension("mEq/L"):
         return magnitude_in(value, "mEq/L")
     return magnitude_in(value, "mmol/L")
-
-
-def salt_mass_to_magnesium(salt_mass: Quantity, mass_per_magnesium: Quantity) -> Quantity:
-    return (salt_mass / mass_per_magnesium).to(unit("mmol"))

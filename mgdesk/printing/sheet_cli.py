@@ -83,8 +83,7 @@ def run(
     except ProtocolInvalid as exc:
         return _refuse(stderr, "the protocol was refused:", exc.problems)
     try:
-        document = decode_case(read_input(args.case, stdin))
-        case = parse_case(document, protocol)
+        case = parse_case(decode_case(read_input(args.case, stdin)), protocol)
         plan = evaluate(case, protocol)
     except InputError as exc:
         return _refuse(stderr, "the case is not valid:", [f"case: {exc}"])
@@ -131,7 +130,7 @@ def run(
     # and its hash is printed in the footer, so paper anchors the chain.
     log = AuditLog()
     try:
-        pending = _prepare_entry(log, sheet, document, case, plan, protocol.sha256)
+        pending = _prepare_entry(log, sheet, case, plan, protocol.sha256)
     except AuditLogError as exc:
         stderr.write(f"mgdesk: no order sheet was produced: {exc}\n")
         return EXIT_OUTPUT_FAILED
@@ -140,11 +139,11 @@ def run(
 
 
 def _prepare_entry(
-    log: AuditLog, sheet: OrderSheet, document: object, case: Case, plan: Plan, sha256: str
+    log: AuditLog, sheet: OrderSheet, case: Case, plan: Plan, sha256: str
 ) -> PendingEntry:
     return log.prepare(
         sheet_id=sheet.sheet_id,
-        case_document=document if isinstance(document, dict) else {},
+        case_document=case.document,
         plan=plan,
         protocol_sha256=sha256,
         acknowledged_warnings=[w.code for w in sheet.acknowledged],
