@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -144,6 +144,8 @@ class _Evaluation:
     contraindicated: bool = False
     torsades_order: bool = False
     renal: str = "unknown"
+    # Set by the renal step: from then on, an order added under EMERGENCY_RENAL gets the cap.
+    renal_decided: bool = False
     clearance: Clearance | None = None
     status: str = "ok"
     # Orders whose product cannot give the ordered amount within the rounding tolerance.
@@ -478,6 +480,7 @@ class _Evaluation:
                 self.warn("refer_specialist")
         if self.renal in EMERGENCY_RENAL:
             self._restrict_to_emergency(self.orders)
+        self.renal_decided = True
         return self.renal, inputs, thresholds
 
     def _restrict_to_emergency(self, orders: list[Order]) -> None:
@@ -491,7 +494,7 @@ class _Evaluation:
         if self.renal in ("below_20", "dialysis"):
             extra.append("renal_crcl_below_20")
         self.warn("max_20g_per_48h")
-        return _replace(order, warnings=_merge(order.warnings, extra))
+        return replace(order, warnings=_merge(order.warnings, extra))
 
     def potassium(self) -> tuple[str, list[StepValue], list[StepValue]]:
         t = self.protocol.thresholds
@@ -621,12 +624,8 @@ class _Evaluation:
             monitoring.append("recheck_mg_oral")
         if order.id in self.rounded_orders:
             warnings.append("product_dose_rounding")
-        order = _replace(order, warnings=_merge((), warnings), monitoring=_merge((), monitoring))
-        if (
-            self.renal in EMERGENCY_RENAL
-            and self.steps
-            and any(s.id == "renal" for s in self.steps)
-        ):
+        order = replace(order, warnings=_merge((), warnings), monitoring=_merge((), monitoring))
+        if self.renal_decided and self.renal in EMERGENCY_RENAL:
             order = self._with_renal_cap(order)
         self.orders.append(order)
 
@@ -675,9 +674,11 @@ class _Evaluation:
                 torsades_wording=self.case.torsades_present,
                 each=True,
             )
-        text = f"{count}" if product.is_injection else f"{count} ({significant(delivered)} mmol)"
-        if product.is_injection:
-            text = f"{count} of {product.name}"
+        text = (
+            f"{count} of {product.name}"
+            if product.is_injection
+            else f"{count} ({significant(delivered)} mmol)"
+        )
         return _UnitsOf(product.key, product.name, units, unit_name, delivered, text)
 
     def _dose_text(self, dose: _Amounts) -> str:
@@ -722,7 +723,7 @@ class _Evaluation:
                 text=text,
                 drug="magnesium sulfate",
                 mg_mmol=dose.mmol,
-                dose=_with_text(dose.dose(), self),
+                dose=_with_text(dose.dose()),
                 product=use.use(),
                 diluent=d["diluent"],
                 volume_ml=magnitude_in(d["volume"], "mL"),
@@ -764,7 +765,7 @@ class _Evaluation:
                 text=text,
                 drug="magnesium sulfate",
                 mg_mmol=dose.mmol,
-                dose=_with_text(dose.dose(), self),
+                dose=_with_text(dose.dose()),
                 product=use.use(),
                 diluent=d["diluent"],
                 volume_ml=magnitude_in(d["volume"], "mL"),
@@ -822,7 +823,7 @@ class _Evaluation:
                 text=text,
                 drug="magnesium sulfate",
                 mg_mmol=dose.mmol,
-                dose=_with_text(dose.dose(), self),
+                dose=_with_text(dose.dose()),
                 product=use.use(),
                 frequency="once",
                 doses=1,
@@ -857,9 +858,9 @@ class _Evaluation:
                 text=text,
                 drug="magnesium sulfate",
                 mg_mmol=dose.mmol,
-                dose=_with_text(dose.dose(), self),
+                dose=_with_text(dose.dose()),
                 product=use.use(),
-                frequency=frequency.removeprefix(""),
+                frequency=frequency,
                 doses=count,
                 sources=tuple(entry["sources"]),
             )
@@ -916,7 +917,7 @@ class _Evaluation:
                 text=text,
                 drug=salt.name,
                 mg_mmol=mmol,
-                dose=_with_text(dose.dose(), self),
+                dose=_with_text(dose.dose()),
                 product=use.use(),
                 frequency=entry.get("timing", "daily"),
                 sources=tuple(entry["sources"]),
@@ -1010,7 +1011,7 @@ class _Evaluation:
                 text=text,
                 drug="magnesium sulfate",
                 mg_mmol=(low, high),
-                dose=_with_text(dose, self),
+                dose=_with_text(dose),
                 product=use,
                 diluent=d["diluent"],
                 volume_ml=magnitude_in(d["volume"], "mL"),
@@ -1027,7 +1028,7 @@ class _Evaluation:
         self.warn("refer_specialist")
 
 
-def _with_text(dose: Dose, evaluation: _Evaluation) -> Dose:
+def _with_text(dose: Dose) -> Dose:
     def amount(value: Amount, unit_text: str) -> str:
         if isinstance(value, tuple):
             return f"{significant(value[0])} to {significant(value[1])} {unit_text}"
@@ -1046,12 +1047,6 @@ def _with_text(dose: Dose, evaluation: _Evaluation) -> Dose:
         f"salt: {salt_text(dose.salt_mass_mg)} {dose.salt}"
     )
     return Dose(dose.salt, dose.salt_mass_mg, dose.mmol, dose.meq, dose.elemental_mg, text)
-
-
-def _replace(order: Order, **changes: Any) -> Order:
-    from dataclasses import replace
-
-    return replace(order, **changes)
 
 
 def _merge(existing: tuple[str, ...], extra: list[str]) -> tuple[str, ...]:

@@ -611,11 +611,6 @@ def _anonymised(sheet: OrderSheet) -> OrderSheet:
     )
 
 
-def wording_text(sheet: OrderSheet) -> str:
-    """The printed text that the wording rules apply to (see _anonymised for what is left out)."""
-    return sheet_text(_anonymised(sheet))
-
-
 @functools.lru_cache(maxsize=16)
 def _wording_problems(anonymised: OrderSheet) -> tuple[str, ...]:
     """Cached by what the rules read: build_sheet checks a sheet, and render_html checks it

@@ -21,7 +21,7 @@ from mgdesk.core.case import Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol, default_protocol
-from mgdesk.core.sheet import OrderSheet, build_sheet
+from mgdesk.core.sheet import OrderSheet, _anonymised, build_sheet, sheet_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR_VARIABLE = "MGDESK_SHARED_DIR"
@@ -114,6 +114,12 @@ def sheet_for(
         sheet_id=sheet_id,
         audit_hash=audit_hash,
     )
+
+
+def wording_text(sheet: OrderSheet) -> str:
+    """The printed text that the wording rules apply to (see sheet._anonymised for what is
+    left out)."""
+    return sheet_text(_anonymised(sheet))
 
 
 def normalised(text: str) -> str:

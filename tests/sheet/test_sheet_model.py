@@ -19,6 +19,7 @@ from sheet_support import (
     shared_case_files,
     sheet_for,
     with_changes,
+    wording_text,
 )
 
 from mgdesk import __version__, resources
@@ -33,7 +34,6 @@ from mgdesk.core.sheet import (
     new_sheet_id,
     render_html,
     sheet_text,
-    wording_text,
 )
 
 MILD = "mild-oral-1.4-mg-dl.json"
