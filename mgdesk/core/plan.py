@@ -279,6 +279,13 @@ class Plan:
     def stop_warnings(self) -> tuple[PlanWarning, ...]:
         return tuple(w for w in self.warnings if w.level == "stop")
 
+    @property
+    def emergency_only(self) -> bool:
+        """At least one magnesium order, and every magnesium order an emergency one: such a
+        plan may be printed without a weight."""
+        magnesium = [o for o in self.orders if o.is_magnesium]
+        return bool(magnesium) and all(o.emergency for o in magnesium)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "format": PLAN_FORMAT,
@@ -289,6 +296,7 @@ class Plan:
             if self.creatinine_clearance
             else None,
             "orders": [o.as_dict() for o in self.orders],
+            "emergency_only": self.emergency_only,
             "warnings": [w.as_dict() for w in self.warnings],
             "monitoring": [m.as_dict() for m in self.monitoring],
             "missing": [m.as_dict() for m in self.missing],

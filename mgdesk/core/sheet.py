@@ -206,10 +206,7 @@ def build_sheet(
         )
     if not plan.orders:
         raise SheetRefused(["The plan has no order to sign, so there is no order sheet to print."])
-    emergency_only = all(o.emergency for o in plan.orders if o.is_magnesium) and any(
-        o.emergency for o in plan.orders
-    )
-    reasons = _missing_patient_data(case, emergency_only)
+    reasons = _missing_patient_data(case, plan.emergency_only)
     reasons += _acknowledgement_problems(plan, acknowledged)
     if reasons:
         raise SheetRefused(reasons)
@@ -237,7 +234,7 @@ def build_sheet(
         labs=_labs(case, plan),
         status=plan.status,
         missing=tuple(m.message for m in plan.missing),
-        emergency_only=emergency_only,
+        emergency_only=plan.emergency_only,
         orders=_orders(plan.orders),
         monitoring=tuple(m.text for m in plan.monitoring),
         warnings=warnings,

@@ -24,6 +24,7 @@ from sheet_support import (
 
 from mgdesk import __version__, resources
 from mgdesk.core.errors import CaseInvalid
+from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol, default_protocol, load_protocol
 from mgdesk.core.sheet import (
     CHECKBOX,
@@ -393,3 +394,15 @@ def test_the_wording_rules_hold_on_every_example(path: Path) -> None:
 
 def test_the_shared_cases_are_found() -> None:
     assert shared_case_files(), "no shared cases: set MGDESK_SHARED_DIR"
+
+
+def test_the_sheet_takes_emergency_only_from_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sheet does not work out "emergency only" itself: it prints what the plan states."""
+    document = with_changes(
+        example(MILD), patient={"weight": None}, labs={"creatinine_clearance": "80 mL/min"}
+    )
+    assert any("Weight is not recorded" in r for r in refusal(document))
+    monkeypatch.setattr(Plan, "emergency_only", property(lambda self: True))
+    sheet = sheet_for(document)
+    assert sheet.emergency_only
+    assert "EMERGENCY SHEET" in sheet_text(sheet)
