@@ -818,6 +818,7 @@ class _Evaluation:
             Order(
                 id="mg_sulfate_im_severe",
                 role="alternative",
+                alternative_to="mg_sulfate_iv_severe",
                 route="im",
                 title=entry["title"],
                 text=text,
@@ -877,7 +878,13 @@ class _Evaluation:
                 self._oral("mg_organic_oral", "primary", start, escalate=not reduced)
             else:
                 self._oral("mg_oxide_oral", "primary", start, escalate=not reduced)
-                self._oral("mg_organic_oral", "alternative", start, escalate=False)
+                self._oral(
+                    "mg_organic_oral",
+                    "alternative",
+                    start,
+                    escalate=False,
+                    alternative_to="mg_oxide_oral",
+                )
             return "oral_first_line"
         if c.prior_therapy == "oral_failed":
             amount = start if reduced else escalated
@@ -892,7 +899,14 @@ class _Evaluation:
         self._refractory_bag("refractory_bag_reduced" if reduced else "refractory_bag")
         return "refractory"
 
-    def _oral(self, order_id: str, role: str, mmol: Fraction, escalate: bool) -> None:
+    def _oral(
+        self,
+        order_id: str,
+        role: str,
+        mmol: Fraction,
+        escalate: bool,
+        alternative_to: str | None = None,
+    ) -> None:
         entry = self.protocol.orders[order_id]
         product = self.protocol.products[entry["product"]]
         dose = self._dose(product, mmol)
@@ -912,6 +926,7 @@ class _Evaluation:
             Order(
                 id=order_id,
                 role=role,
+                alternative_to=alternative_to,
                 route="oral",
                 title=entry["title"],
                 text=text,

@@ -88,6 +88,8 @@ class Order:
     frequency: str | None = None
     doses: int | None = None
     emergency: bool = False
+    # For an alternative: the id of the order it replaces (give one or the other, never both).
+    alternative_to: str | None = None
     warnings: tuple[str, ...] = ()
     monitoring: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
@@ -104,6 +106,7 @@ class Order:
         return {
             "id": self.id,
             "role": self.role,
+            "alternative_to": self.alternative_to,
             "route": self.route,
             "title": self.title,
             "text": self.text,

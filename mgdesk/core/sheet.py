@@ -355,14 +355,10 @@ def _labs(case: Case, plan: Plan) -> tuple[SheetField, ...]:
     return tuple(rows)
 
 
-def _role_label(order: Order, number: int, orders: tuple[Order, ...]) -> str:
+def _role_label(order: Order, orders: tuple[Order, ...]) -> str:
     if order.role == "alternative":
         primary = next(
-            (
-                n
-                for n, o in reversed(list(enumerate(orders[: number - 1], 1)))
-                if o.role == "primary" and o.is_magnesium
-            ),
+            (n for n, o in enumerate(orders, 1) if o.id == order.alternative_to and o is not order),
             None,
         )
         if primary is None:
@@ -379,7 +375,7 @@ def _orders(orders: tuple[Order, ...]) -> tuple[SheetOrder, ...]:
             number=n,
             id=o.id,
             role=o.role,
-            role_label=_role_label(o, n, orders),
+            role_label=_role_label(o, orders),
             emergency=o.emergency,
             title=o.title,
             text=o.text,

@@ -47,3 +47,28 @@ def test_the_plan_states_whether_it_is_emergency_only(
     plan = plan_of(base_case(**changes))
     assert plan.emergency_only is expected
     assert plan.as_dict()["emergency_only"] is expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "alternative", "replaced"),
+    [
+        pytest.param(
+            {"labs__magnesium": "1.4 mg/dL"}, "mg_organic_oral", "mg_oxide_oral", id="oral"
+        ),
+        pytest.param(
+            {"labs__magnesium": "0.9 mg/dL", "clinical__torsades": "with_pulse"},
+            "mg_sulfate_im_severe",
+            "mg_sulfate_iv_severe",
+            id="im-severe-after-torsades",
+        ),
+    ],
+)
+def test_an_alternative_names_the_order_it_replaces(
+    changes: dict[str, Any], alternative: str, replaced: str
+) -> None:
+    plan = plan_of(base_case(**changes))
+    order = plan.order(alternative)
+    assert order is not None and order.role == "alternative"
+    assert order.alternative_to == replaced and plan.order(replaced) is not None
+    assert order.as_dict()["alternative_to"] == replaced
+    assert all(o.alternative_to is None for o in plan.orders if o.role != "alternative")

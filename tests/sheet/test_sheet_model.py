@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -406,3 +407,34 @@ def test_the_sheet_takes_emergency_only_from_the_plan(monkeypatch: pytest.Monkey
     sheet = sheet_for(document)
     assert sheet.emergency_only
     assert "EMERGENCY SHEET" in sheet_text(sheet)
+
+
+def test_an_alternative_is_printed_against_the_order_the_plan_names() -> None:
+    """The sheet does not guess which order an alternative replaces: the plan says."""
+    document = with_changes(
+        example(SEVERE),
+        labs={"magnesium": "0.9 mg/dL"},
+        clinical={"symptoms": [], "torsades": "with_pulse"},
+    )
+    case, plan = evaluated(document)
+    numbers = {o.id: n for n, o in enumerate(plan.orders, 1)}
+    sheet = sheet_for(document)
+    im = next(o for o in sheet.orders if o.id == "mg_sulfate_im_severe")
+    assert im.role_label.startswith(f"ALTERNATIVE to order {numbers['mg_sulfate_iv_severe']}:")
+    # A plan that names another order is printed as the plan says.
+    orders = tuple(
+        replace(o, alternative_to="mg_sulfate_iv_torsades") if o.id == "mg_sulfate_im_severe" else o
+        for o in plan.orders
+    )
+    relabelled = build_sheet(
+        case,
+        replace(plan, orders=orders),
+        default_protocol(),
+        facility=FACILITY,
+        prescriber=None,
+        acknowledged=[w.code for w in plan.stop_warnings],
+        generated_at=GENERATED_AT,
+        sheet_id="X",
+    )
+    im = next(o for o in relabelled.orders if o.id == "mg_sulfate_im_severe")
+    assert im.role_label.startswith(f"ALTERNATIVE to order {numbers['mg_sulfate_iv_torsades']}:")
