@@ -196,16 +196,9 @@ def build_sheet(
 ) -> OrderSheet:
     """The sheet for one evaluated case; raises SheetRefused with every reason it cannot be
     printed."""
-    if plan.status == "out_of_scope":
-        stop = "; ".join(w.text for w in plan.stop_warnings)
-        raise SheetRefused(
-            [
-                f"The patient is outside this protocol ({protocol.population}): no order sheet is "
-                f"printed. {stop}".strip()
-            ]
-        )
-    if not plan.orders:
-        raise SheetRefused(["The plan has no order to sign, so there is no order sheet to print."])
+    blockers = plan_blockers(plan, protocol)
+    if blockers:
+        raise SheetRefused(blockers)
     reasons = _missing_patient_data(case, plan.emergency_only)
     reasons += _acknowledgement_problems(plan, acknowledged)
     if reasons:
@@ -260,6 +253,24 @@ def build_sheet(
     )
     _refuse_bad_wording(sheet)
     return sheet
+
+
+def plan_blockers(plan: Plan, protocol: Protocol | None = None) -> tuple[str, ...]:
+    """Why no order sheet can be printed for this plan at all, whatever is entered or
+    acknowledged: the patient is out of scope, or there is nothing to sign. Empty when a sheet
+    may be printed once the patient data and acknowledgements are complete. The one place this
+    is decided: build_sheet, the window and the command line all ask it. With the protocol,
+    the out-of-scope reason names its population."""
+    if plan.status == "out_of_scope":
+        population = f" ({protocol.population})" if protocol is not None else ""
+        stop = "; ".join(w.text for w in plan.stop_warnings)
+        return (
+            f"The patient is outside this protocol{population}: no order sheet is printed. "
+            f"{stop}".strip(),
+        )
+    if not plan.orders:
+        return ("The plan has no order to sign, so there is no order sheet to print.",)
+    return ()
 
 
 def _missing_patient_data(case: Case, emergency_only: bool) -> list[str]:

@@ -401,12 +401,10 @@ class MainWindow(QMainWindow):
             reason = "The plan was withheld by a safety check, so there is no order sheet."
         elif plan is None:
             reason = "No plan yet: complete or correct the marked entries of the case."
-        elif plan.status == "out_of_scope":
-            reason = "The patient is outside this protocol: there is no order sheet."
-        elif not plan.orders:
-            reason = "The plan has no order to sign, so there is no order sheet."
         else:
-            reason = ""
+            from mgdesk.core.sheet import plan_blockers
+
+            reason = " ".join(plan_blockers(plan, self.protocol))
         self.order_sheet_action.setEnabled(not reason)
         self.order_sheet_action.setToolTip(
             reason or "Preview, print or export the order sheet of this plan"

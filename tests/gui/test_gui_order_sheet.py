@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from mgdesk.core.audit import AuditLog
-from mgdesk.core.sheet import EVALUATION_INSTALL, OrderSheet, build_sheet
+from mgdesk.core.sheet import EVALUATION_INSTALL, OrderSheet, build_sheet, plan_blockers
 from mgdesk.gui.assessment import Assessment
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
@@ -78,6 +78,25 @@ def test_the_sheet_is_offered_only_for_a_plan_with_orders(
     show(window, example_case(MILD, **changes))
     assert action.isEnabled() is enabled
     assert tooltip in action.toolTip()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"labs": {"magnesium": "2.0 mg/dL"}}, id="none"),
+        pytest.param({"patient": {"age_years": 15}}, id="child"),
+    ],
+)
+def test_the_action_gives_the_reason_the_core_gives(
+    window: MainWindow, changes: dict[str, dict[str, object]]
+) -> None:
+    """Whether a plan can have a sheet is decided once, by sheet.plan_blockers."""
+    show(window, example_case(MILD, **changes))
+    current = window.current_case_and_plan()
+    assert current is not None and window.protocol is not None
+    assert window.order_sheet_action.toolTip() == " ".join(
+        plan_blockers(current[1], window.protocol)
+    )
 
 
 def test_a_withheld_plan_has_no_sheet(window: MainWindow) -> None:

@@ -34,6 +34,7 @@ from mgdesk.core.sheet import (
     build_sheet,
     check_wording,
     new_sheet_id,
+    plan_blockers,
     render_html,
     sheet_text,
 )
@@ -438,3 +439,30 @@ def test_an_alternative_is_printed_against_the_order_the_plan_names() -> None:
     )
     im = next(o for o in relabelled.orders if o.id == "mg_sulfate_im_severe")
     assert im.role_label.startswith(f"ALTERNATIVE to order {numbers['mg_sulfate_iv_torsades']}:")
+
+
+@pytest.mark.parametrize(
+    ("document", "blocked"),
+    [
+        pytest.param(example(MILD), "", id="orders"),
+        pytest.param(with_changes(example(MILD), patient={"age_years": 12}), "outside", id="child"),
+        pytest.param(
+            with_changes(example(MILD), labs={"magnesium": "2 mg/dL"}), "no order", id="nothing"
+        ),
+        # Patient data still missing is not a blocker of the plan: it can be entered.
+        pytest.param(
+            with_changes(example(MILD), patient={"allergies": None, "name": None}), "", id="data"
+        ),
+    ],
+)
+def test_plan_blockers_is_what_build_sheet_refuses_for(
+    document: dict[str, Any], blocked: str
+) -> None:
+    _case, plan = evaluated(document)
+    protocol = default_protocol()
+    blockers = plan_blockers(plan, protocol)
+    if not blocked:
+        assert blockers == ()
+        return
+    assert len(blockers) == 1 and blocked in blockers[0]
+    assert refusal(document) == blockers
