@@ -43,7 +43,12 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
         v.append(f"unknown severity {plan.severity!r}")
     if len(ids) != len(set(ids)):
         v.append("an order appears twice")
+    primaries = {o.id for o in plan.orders if o.role == "primary"}
     for order in plan.orders:
+        if (order.role == "alternative") != (order.alternative_to is not None) or (
+            order.alternative_to is not None and order.alternative_to not in primaries
+        ):
+            v.append(f"{order.id}: an alternative must name a primary order of this plan")
         if order.id not in codes.ORDER_CODES or order.role not in codes.ROLES:
             v.append(f"unknown order or role {order.id}/{order.role}")
         if order.route not in (*codes.ROUTES, None):

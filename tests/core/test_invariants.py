@@ -554,3 +554,18 @@ def test_checker_catches_unknown_codes_and_levels() -> None:
     )
     plan = dataclasses.replace(plan, warnings=(warning, *plan.warnings[1:]))
     assert any("level" in v for v in violations(case, plan))
+
+
+def test_checker_catches_an_alternative_naming_no_primary_order() -> None:
+    """The sheet prints "give instead of order N" from alternative_to: it must be real."""
+    case = parse_case(base_case(labs__magnesium="1.4 mg/dL"), PROTOCOL)
+    plan = evaluate(case, PROTOCOL)
+    orders = tuple(
+        dataclasses.replace(o, alternative_to="mg_sulfate_iv_severe")
+        if o.role == "alternative"
+        else o
+        for o in plan.orders
+    )
+    assert orders != plan.orders
+    found = violations(case, dataclasses.replace(plan, orders=orders))
+    assert any("must name a primary order" in v for v in found)
