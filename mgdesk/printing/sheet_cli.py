@@ -21,7 +21,7 @@ from mgdesk.core.case import Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
-from mgdesk.core.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
+from mgdesk.core.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id, plan_blockers
 
 EXIT_OK = 0
 EXIT_OUTPUT_FAILED = 1
@@ -206,7 +206,7 @@ def _print(sheet: OrderSheet, printer: str, paper: str) -> int:
 
 def _acknowledge_hint(plan: Plan, acknowledged: list[str]) -> list[str]:
     pending = [w.code for w in plan.stop_warnings if w.code not in acknowledged]
-    if not pending or plan.status == "out_of_scope" or not plan.orders:
+    if not pending or plan_blockers(plan):
         return []
     codes = ",".join(w.code for w in plan.stop_warnings)
     return [
