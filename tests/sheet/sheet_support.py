@@ -83,6 +83,32 @@ def with_changes(document: Mapping[str, Any], **sections: Mapping[str, Any]) -> 
     return changed
 
 
+def refused_documents() -> list[tuple[dict[str, Any], str, str]]:
+    """Cases whose sheet is refused whatever is acknowledged: (document, reason, id). The
+    sheet model and the command line are both tested on them."""
+    mild = example("mild-oral-1.4-mg-dl.json")
+    return [
+        (with_changes(mild, patient={"age_years": 12}), "outside this protocol", "out-of-scope"),
+        (
+            with_changes(mild, labs={"magnesium": "2.2 mg/dL"}),
+            "no order to sign",
+            "nothing-to-sign",
+        ),
+        (
+            with_changes(mild, patient={"allergies": None}),
+            "Allergies are not recorded",
+            "no-allergies",
+        ),
+        (
+            with_changes(
+                mild, patient={"weight": None}, labs={"creatinine_clearance": "90 mL/min"}
+            ),
+            "Weight is not recorded",
+            "no-weight",
+        ),
+    ]
+
+
 def evaluated(document: Mapping[str, Any], protocol: Protocol | None = None) -> tuple[Case, Plan]:
     protocol = protocol or default_protocol()
     case = parse_case(dict(document), protocol)

@@ -20,9 +20,9 @@ from sheet_support import (
     examples_dir,
     media_box,
     pdf_pages,
+    refused_documents,
     run_sheet_command,
     shared_cases_dir,
-    with_changes,
     write_case,
 )
 
@@ -49,32 +49,7 @@ def run_in_process(args: list[str]) -> tuple[int, str, str]:
             "labs.magnesium: has no unit",
             id="invalid-case",
         ),
-        pytest.param(
-            with_changes(example(MILD), patient={"age_years": 12}),
-            [],
-            "outside this protocol",
-            id="out-of-scope",
-        ),
-        pytest.param(
-            with_changes(example(MILD), labs={"magnesium": "2.2 mg/dL"}),
-            [],
-            "no order to sign",
-            id="nothing-to-sign",
-        ),
-        pytest.param(
-            with_changes(example(MILD), patient={"allergies": None}),
-            [],
-            "Allergies are not recorded",
-            id="no-allergies",
-        ),
-        pytest.param(
-            with_changes(
-                example(MILD), patient={"weight": None}, labs={"creatinine_clearance": "90 mL/min"}
-            ),
-            [],
-            "Weight is not recorded",
-            id="no-weight",
-        ),
+        *(pytest.param(doc, [], reason, id=name) for doc, reason, name in refused_documents()),
         pytest.param(
             example(TORSADES), [], "--acknowledge torsades_do_not_delay", id="not-acknowledged"
         ),

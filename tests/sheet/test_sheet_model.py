@@ -17,6 +17,7 @@ from sheet_support import (
     evaluated,
     example,
     example_files,
+    refused_documents,
     shared_case_files,
     sheet_for,
     with_changes,
@@ -209,32 +210,7 @@ def test_an_incomplete_plan_with_emergency_orders_prints_with_a_banner_and_no_we
 @pytest.mark.parametrize(
     ("document", "kwargs", "expected"),
     [
-        pytest.param(
-            with_changes(example(MILD), patient={"age_years": 12}),
-            {},
-            "outside this protocol",
-            id="out-of-scope",
-        ),
-        pytest.param(
-            with_changes(example(MILD), labs={"magnesium": "2 mg/dL"}),
-            {},
-            "no order to sign",
-            id="nothing-to-sign",
-        ),
-        pytest.param(
-            with_changes(example(MILD), patient={"allergies": None}),
-            {},
-            "Allergies are not recorded",
-            id="no-allergies",
-        ),
-        pytest.param(
-            with_changes(
-                example(MILD), patient={"weight": None}, labs={"creatinine_clearance": "80 mL/min"}
-            ),
-            {},
-            "Weight is not recorded",
-            id="no-weight",
-        ),
+        *(pytest.param(doc, {}, reason, id=name) for doc, reason, name in refused_documents()),
         pytest.param(
             with_changes(example(MILD), patient={"name": None}),
             {},
