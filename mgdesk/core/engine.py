@@ -643,7 +643,7 @@ class _Evaluation:
             salt_mass_mg = product_in(mmol, "mmol", product.salt.mass_per_magnesium, "mg")
         meq = product_in(mmol, "mmol", self.protocol.magnesium_valence, "mEq")
         elemental = product_in(mmol, "mmol", self.protocol.magnesium_molar_mass, "mg")
-        return _Amounts(product.salt.name, salt_mass_mg, mmol, meq, elemental)
+        return _Amounts(product.salt.full_name, salt_mass_mg, mmol, meq, elemental)
 
     def _product_use(self, order_id: str, product: Product, mmol: Fraction) -> _UnitsOf:
         per_unit = magnitude_in(product.magnesium_per_unit, "mmol")
@@ -1002,7 +1002,7 @@ class _Evaluation:
         if dose_key == "refractory_bag_reduced":
             text += "; reduced dose for renal impairment"
         dose = Dose(
-            product.salt.name,
+            product.salt.full_name,
             (low_dose.salt_mass_mg, high_dose.salt_mass_mg),
             (low, high),
             (low_dose.meq, high_dose.meq),

@@ -25,7 +25,7 @@ def _number(value: Amount | None) -> Any:
 class Dose:
     """Magnesium per dose: the same amount as mmol, mEq, elemental mg and salt mass."""
 
-    salt: str
+    salt: str  # the salt weighed, in full (e.g. "magnesium sulfate heptahydrate")
     salt_mass_mg: Amount
     mmol: Amount
     meq: Amount

@@ -1175,3 +1175,23 @@ def test_warnings_by_level_put_stop_first_then_caution_then_information() -> Non
     assert levels == sorted(levels, key=("stop", "caution", "info").index)
     assert {"stop", "caution", "info"} <= set(levels)
     assert sorted(plan.warnings_by_level(), key=str) == sorted(plan.warnings, key=str)
+
+
+def test_the_salt_mass_names_the_form_weighed() -> None:
+    """2 g of magnesium sulfate is 2 g of the heptahydrate: the dose says which salt form."""
+    from mgdesk.core.case import parse_case
+    from mgdesk.core.engine import evaluate
+    from mgdesk.core.protocol import default_protocol
+
+    protocol = default_protocol()
+    document = {
+        "patient": {"age_years": 60, "sex": "male", "weight": "70 kg"},
+        "labs": {"magnesium": "0.9 mg/dL", "creatinine": "1 mg/dL"},
+    }
+    infusion = evaluate(parse_case(document, protocol), protocol).order("mg_sulfate_iv_severe")
+    assert infusion is not None and infusion.dose is not None
+    assert infusion.dose.salt == "magnesium sulfate heptahydrate"
+    assert infusion.dose.text.endswith("salt: 5 g magnesium sulfate heptahydrate")
+    assert infusion.text.startswith(
+        "magnesium sulfate 5 g"
+    )  # the order line keeps the generic name
