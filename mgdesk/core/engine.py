@@ -696,13 +696,11 @@ class _Evaluation:
         frequency: str = "once",
     ) -> None:
         d = self.protocol.dose(dose_key)
-        product = self._sulfate()
-        dose = self._dose_of_salt(d["salt_mass"], product)
-        use = self._product_use(order_id, product, dose.mmol)
+        dose = self._dose_of_salt(d["salt_mass"], self._sulfate())
+        use = self._product_use(order_id, self._sulfate(), dose.mmol)
         minutes = magnitude_in(d["duration"], "min")
         rate_mg_min = magnitude_in(d["salt_mass"], "mg") / minutes
         rate_ml_h = magnitude_in(d["volume"], "mL") / minutes * 60
-        concentration = magnitude_in(d["salt_mass"] / d["volume"], "g/dL")
         if order_id == "mg_sulfate_iv_loading":
             frequency = "once, then the infusion below"
         text = (
@@ -710,17 +708,70 @@ class _Evaluation:
             f"in {volume(d['volume'])} {d['diluent']} IV over {duration(d['duration'])} "
             f"({significant(rate_ml_h)} mL/h, {significant(rate_mg_min)} mg/min), {frequency}"
         )
-        entry = self.protocol.orders[order_id]
         if dose_key == "severe_iv_reduced":
             text += "; reduced dose for renal impairment"
-        text = _with_note(text, entry)
+        self._add_iv_sulfate(
+            order_id,
+            role,
+            d,
+            dose,
+            use,
+            text,
+            frequency=frequency,
+            emergency=emergency,
+            warning="iv_rate_and_dilution",
+        )
+
+    def _sulfate_push(self) -> None:
+        d = self.protocol.dose("torsades_pulseless")
+        dose = self._dose_of_salt(d["salt_mass"], self._sulfate())
+        use = self._product_use("mg_sulfate_iv_torsades", self._sulfate(), dose.mmol)
+        fastest = magnitude_in(d["duration"], "min")
+        rate_mg_min = magnitude_in(d["salt_mass"], "mg") / fastest
+        text = (
+            f"magnesium sulfate {mass(d['salt_mass'])} ({self._dose_text(dose)}; {use.text}) "
+            f"diluted to {volume(d['volume'])} with {d['diluent']}, IV/IO push over "
+            f"{significant(fastest)} to {duration(d['duration_upto'])} "
+            f"(up to {significant(rate_mg_min)} mg/min: life-threatening exception), once, now"
+        )
+        self.warn("rate_exception_life_threatening")
+        self._add_iv_sulfate(
+            "mg_sulfate_iv_torsades",
+            "primary",
+            d,
+            dose,
+            use,
+            text,
+            frequency="once, now",
+            emergency=True,
+            warning="rate_exception_life_threatening",
+        )
+
+    def _add_iv_sulfate(
+        self,
+        order_id: str,
+        role: str,
+        d: Mapping[str, Any],
+        dose: _Amounts,
+        use: _UnitsOf,
+        text: str,
+        *,
+        frequency: str,
+        emergency: bool,
+        warning: str,
+    ) -> None:
+        """One IV magnesium sulfate order from its dose entry (a push gives its slowest
+        duration as duration_upto; its rates are those of the fastest)."""
+        minutes = magnitude_in(d["duration"], "min")
+        slowest = magnitude_in(d["duration_upto"], "min") if "duration_upto" in d else None
+        entry = self.protocol.orders[order_id]
         self._add_magnesium_order(
             Order(
                 id=order_id,
                 role=role,
                 route="iv",
                 title=entry["title"],
-                text=text,
+                text=_with_note(text, entry),
                 drug="magnesium sulfate",
                 mg_mmol=dose.mmol,
                 dose=_with_text(dose.dose()),
@@ -728,56 +779,14 @@ class _Evaluation:
                 diluent=d["diluent"],
                 volume_ml=magnitude_in(d["volume"], "mL"),
                 duration_min=minutes,
-                rate_ml_h=rate_ml_h,
-                rate_mg_min=rate_mg_min,
-                concentration_g_dl=concentration,
+                duration_max_min=slowest,
+                rate_ml_h=magnitude_in(d["volume"], "mL") / minutes * 60,
+                rate_mg_min=magnitude_in(d["salt_mass"], "mg") / minutes,
+                concentration_g_dl=magnitude_in(d["salt_mass"] / d["volume"], "g/dL"),
                 frequency=frequency,
                 doses=1,
                 emergency=emergency,
-                warnings=("iv_rate_and_dilution",),
-                sources=tuple(entry["sources"]),
-            )
-        )
-
-    def _sulfate_push(self) -> None:
-        d = self.protocol.dose("torsades_pulseless")
-        product = self._sulfate()
-        dose = self._dose_of_salt(d["salt_mass"], product)
-        use = self._product_use("mg_sulfate_iv_torsades", product, dose.mmol)
-        fastest = magnitude_in(d["duration"], "min")
-        slowest = magnitude_in(d["duration_upto"], "min")
-        rate_mg_min = magnitude_in(d["salt_mass"], "mg") / fastest
-        entry = self.protocol.orders["mg_sulfate_iv_torsades"]
-        text = (
-            f"magnesium sulfate {mass(d['salt_mass'])} ({self._dose_text(dose)}; {use.text}) "
-            f"diluted to {volume(d['volume'])} with {d['diluent']}, IV/IO push over "
-            f"{significant(fastest)} to {duration(d['duration_upto'])} "
-            f"(up to {significant(rate_mg_min)} mg/min: life-threatening exception), once, now"
-        )
-        text = _with_note(text, entry)
-        self.warn("rate_exception_life_threatening")
-        self._add_magnesium_order(
-            Order(
-                id="mg_sulfate_iv_torsades",
-                role="primary",
-                route="iv",
-                title=entry["title"],
-                text=text,
-                drug="magnesium sulfate",
-                mg_mmol=dose.mmol,
-                dose=_with_text(dose.dose()),
-                product=use.use(),
-                diluent=d["diluent"],
-                volume_ml=magnitude_in(d["volume"], "mL"),
-                duration_min=fastest,
-                duration_max_min=slowest,
-                rate_ml_h=magnitude_in(d["volume"], "mL") / fastest * 60,
-                rate_mg_min=rate_mg_min,
-                concentration_g_dl=magnitude_in(d["salt_mass"] / d["volume"], "g/dL"),
-                frequency="once, now",
-                doses=1,
-                emergency=True,
-                warnings=("rate_exception_life_threatening",),
+                warnings=(warning,),
                 sources=tuple(entry["sources"]),
             )
         )
