@@ -7,7 +7,9 @@ import copy
 import io
 import json
 import os
+import random
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -108,3 +110,21 @@ def read_only(folder: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run([chattr, "-i", str(folder)], check=True)
+
+
+def kill_at_random(command: list[str], rng: random.Random) -> list[int]:
+    """Run command until it reports its first write, kill it at a random moment, and
+    return the counters it reported as written."""
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(), text=True
+    )
+    assert child.stdout is not None
+    first = child.stdout.readline()
+    assert first, child.stderr.read() if child.stderr else ""
+    try:
+        child.wait(timeout=rng.uniform(0, 0.06))
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGKILL)
+    rest, _ = child.communicate()
+    assert child.returncode == -signal.SIGKILL
+    return [int(line) for line in (first + rest).split()]

@@ -6,15 +6,13 @@ import errno
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from files_support import PYTHON, example_case, read_only, subprocess_env
+from files_support import PYTHON, example_case, kill_at_random, read_only
 
 from mgdesk import __version__
 from mgdesk.core.autosave import Autosave, AutosaveError, default_autosave_folder
@@ -213,23 +211,7 @@ def test_killing_the_autosave_at_random_moments_never_corrupts_it(tmp_path: Path
     rng = random.Random(4321)
     interrupted = 0
     for _ in range(25):
-        child = subprocess.Popen(
-            [PYTHON, "-c", AUTOSAVE_LOOP, str(tmp_path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=subprocess_env(),
-            text=True,
-        )
-        assert child.stdout is not None
-        first = child.stdout.readline()
-        assert first, child.stderr.read() if child.stderr else ""
-        try:
-            child.wait(timeout=rng.uniform(0, 0.06))
-        except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGKILL)
-        rest, _ = child.communicate()
-        assert child.returncode == -signal.SIGKILL
-        written = [int(line) for line in (first + rest).split()]
+        written = kill_at_random([PYTHON, "-c", AUTOSAVE_LOOP, str(tmp_path)], rng)
         interrupted += any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
 
         record = Autosave(tmp_path).pending()

@@ -6,8 +6,6 @@ import errno
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,8 +17,8 @@ from files_support import (
     default_protocol_document,
     example_case,
     example_plan,
+    kill_at_random,
     read_only,
-    subprocess_env,
 )
 
 from mgdesk.core.case import parse_case
@@ -280,31 +278,13 @@ while True:
 """
 
 
-def _kill_at_random(command: list[str], rng: random.Random) -> list[int]:
-    """Run command until it reports its first write, kill it at a random moment, and
-    return the counters it reported as written."""
-    child = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(), text=True
-    )
-    assert child.stdout is not None
-    first = child.stdout.readline()
-    assert first, child.stderr.read() if child.stderr else ""
-    try:
-        child.wait(timeout=rng.uniform(0, 0.06))
-    except subprocess.TimeoutExpired:
-        child.send_signal(signal.SIGKILL)
-    rest, _ = child.communicate()
-    assert child.returncode == -signal.SIGKILL
-    return [int(line) for line in (first + rest).split()]
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_killing_a_save_at_random_moments_never_leaves_a_partial_file(tmp_path: Path) -> None:
     rng = random.Random(1234)
     path = tmp_path / "case.mgcase"
     counter, interrupted = 0, 0
     for _ in range(25):
-        written = _kill_at_random([PYTHON, "-c", SAVE_LOOP, str(path), str(counter)], rng)
+        written = kill_at_random([PYTHON, "-c", SAVE_LOOP, str(path), str(counter)], rng)
         document = open_case(path)  # complete and valid, or this raises
         assert document["counter"] in (written[-1], written[-1] + 1)
         assert document["padding"] == "x" * 200_000
