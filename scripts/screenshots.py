@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_CASES = ROOT.parent / "shared" / "clinical" / "cases"
-FALLBACK_SHARED_CASES = Path("/work/shared/clinical/cases")
+WORKED_CASES = ROOT / "tests" / "data" / "cases"
 # (name, source, step to select in the algorithm view)
 CASES = (
-    ("severe-tetany", "shared:v08.json", "treatment"),
-    ("torsades-low-potassium", "shared:v06.json", "torsades"),
-    ("creatinine-missing", "shared:v29.json", "renal"),
-    ("oral-failed", "shared:v19.json", "treatment"),
+    ("severe-tetany", "worked:v08.json", "treatment"),
+    ("torsades-low-potassium", "worked:v06.json", "torsades"),
+    ("creatinine-missing", "worked:v29.json", "renal"),
+    ("oral-failed", "worked:v19.json", "treatment"),
     ("unit-confusion", "example:high-unit-confusion.json", "magnesium"),
-    ("magnesium-without-unit", "shared:v05.json", None),
+    ("magnesium-without-unit", "worked:v05.json", None),
 )
 DARK_CASE = "torsades-low-potassium"
 FULL_CHART_CASE = "oral-failed"
@@ -42,8 +41,7 @@ def load_case(source: str) -> dict[str, Any]:
         text = files(resources).joinpath("examples", name).read_text(encoding="utf-8")
         document: dict[str, Any] = json.loads(text)
         return document
-    folder = SHARED_CASES if SHARED_CASES.is_dir() else FALLBACK_SHARED_CASES
-    case: dict[str, Any] = json.loads((folder / name).read_text(encoding="utf-8"))["case"]
+    case: dict[str, Any] = json.loads((WORKED_CASES / name).read_text(encoding="utf-8"))["case"]
     return case
 
 
@@ -115,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     small = MainWindow(open_settings())
     small.resize(900, 620)
     small.install_protocol(protocol)
-    small.form.load(load_case("shared:v08.json"))
+    small.form.load(load_case("worked:v08.json"))
     small.show()
     app.processEvents()
     save(small, "small-window")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from worked_cases import CASES_DIR, worked_case_files
 
 from mgdesk import cli
 from mgdesk.core.case import parse_case
@@ -20,24 +21,14 @@ from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol, default_protocol
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DIR_VARIABLE = "MGDESK_SHARED_DIR"
-
-
-def shared_dir() -> Path:
-    """The shared folder (clinical specification and worked cases) beside the repository."""
-    override = os.environ.get(SHARED_DIR_VARIABLE)
-    if override:
-        return Path(override)
-    return REPO_ROOT.parent / "shared"
 
 
 def cases_dir() -> Path:
-    return shared_dir() / "clinical" / "cases"
+    return CASES_DIR
 
 
 def shared_case_files() -> list[Path]:
-    folder = cases_dir()
-    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return worked_case_files()
 
 
 def load_shared_case(path: Path) -> dict[str, Any]:

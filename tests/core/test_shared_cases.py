@@ -1,7 +1,7 @@
 """The worked cases in the shared clinical folder, through the Python API and the command line.
 
-The cases are read from the shared folder at test time (MGDESK_SHARED_DIR overrides where
-that folder is), so a case added or corrected there is tested without copying it here.
+The cases are the repository's own copy in tests/data/cases (its README says where they
+come from).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ MGDESK = Path(sys.executable).with_name("mgdesk")
 
 
 def test_the_shared_cases_are_found() -> None:
-    assert cases_dir().is_dir(), f"no shared cases at {cases_dir()} (set MGDESK_SHARED_DIR)"
+    assert cases_dir().is_dir(), f"no worked cases at {cases_dir()}"
     assert len(CASE_FILES) >= 10
 
 

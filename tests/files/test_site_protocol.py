@@ -11,21 +11,17 @@ from typing import Any
 
 import pytest
 from files_support import (
-    REPO_ROOT,
     approved_protocol,
     default_protocol_document,
     protocol_bytes,
     read_only,
     run_admin,
 )
+from worked_cases import CASES_DIR
 
 from mgdesk.__main__ import main
 from mgdesk.core.protocol import default_protocol
 from mgdesk.core.site_protocol import active_protocol, check_protocol, machine_data_dir
-
-SHARED_CASES = (
-    Path(os.environ.get("MGDESK_SHARED_DIR", REPO_ROOT.parent / "shared")) / "clinical" / "cases"
-)
 
 
 def _file(tmp_path: Path, document: dict[str, Any], name: str = "site.json") -> Path:
@@ -288,19 +284,16 @@ def test_protocol_check_refuses_an_invalid_file_with_every_problem(tmp_path: Pat
     assert all(p in err for p in ("renal_crcl_below_20", "magnesium_severe_below", "mg_oxide_oral"))
 
 
-@pytest.mark.skipif(
-    not SHARED_CASES.is_dir(), reason="the shared worked cases are not beside the checkout"
-)
 def test_protocol_check_runs_worked_cases_with_their_expectations(tmp_path: Path) -> None:
     default_copy = tmp_path / "copy.json"
     default_copy.write_bytes(protocol_bytes(default_protocol_document()))
-    status, out, _ = run_admin("protocol", "check", str(default_copy), "--cases", str(SHARED_CASES))
+    status, out, _ = run_admin("protocol", "check", str(default_copy), "--cases", str(CASES_DIR))
     assert status == 0 and "No outcome differs" in out and "not as expected" not in out
 
     document = default_protocol_document()
     document["doses"]["oral_start"]["magnesium"] = "16 mmol"
     status, out, _ = run_admin(
-        "protocol", "check", str(_file(tmp_path, document)), "--cases", str(SHARED_CASES)
+        "protocol", "check", str(_file(tmp_path, document)), "--cases", str(CASES_DIR)
     )
     assert status == 0
     assert "v01.json: not as expected: mg_mmol of mg_oxide_oral is 16, expected 12" in out

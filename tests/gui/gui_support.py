@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 from pytestqt.qtbot import QtBot
+from worked_cases import CASES_DIR
 
 from mgdesk import resources
 from mgdesk.core.protocol import Protocol
@@ -30,9 +31,7 @@ from mgdesk.gui.locale_numbers import LocaleNumbers
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
 
-SHARED_CASES = Path(__file__).resolve().parents[3] / "shared" / "clinical" / "cases"
-if not SHARED_CASES.is_dir():
-    SHARED_CASES = Path("/work/shared/clinical/cases")
+SHARED_CASES = CASES_DIR
 
 
 class ModalDialogError(AssertionError):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
+from worked_cases import CASES_DIR, worked_case_files
 
 from mgdesk import resources
 from mgdesk.core.case import Case, parse_case
@@ -24,7 +25,6 @@ from mgdesk.core.protocol import Protocol, default_protocol
 from mgdesk.core.sheet import OrderSheet, _anonymised, build_sheet, sheet_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DIR_VARIABLE = "MGDESK_SHARED_DIR"
 GENERATED_AT = datetime(2026, 11, 26, 14, 30, tzinfo=timezone(timedelta(hours=1)))
 FACILITY = "St Elsewhere General Hospital"
 # Ligature characters that pypdf returns where a font joins letters; the sheet uses none.
@@ -47,14 +47,11 @@ def example_files() -> list[Path]:
 
 
 def shared_cases_dir() -> Path:
-    override = os.environ.get(SHARED_DIR_VARIABLE)
-    shared = Path(override) if override else REPO_ROOT.parent / "shared"
-    return shared / "clinical" / "cases"
+    return CASES_DIR
 
 
 def shared_case_files() -> list[Path]:
-    folder = shared_cases_dir()
-    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return worked_case_files()
 
 
 def case_document(path: Path) -> dict[str, Any]:

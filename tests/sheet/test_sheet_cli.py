@@ -84,8 +84,6 @@ def test_an_unacknowledged_warning_is_listed_with_its_text(tmp_path: Path) -> No
 
 def test_a_shared_case_without_a_unit_is_refused(tmp_path: Path) -> None:
     path = shared_cases_dir() / "v05.json"
-    if not path.exists():
-        pytest.skip(f"the shared case {path} is not here (set MGDESK_SHARED_DIR)")
     document: dict[str, Any] = json.loads(path.read_text("utf-8"))["case"]
     code, _, err = run_in_process(
         [str(write_case(tmp_path, document)), "-o", str(tmp_path / "x.pdf")]

@@ -371,7 +371,7 @@ def test_the_wording_rules_hold_on_every_example(path: Path) -> None:
 
 
 def test_the_shared_cases_are_found() -> None:
-    assert shared_case_files(), "no shared cases: set MGDESK_SHARED_DIR"
+    assert shared_case_files(), "no worked cases in tests/data/cases"
 
 
 def test_the_sheet_takes_emergency_only_from_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
