@@ -65,9 +65,7 @@ painter.end()
 def sheet_command(output: Path) -> list[str]:
     from mgdesk.__main__ import COMMANDS
 
-    prefix = (
-        ["-m", "mgdesk", "sheet"] if "sheet" in COMMANDS else ["-m", "mgdesk.printing.sheet_cli"]
-    )
+    prefix = ["-m", "mgdesk", "sheet"] if "sheet" in COMMANDS else ["-m", "mgdesk.commands.sheet"]
     return [sys.executable, *prefix, str(CASE), "-o", str(output), "--paper", "a4"]
 
 

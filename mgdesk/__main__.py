@@ -11,11 +11,11 @@ from collections.abc import Sequence
 # Subcommand -> module whose run(argv) handles it. Imported only when used, so the
 # window's start-up never pays for the command line and vice versa.
 COMMANDS = {
-    "evaluate": "mgdesk.cli",
-    "sheet": "mgdesk.printing.sheet_cli",
-    "self-test": "mgdesk.selftest",
-    "protocol": "mgdesk.admin_cli",
-    "audit": "mgdesk.admin_cli",
+    "evaluate": "mgdesk.commands.evaluate",
+    "sheet": "mgdesk.commands.sheet",
+    "self-test": "mgdesk.commands.selftest",
+    "protocol": "mgdesk.commands.admin",
+    "audit": "mgdesk.commands.admin",
 }
 
 USAGE = """\

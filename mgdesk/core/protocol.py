@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 from mgdesk import resources
@@ -351,16 +350,6 @@ class _Reader:
             self.problem(where, f"{value!r} must be a percentage from 0 to 100")
             return None
         return int(number) if kind == "count" else number
-
-
-def load_protocol(path: Path | str) -> Protocol:
-    """Read and validate a protocol file; raises ProtocolInvalid with every problem found."""
-    file = Path(path)
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise ProtocolInvalid([f"{file}: cannot be read ({exc.strerror or exc})"]) from None
-    return parse_protocol(data, origin=str(file))
 
 
 @functools.cache

@@ -20,9 +20,9 @@ from PySide6.QtGui import QWindow
 from PySide6.QtWidgets import QApplication
 
 from mgdesk import __version__
-from mgdesk.core.paths import APP_NAME
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
+from mgdesk.records.paths import APP_NAME
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QKeySequence
     from PySide6.QtWidgets import QMenu, QScrollArea, QSplitter
 
-    from mgdesk.core.autosave import AutosaveRecord
     from mgdesk.core.case import Case
     from mgdesk.core.errors import FieldError
     from mgdesk.core.plan import Plan
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from mgdesk.gui.plan_view import PlanView
     from mgdesk.gui.settings import Settings
     from mgdesk.gui.unsaved_work import UnsavedWork
+    from mgdesk.records.autosave import AutosaveRecord
 
 CASE_FILES = "mgdesk cases (*.mgcase *.json);;All files (*)"
 CASE_SUFFIX = ".mgcase"
@@ -102,7 +102,6 @@ class MainWindow(QMainWindow):
         """The banners, the three parts, the menus, and the saved splitter layout."""
         from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-        from mgdesk.core.autosave import Autosave, default_autosave_folder
         from mgdesk.gui.algorithm_view import AlgorithmView
         from mgdesk.gui.case_form import CaseFormController, CaseFormView
         from mgdesk.gui.fonts import scaled_font
@@ -110,6 +109,7 @@ class MainWindow(QMainWindow):
         from mgdesk.gui.notices import NoticeBar
         from mgdesk.gui.plan_view import PlanView
         from mgdesk.gui.unsaved_work import UnsavedWork
+        from mgdesk.records.autosave import Autosave, default_autosave_folder
 
         self.numbers = self._requested_numbers or LocaleNumbers(QLocale().decimalPoint())
 
@@ -257,7 +257,7 @@ class MainWindow(QMainWindow):
     def finish_startup(self, case_path: Path | None = None) -> bool:
         """Build the interface, load the active protocol (and the unit registry), then the case."""
         from mgdesk.core.errors import ProtocolInvalid
-        from mgdesk.core.site_protocol import active_protocol
+        from mgdesk.records.site_protocol import active_protocol
 
         if not self.interface_built:
             self.build_interface()
@@ -402,7 +402,7 @@ class MainWindow(QMainWindow):
         elif plan is None:
             reason = "No plan yet: complete or correct the marked entries of the case."
         else:
-            from mgdesk.core.sheet import plan_blockers
+            from mgdesk.document.sheet import plan_blockers
 
             reason = " ".join(plan_blockers(plan, self.protocol))
         self.order_sheet_action.setEnabled(not reason)
@@ -415,9 +415,9 @@ class MainWindow(QMainWindow):
         current = self.current_case_and_plan()
         if current is None or self.protocol is None or self.assessment is None:
             return
-        from mgdesk.core.audit import AuditLog
         from mgdesk.gui.sheet_dialog import OrderSheetDialog, SheetRecorder
         from mgdesk.printing.printers import default_paper
+        from mgdesk.records.audit import AuditLog
 
         case, plan = current
         log = AuditLog(record_patient_id=self.settings.record_patient_id)
@@ -484,7 +484,7 @@ class MainWindow(QMainWindow):
     def open_case_file(self, path: Path) -> bool:
         """Show the case (or draft) in a file; if it cannot, the form stays and the notice
         says why."""
-        from mgdesk.core.casefile import CaseFileError, open_case
+        from mgdesk.records.casefile import CaseFileError, open_case
 
         try:
             problems = self.form.load(open_case(path))
@@ -521,7 +521,7 @@ class MainWindow(QMainWindow):
 
     def save_case_file(self, path: Path) -> bool:
         """Save the form's case as it stands, valid or not (a draft): nothing typed is lost."""
-        from mgdesk.core.casefile import CaseFileError, save_case
+        from mgdesk.records.casefile import CaseFileError, save_case
 
         document, _ = self.form.document()
         try:
@@ -584,7 +584,7 @@ class MainWindow(QMainWindow):
         record = self.unsaved.autosave.pending()
         if record is None:
             return
-        from mgdesk.core.autosave import AutosaveError
+        from mgdesk.records.autosave import AutosaveError
 
         def answered(choice: str) -> None:
             if choice == RESTORE:
@@ -601,7 +601,7 @@ class MainWindow(QMainWindow):
 
     def restore_autosave(self, record: AutosaveRecord) -> bool:
         """Show an autosaved case as unsaved work of this window (its file, if it had one)."""
-        from mgdesk.core.autosave import AutosaveError
+        from mgdesk.records.autosave import AutosaveError
 
         problems = self.form.load(record.document)
         if problems:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from mgdesk.core.paths import APP_NAME, data_override, user_data_dir
+from mgdesk.records.paths import APP_NAME, data_override, user_data_dir
 
 # The order sheet's paper keys (mgdesk.printing.render); "" follows the printer or the locale.
 PAPER_SIZES = ("", "a4", "letter")

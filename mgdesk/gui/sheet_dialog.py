@@ -38,12 +38,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mgdesk.core.audit import AuditLog, AuditLogError, PendingEntry
 from mgdesk.core.case import Case
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
-from mgdesk.core.safefile import describe_write_error
-from mgdesk.core.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
+from mgdesk.document.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
 from mgdesk.gui.colours import level_tint
 from mgdesk.printing.printers import print_to
 from mgdesk.printing.render import (
@@ -53,6 +51,8 @@ from mgdesk.printing.render import (
     page_layout,
     write_pdf,
 )
+from mgdesk.records.audit import AuditLog, AuditLogError, PendingEntry
+from mgdesk.records.safefile import describe_write_error
 
 
 class SheetRecorder:

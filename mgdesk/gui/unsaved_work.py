@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from mgdesk.core.autosave import Autosave, AutosaveError
+from mgdesk.records.autosave import Autosave, AutosaveError
 
 # The form's case document and the file it belongs to (None before it is first saved).
 CurrentCase = Callable[[], tuple[dict[str, Any], Path | None]]

@@ -2,7 +2,6 @@
 
 render: ensure_gui_application, paint_sheet, write_pdf, page_layout (PDF needs only QtGui).
 printers: default_paper, available_printers, print_sheet, print_to (Qt's print support).
-sheet_cli: the `mgdesk sheet` command.
 
 Importing the package loads no Qt: the names below come from render on first use. PySide
 reads the source of every module imported after it (to see whether it uses PySide), so

@@ -9,7 +9,7 @@ from PySide6.QtCore import QLocale
 from PySide6.QtGui import QGuiApplication, QPageLayout
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
-from mgdesk.core.sheet import SHEET_TITLE, OrderSheet
+from mgdesk.document.sheet import SHEET_TITLE, OrderSheet
 from mgdesk.printing.render import (
     PAPER_SIZES,
     PrintError,

@@ -35,8 +35,7 @@ from PySide6.QtGui import (
 )
 
 from mgdesk import resources
-from mgdesk.core.safefile import write_atomically
-from mgdesk.core.sheet import (
+from mgdesk.document.sheet import (
     SHEET_TITLE,
     OrderSheet,
     page_label,
@@ -44,6 +43,7 @@ from mgdesk.core.sheet import (
     render_header_html,
     render_html,
 )
+from mgdesk.records.safefile import write_atomically
 
 PAPER_SIZES = {"a4": QPageSize.PageSizeId.A4, "letter": QPageSize.PageSizeId.Letter}
 PAPER_LABELS = {"a4": "A4", "letter": "Letter"}

@@ -13,7 +13,7 @@ from typing import Any
 
 from worked_cases import CASES_DIR, worked_case_files
 
-from mgdesk import cli
+from mgdesk.commands import evaluate as cli
 from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError
@@ -120,7 +120,7 @@ class CliResult:
 
 
 def run_cli(args: Sequence[str], stdin: bytes | str = b"") -> CliResult:
-    """mgdesk.cli.run in process, with standard input and both outputs captured."""
+    """mgdesk.commands.evaluate.run in process, with standard input and both outputs captured."""
     data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
     out, err = io.StringIO(), io.StringIO()
     code = cli.run(list(args), stdin=io.BytesIO(data), stdout=out, stderr=err)

@@ -14,7 +14,8 @@ from core_support import base_case, run_cli, woman
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mgdesk import __version__, cli, resources
+from mgdesk import __version__, resources
+from mgdesk.commands import evaluate as cli
 
 MGDESK = Path(sys.executable).with_name("mgdesk")
 CASE = json.dumps(

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from mgdesk import resources
 from mgdesk.core import codes
 from mgdesk.core.errors import PlanWithheld, ProtocolInvalid
-from mgdesk.core.protocol import default_protocol, load_protocol, parse_protocol
+from mgdesk.core.protocol import default_protocol, parse_protocol
+from mgdesk.records.site_protocol import load_protocol
 
 DEFAULT_BYTES = files(resources).joinpath("protocols", "default.json").read_bytes()
 DEFAULT: dict[str, Any] = json.loads(DEFAULT_BYTES)

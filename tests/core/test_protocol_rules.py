@@ -26,7 +26,8 @@ from core_support import (
 from mgdesk.core import codes
 from mgdesk.core.engine import band_of
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import default_protocol, load_protocol
+from mgdesk.core.protocol import default_protocol
+from mgdesk.records.site_protocol import load_protocol
 
 MAGNESIUM_ORDERS = set(codes.MAGNESIUM_ORDER_CODES)
 PARENTERAL_ORDERS = {

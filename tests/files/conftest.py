@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mgdesk.core.paths import DATA_DIR_VARIABLE
-from mgdesk.core.site_protocol import SYSTEM_DIR_VARIABLE
+from mgdesk.records.paths import DATA_DIR_VARIABLE
+from mgdesk.records.site_protocol import SYSTEM_DIR_VARIABLE
 
 
 @pytest.fixture(autouse=True)

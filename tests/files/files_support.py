@@ -17,7 +17,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from mgdesk import admin_cli, resources
+from mgdesk import resources
+from mgdesk.commands import admin as admin_cli
 from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.plan import Plan

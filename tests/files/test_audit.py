@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from files_support import example_case, example_plan, read_only, run_admin
 
-from mgdesk.core.audit import (
+from mgdesk.core.protocol import default_protocol
+from mgdesk.records.audit import (
     GENESIS_HASH,
     AuditLog,
     AuditLogError,
@@ -25,7 +26,6 @@ from mgdesk.core.audit import (
     default_audit_path,
     plan_sha256,
 )
-from mgdesk.core.protocol import default_protocol
 
 CASE = example_case()
 PLAN = example_plan(CASE)

@@ -15,7 +15,7 @@ import pytest
 from files_support import PYTHON, example_case, kill_at_random, read_only
 
 from mgdesk import __version__
-from mgdesk.core.autosave import Autosave, AutosaveError, default_autosave_folder
+from mgdesk.records.autosave import Autosave, AutosaveError, default_autosave_folder
 
 DRAFT = {
     "format": "mgdesk-case/1",
@@ -196,7 +196,7 @@ def test_an_autosave_in_a_real_read_only_folder_says_so(tmp_path: Path) -> None:
 AUTOSAVE_LOOP = """
 import sys
 from pathlib import Path
-from mgdesk.core.autosave import Autosave
+from mgdesk.records.autosave import Autosave
 session, counter = Autosave(Path(sys.argv[1])), 0
 while True:
     session.write({"patient": {"id": "P-9"}, "counter": counter, "padding": "x" * 200_000},

@@ -22,10 +22,10 @@ from files_support import (
 )
 
 from mgdesk.core.case import parse_case
-from mgdesk.core.casefile import MAX_CASE_FILE_BYTES, CaseFileError, open_case, save_case
 from mgdesk.core.errors import CaseInvalid
 from mgdesk.core.protocol import default_protocol
-from mgdesk.core.safefile import STALE_TEMPORARY_SECONDS, is_temporary_for
+from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, CaseFileError, open_case, save_case
+from mgdesk.records.safefile import STALE_TEMPORARY_SECONDS, is_temporary_for
 
 DRAFT = {
     "format": "mgdesk-case/1",
@@ -268,7 +268,7 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 SAVE_LOOP = """
 import sys
 from pathlib import Path
-from mgdesk.core.casefile import save_case
+from mgdesk.records.casefile import save_case
 path, counter = Path(sys.argv[1]), int(sys.argv[2])
 while True:
     save_case({"format": "mgdesk-case/1", "patient": {"name": "Kill Test"}, "labs": {},

@@ -14,9 +14,9 @@ from files_support import default_protocol_document, example_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mgdesk.core.casefile import CaseFileError, case_document_from_bytes, open_case
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Protocol, parse_protocol
+from mgdesk.records.casefile import CaseFileError, case_document_from_bytes, open_case
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

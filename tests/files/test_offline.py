@@ -22,9 +22,9 @@ from files_support import (
     subprocess_env,
 )
 
-from mgdesk.core.audit import AuditLog
-from mgdesk.core.casefile import save_case
 from mgdesk.core.protocol import default_protocol
+from mgdesk.records.audit import AuditLog
+from mgdesk.records.casefile import save_case
 
 GUARD_DIR = REPO_ROOT / "tests"
 sys.path.insert(0, str(GUARD_DIR))

@@ -21,7 +21,7 @@ from worked_cases import CASES_DIR
 
 from mgdesk.__main__ import main
 from mgdesk.core.protocol import default_protocol
-from mgdesk.core.site_protocol import active_protocol, check_protocol, machine_data_dir
+from mgdesk.records.site_protocol import active_protocol, check_protocol, machine_data_dir
 
 
 def _file(tmp_path: Path, document: dict[str, Any], name: str = "site.json") -> Path:

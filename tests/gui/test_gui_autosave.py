@@ -18,11 +18,11 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from mgdesk import resources
-from mgdesk.core.autosave import Autosave, AutosaveRecord
-from mgdesk.core.casefile import save_case
 from mgdesk.core.protocol import Protocol
 from mgdesk.gui.main_window import DISCARD, LATER, RESTORE, SAVE, MainWindow
 from mgdesk.gui.unsaved_work import UnsavedWork
+from mgdesk.records.autosave import Autosave, AutosaveRecord
+from mgdesk.records.casefile import save_case
 
 MILD = "mild-oral-1.4-mg-dl.json"
 TYPED_NAME = "Typed, Before-The-Kill"

@@ -13,11 +13,11 @@ import pytest
 from gui_support import action, answering, example_case, make_window, pick, type_text
 from pytestqt.qtbot import QtBot
 
-from mgdesk.core import casefile
-from mgdesk.core.casefile import save_case
 from mgdesk.core.protocol import Protocol
 from mgdesk.gui.main_window import CANCEL, DISCARD, SAVE, MainWindow
 from mgdesk.gui.settings import open_settings
+from mgdesk.records import casefile
+from mgdesk.records.casefile import save_case
 
 MILD = "mild-oral-1.4-mg-dl.json"
 

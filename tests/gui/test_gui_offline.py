@@ -16,7 +16,7 @@ import pytest
 from gui_support import pdf_text
 
 from mgdesk import resources
-from mgdesk.core.audit import AuditLog
+from mgdesk.records.audit import AuditLog
 
 GUARD_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(GUARD_DIR))

@@ -17,13 +17,13 @@ from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from mgdesk.core.audit import AuditLog
-from mgdesk.core.sheet import EVALUATION_INSTALL, OrderSheet, build_sheet, plan_blockers
+from mgdesk.document.sheet import EVALUATION_INSTALL, OrderSheet, build_sheet, plan_blockers
 from mgdesk.gui.assessment import Assessment
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
 from mgdesk.gui.sheet_dialog import OrderSheetDialog
 from mgdesk.printing.printers import default_paper
+from mgdesk.records.audit import AuditLog
 
 MILD = "mild-oral-1.4-mg-dl.json"
 TORSADES = "torsades-with-pulse.json"

@@ -15,10 +15,11 @@ from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import FieldError
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import Protocol, load_protocol
+from mgdesk.core.protocol import Protocol
 from mgdesk.gui import labels
 from mgdesk.gui.assessment import Assessment
 from mgdesk.gui.main_window import MainWindow
+from mgdesk.records.site_protocol import load_protocol
 
 VALID_CASES = [n for n in shared_case_names() if shared_case(n)["expect"].get("exit", 0) == 0]
 INVALID_CASES = [n for n in shared_case_names() if shared_case(n)["expect"].get("exit", 0) != 0]

@@ -59,7 +59,8 @@ def test_the_core_and_the_interface_wait_for_the_first_paint() -> None:
     """What app.run() needs to paint the shell: no core (pint, protocol), no interface modules."""
     probe = (
         "import sys, mgdesk.gui.app; "
-        "late = ('mgdesk.core.', 'mgdesk.gui.case_form', 'mgdesk.gui.plan_view', "
+        "late = ('mgdesk.core.', 'mgdesk.records.', 'mgdesk.document.', "
+        "'mgdesk.gui.case_form', 'mgdesk.gui.plan_view', "
         "'mgdesk.gui.flowchart', 'mgdesk.gui.algorithm_view'); "
         "print(sorted(m for m in sys.modules if m == 'pint' or m.startswith(late)))"
     )
@@ -71,4 +72,4 @@ def test_the_core_and_the_interface_wait_for_the_first_paint() -> None:
         check=True,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
-    assert result.stdout.strip() == "['mgdesk.core.paths']"
+    assert result.stdout.strip() == "['mgdesk.records.paths']"

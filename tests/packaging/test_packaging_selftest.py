@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mgdesk import selftest
+from mgdesk.commands import selftest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOLS = ROOT / "mgdesk" / "resources" / "protocols"

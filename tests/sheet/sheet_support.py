@@ -22,7 +22,7 @@ from mgdesk.core.case import Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol, default_protocol
-from mgdesk.core.sheet import OrderSheet, _anonymised, build_sheet, sheet_text
+from mgdesk.document.sheet import OrderSheet, _anonymised, build_sheet, sheet_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GENERATED_AT = datetime(2026, 11, 26, 14, 30, tzinfo=timezone(timedelta(hours=1)))

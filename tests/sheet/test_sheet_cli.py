@@ -26,7 +26,7 @@ from sheet_support import (
     write_case,
 )
 
-from mgdesk.printing import sheet_cli
+from mgdesk.commands import sheet as sheet_cli
 
 MILD = "mild-oral-1.4-mg-dl.json"
 TORSADES = "torsades-with-pulse.json"
@@ -162,7 +162,7 @@ def test_the_command_runs_without_a_display(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "mgdesk.printing.sheet_cli",
+            "mgdesk.commands.sheet",
             str(examples_dir() / MILD),
             "-o",
             "x.pdf",

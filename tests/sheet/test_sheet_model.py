@@ -27,8 +27,8 @@ from sheet_support import (
 from mgdesk import __version__, resources
 from mgdesk.core.errors import CaseInvalid
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import Protocol, default_protocol, load_protocol
-from mgdesk.core.sheet import (
+from mgdesk.core.protocol import Protocol, default_protocol
+from mgdesk.document.sheet import (
     CHECKBOX,
     END_OF_ORDERS,
     SheetRefused,
@@ -39,6 +39,7 @@ from mgdesk.core.sheet import (
     render_html,
     sheet_text,
 )
+from mgdesk.records.site_protocol import load_protocol
 
 MILD = "mild-oral-1.4-mg-dl.json"
 TORSADES = "torsades-with-pulse.json"

@@ -30,11 +30,11 @@ from sheet_support import (
 )
 
 from mgdesk import __version__, resources
-from mgdesk.core.protocol import load_protocol
-from mgdesk.core.sheet import CHECKBOX, END_OF_ORDERS, OrderSheet
+from mgdesk.document.sheet import CHECKBOX, END_OF_ORDERS, OrderSheet
 from mgdesk.printing import render
 from mgdesk.printing.printers import default_paper, print_sheet, print_to
 from mgdesk.printing.render import FONT_FAMILY, PrintError, ensure_gui_application, write_pdf
+from mgdesk.records.site_protocol import load_protocol
 
 MILD = "mild-oral-1.4-mg-dl.json"
 TORSADES = "torsades-with-pulse.json"
@@ -162,7 +162,10 @@ def test_the_bundled_font_is_embedded_at_ten_points_or_more(
 
 
 def test_the_checkbox_glyph_is_in_the_bundled_font(app: QApplication, tmp_path: Path) -> None:
-    assert QFontMetricsF(QFont(FONT_FAMILY, 10)).inFont(CHECKBOX)
+    assert render.load_bundled_fonts() == FONT_FAMILY
+    # inFontUcs4: PySide converts a str to QChar only within Latin-1, so inFont(CHECKBOX) is
+    # False whatever the font holds.
+    assert QFontMetricsF(QFont(FONT_FAMILY, 10)).inFontUcs4(ord(CHECKBOX))
     path, _ = written(sheet_for(example(MILD)), tmp_path)
     assert CHECKBOX in pdf_pages(path)[0]
 

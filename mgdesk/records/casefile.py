@@ -9,7 +9,7 @@ keeps the text as typed (for example "age_years": "4" or "weight": "80 k"), and 
 not filled in is left out. Opening a file therefore checks only that it is a case
 document; whether it is a valid case is for parse_case to say when it is evaluated.
 
-Writes go through mgdesk.core.safefile, so a crash or a full disk never damages the file.
+Writes go through mgdesk.records.safefile, so a crash or a full disk never damages the file.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from mgdesk.core.case import (
     reject_duplicate_keys,
     reject_json_constant,
 )
-from mgdesk.core.safefile import (
+from mgdesk.records.safefile import (
     describe_write_error,
     remove_stale_temporaries,
     write_atomically,

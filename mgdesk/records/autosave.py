@@ -24,8 +24,8 @@ from types import TracebackType
 from typing import Any
 
 from mgdesk import __version__
-from mgdesk.core.paths import user_data_dir
-from mgdesk.core.safefile import FileLock, describe_write_error, write_atomically
+from mgdesk.records.paths import user_data_dir
+from mgdesk.records.safefile import FileLock, describe_write_error, write_atomically
 
 AUTOSAVE_FORMAT = "mgdesk-autosave/1"
 _PREFIX = "autosave-"

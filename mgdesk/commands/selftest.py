@@ -176,7 +176,7 @@ def _example_check(name: str, expected: dict[str, Any]) -> Callable[[], str]:
 
 def _check_sheet() -> str:
     try:
-        from mgdesk.core.sheet import build_sheet, new_sheet_id
+        from mgdesk.document.sheet import build_sheet, new_sheet_id
         from mgdesk.printing import ensure_gui_application, write_pdf
     except ImportError as exc:
         raise CheckError(f"this build has no order sheet: {exc}") from None

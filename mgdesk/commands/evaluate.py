@@ -12,13 +12,13 @@ from typing import IO, Any
 
 from mgdesk import __version__
 from mgdesk.core.case import parse_case, reject_duplicate_keys
-from mgdesk.core.casefile import MAX_CASE_FILE_BYTES
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import Protocol, load_protocol
-from mgdesk.core.report import text_report
-from mgdesk.core.site_protocol import active_protocol
+from mgdesk.core.protocol import Protocol
+from mgdesk.document.report import text_report
+from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
+from mgdesk.records.site_protocol import active_protocol, load_protocol
 
 EXIT_OK = 0
 EXIT_INVALID = 2

@@ -21,11 +21,11 @@ from datetime import date
 from pathlib import Path
 from typing import IO
 
-from mgdesk.core.audit import AuditEntry, AuditLog, AuditLogError, ChainReport, normalize_hash
-from mgdesk.core.casefile import CaseFileError
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Protocol
-from mgdesk.core.site_protocol import (
+from mgdesk.records.audit import AuditEntry, AuditLog, AuditLogError, ChainReport, normalize_hash
+from mgdesk.records.casefile import CaseFileError
+from mgdesk.records.site_protocol import (
     LOCATION_LABELS,
     InstallError,
     InstallLocation,

@@ -28,13 +28,13 @@ from typing import Any, Literal
 
 from mgdesk import resources
 from mgdesk.core.case import CASE_FORMAT, parse_case
-from mgdesk.core.casefile import CaseFileError, case_document_from_bytes
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
-from mgdesk.core.paths import APP_NAME, user_data_dir
 from mgdesk.core.plan import Amount, Plan
 from mgdesk.core.protocol import MAX_PROTOCOL_BYTES, Protocol, default_protocol, parse_protocol
-from mgdesk.core.safefile import describe_write_error, write_atomically
+from mgdesk.records.casefile import CaseFileError, case_document_from_bytes
+from mgdesk.records.paths import APP_NAME, user_data_dir
+from mgdesk.records.safefile import describe_write_error, write_atomically
 
 Location = Literal["user", "machine", "bundled"]
 InstallLocation = Literal["user", "machine"]
@@ -54,6 +54,16 @@ _NOTICE_PROBLEMS = 5
 
 class InstallError(Exception):
     """A valid protocol could not be written to its place; the message says what to do."""
+
+
+def load_protocol(path: Path | str) -> Protocol:
+    """Read and validate a protocol file; raises ProtocolInvalid with every problem found."""
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ProtocolInvalid([f"{file}: cannot be read ({exc.strerror or exc})"]) from None
+    return parse_protocol(data, origin=str(file))
 
 
 def machine_data_dir() -> Path:

@@ -44,9 +44,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from mgdesk.core.paths import user_data_dir
 from mgdesk.core.plan import Plan
-from mgdesk.core.safefile import FileLock, describe_write_error, write_atomically
+from mgdesk.records.paths import user_data_dir
+from mgdesk.records.safefile import FileLock, describe_write_error, write_atomically
 
 AUDIT_FILE_NAME = "audit.sqlite3"
 SCHEMA_VERSION = 1

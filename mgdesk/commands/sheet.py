@@ -15,13 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from mgdesk.cli import InputError, decode_case, read_input, resolve_protocol
-from mgdesk.core.audit import AuditLog, AuditLogError, PendingEntry
+from mgdesk.commands.evaluate import InputError, decode_case, read_input, resolve_protocol
 from mgdesk.core.case import Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
-from mgdesk.core.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id, plan_blockers
+from mgdesk.document.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id, plan_blockers
+from mgdesk.records.audit import AuditLog, AuditLogError, PendingEntry
 
 EXIT_OK = 0
 EXIT_OUTPUT_FAILED = 1
