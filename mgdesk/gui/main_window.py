@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from mgdesk.core.protocol import Protocol
     from mgdesk.gui.algorithm_view import AlgorithmView
     from mgdesk.gui.assessment import Assessment
-    from mgdesk.gui.case_form import CaseFormController, CaseFormView
+    from mgdesk.gui.case_form import CaseFormController
+    from mgdesk.gui.case_form_view import CaseFormView
     from mgdesk.gui.locale_numbers import LocaleNumbers
     from mgdesk.gui.notices import NoticeBar
     from mgdesk.gui.plan_view import PlanView
@@ -103,7 +104,8 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 
         from mgdesk.gui.algorithm_view import AlgorithmView
-        from mgdesk.gui.case_form import CaseFormController, CaseFormView
+        from mgdesk.gui.case_form import CaseFormController
+        from mgdesk.gui.case_form_view import CaseFormView
         from mgdesk.gui.fonts import scaled_font
         from mgdesk.gui.locale_numbers import LocaleNumbers
         from mgdesk.gui.notices import NoticeBar
