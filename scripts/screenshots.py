@@ -137,7 +137,7 @@ def save_sheet_dialog(protocol: Any, save: Any) -> None:
     window.install_protocol(protocol)
     window.form.load(load_case("example:torsades-with-pulse.json"))
     window.show()
-    window.open_order_sheet()
+    window.menus.open_order_sheet()
     dialog = window.findChild(OrderSheetDialog)
     assert dialog is not None
     dialog.resize(dialog.sizeHint().expandedTo(dialog.minimumSizeHint()))

@@ -93,7 +93,7 @@ def run(args: Sequence[str]) -> int:
             app.exit(EXIT_FAILED)
             return
         if not options.exit_after_startup:
-            window.offer_autosaved_work()  # a question: never asked by the smoke test
+            window.files.offer_autosaved_work()  # a question: never asked by the smoke test
             return
         if not opened:
             print(f"mgdesk: {window.statusBar().currentMessage()}", file=sys.stderr)

@@ -10,10 +10,9 @@ use, and the three parts use dozens), and then the core and the protocol loaded.
 is why the interface's modules are imported inside build_interface() and not above, and
 why Qt's large namespace is reached as QtCore.Qt only once the shell is painted.
 
-The case on screen belongs to a file (or to none yet). Edits mark the window modified
-and are autosaved; New, Open and closing ask first what to do with unsaved changes.
-Each question and file dialog goes through one small method (ask_*), so tests replace
-it; the questions are window-modal without blocking (open(), an answer callback).
+The window holds two controllers: files (mgdesk.gui.case_files: the case's file, unsaved
+changes and the autosave) and menus (mgdesk.gui.window_menus: the menu bar and the
+dialogs it opens).
 """
 
 from __future__ import annotations
@@ -27,10 +26,9 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
-    from PySide6.QtGui import QAction, QKeySequence
-    from PySide6.QtWidgets import QMenu, QScrollArea, QSplitter
+    from PySide6.QtWidgets import QScrollArea, QSplitter
 
     from mgdesk.core.case import Case
     from mgdesk.core.errors import FieldError
@@ -38,20 +36,14 @@ if TYPE_CHECKING:
     from mgdesk.core.protocol import Protocol
     from mgdesk.gui.algorithm_view import AlgorithmView
     from mgdesk.gui.assessment import Assessment
+    from mgdesk.gui.case_files import CaseFiles
     from mgdesk.gui.case_form import CaseFormController
     from mgdesk.gui.case_form_view import CaseFormView
     from mgdesk.gui.locale_numbers import LocaleNumbers
     from mgdesk.gui.notices import NoticeBar
     from mgdesk.gui.plan_view import PlanView
     from mgdesk.gui.settings import Settings
-    from mgdesk.gui.unsaved_work import UnsavedWork
-    from mgdesk.records.autosave import AutosaveRecord
-
-CASE_FILES = "mgdesk cases (*.mgcase *.json);;All files (*)"
-CASE_SUFFIX = ".mgcase"
-# The answers to "save the unsaved changes?" and "restore the autosaved case?".
-SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
-RESTORE, LATER = "restore", "later"
+    from mgdesk.gui.window_menus import WindowMenus
 
 
 class MainWindow(QMainWindow):
@@ -69,9 +61,8 @@ class MainWindow(QMainWindow):
     approval_banner: QLabel
     notices: NoticeBar
     protocol_label: QLabel
-    order_sheet_action: QAction
-    recent_menu: QMenu
-    unsaved: UnsavedWork
+    files: CaseFiles
+    menus: WindowMenus
     numbers: LocaleNumbers
 
     def __init__(
@@ -86,7 +77,6 @@ class MainWindow(QMainWindow):
         self.evaluation_install = False  # the protocol is a per-user install, to evaluate it
         self.assessment: Assessment | None = None
         self._last_input: tuple[dict[str, Any], list[FieldError]] | None = None
-        self.case_path: Path | None = None
         self.interface_built = False
         self._changes_settled_for_close = False
         self.setWindowTitle("mgdesk")
@@ -104,14 +94,14 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 
         from mgdesk.gui.algorithm_view import AlgorithmView
+        from mgdesk.gui.case_files import CaseFiles
         from mgdesk.gui.case_form import CaseFormController
         from mgdesk.gui.case_form_view import CaseFormView
         from mgdesk.gui.fonts import scaled_font
         from mgdesk.gui.locale_numbers import LocaleNumbers
         from mgdesk.gui.notices import NoticeBar
         from mgdesk.gui.plan_view import PlanView
-        from mgdesk.gui.unsaved_work import UnsavedWork
-        from mgdesk.records.autosave import Autosave, default_autosave_folder
+        from mgdesk.gui.window_menus import WindowMenus
 
         self.numbers = self._requested_numbers or LocaleNumbers(QLocale().decimalPoint())
 
@@ -146,16 +136,10 @@ class MainWindow(QMainWindow):
         self.protocol_label = QLabel("Loading the protocol…")
         self.statusBar().addPermanentWidget(self.protocol_label)
 
-        self.unsaved = UnsavedWork(
-            Autosave(default_autosave_folder()),
-            lambda: (self.form.document()[0], self.case_path),
-            self,
-        )
-        self.unsaved.modified.connect(self.setWindowModified)
-        self.unsaved.problem.connect(self.notices.show_notice)
-        self._build_menus()
+        self.files = CaseFiles(self)
+        self.menus = WindowMenus(self, self.files)
         self.form.edited.connect(self._form_edited)
-        self.assessment_shown.connect(self._update_order_sheet_action)
+        self.assessment_shown.connect(self.menus.update_order_sheet_action)
         self.plan_view.field_requested.connect(self.focus_field)
         for name, splitter in (("main", self.splitter), ("algorithm", self.algorithm.splitter)):
             state = self.settings.splitter_state(name)
@@ -165,94 +149,8 @@ class MainWindow(QMainWindow):
         for notice in self.settings.notices:
             self.notices.show_notice(notice)
         self.interface_built = True
-        self._update_title()
-        self._update_order_sheet_action()
-
-    # -- menus and shortcuts ------------------------------------------------------------
-
-    def _add_action(
-        self,
-        menu: QMenu,
-        text: str,
-        slot: Callable[[], object] | None,
-        *shortcuts: QKeySequence | QKeySequence.StandardKey | str,
-    ) -> QAction:
-        from PySide6.QtGui import QAction, QKeySequence
-
-        action = QAction(text, self)
-        keys: list[QKeySequence] = []
-        for shortcut in shortcuts:  # a standard key may have no binding on this platform
-            bindings = (
-                QKeySequence.keyBindings(shortcut)
-                if isinstance(shortcut, QKeySequence.StandardKey)
-                else [QKeySequence(shortcut)]
-            )
-            keys += [k for k in bindings if not k.isEmpty() and k not in keys]
-        action.setShortcuts(keys)
-        if slot is not None:
-            action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        from PySide6.QtGui import QKeySequence
-        from PySide6.QtWidgets import QMessageBox
-
-        bar, chart = self.menuBar(), self.algorithm.chart
-        file = bar.addMenu("&File")
-        file.setToolTipsVisible(True)  # a disabled order sheet says why
-        self._add_action(
-            file,
-            "&New case",
-            lambda: self.settle_unsaved_changes(self.new_case),
-            QKeySequence.StandardKey.New,
-        )
-        self._add_action(
-            file,
-            "&Open case…",
-            lambda: self.settle_unsaved_changes(self.choose_case_to_open),
-            QKeySequence.StandardKey.Open,
-        )
-        self.recent_menu = file.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self.refresh_recent_menu)
-        self._add_action(file, "&Save case", self.save_case, QKeySequence.StandardKey.Save)
-        self._add_action(
-            file,
-            "Save case &as…",
-            self.save_case_as,
-            QKeySequence.StandardKey.SaveAs,
-            "Ctrl+Shift+S",
-        )
-        file.addSeparator()
-        self.order_sheet_action = self._add_action(
-            file, "Order &sheet…", self.open_order_sheet, "Ctrl+P"
-        )
-        self.order_sheet_action.setObjectName("order_sheet_action")
-        file.addSeparator()
-        self._add_action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Ctrl+Q")
-        edit = bar.addMenu("&Edit")
-        self._add_action(edit, "&Preferences…", self.open_preferences, "Ctrl+,")
-        view = bar.addMenu("&View")
-        self._add_action(
-            view, "Case &form", self.form_view.line_edits["patient.id"].setFocus, "Ctrl+1"
-        )
-        self._add_action(view, "&Plan", self.plan_view.details.setFocus, "Ctrl+2")
-        self._add_action(view, "&Algorithm steps", self.algorithm.steps.setFocus, "Ctrl+3")
-        view.addSeparator()
-        self._add_action(view, "Previous step", self.algorithm.previous_step, "Alt+Left")
-        self._add_action(view, "Next step", self.algorithm.next_step, "Alt+Right")
-        view.addSeparator()
-        self._add_action(
-            view, "Zoom &in", lambda: chart.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn, "Ctrl+="
-        )
-        self._add_action(
-            view, "Zoom &out", lambda: chart.zoom_by(1 / 1.25), QKeySequence.StandardKey.ZoomOut
-        )
-        self._add_action(view, "Actual si&ze", chart.reset_zoom, "Ctrl+0")
-        self._add_action(view, "Fit the &chart", chart.fit)
-        help_menu = bar.addMenu("&Help")
-        self._add_action(help_menu, "&About mgdesk", self.open_about, "F1")
-        self._add_action(help_menu, "About &Qt", lambda: QMessageBox.aboutQt(self))
+        self.update_title()
+        self.menus.update_order_sheet_action()
 
     # -- start-up: the core after the first paint ---------------------------------------
 
@@ -275,7 +173,7 @@ class MainWindow(QMainWindow):
             active.notices,
             evaluation_install=active.location == "user",
         )
-        return self.open_case_file(case_path) if case_path is not None else True
+        return self.files.open_case_file(case_path) if case_path is not None else True
 
     def install_protocol(
         self,
@@ -330,7 +228,7 @@ class MainWindow(QMainWindow):
     # -- the one path from an edit to what is shown -------------------------------------
 
     def _form_edited(self) -> None:
-        self.unsaved.edited()
+        self.files.unsaved.edited()
         self.evaluate()
 
     def evaluate(self) -> None:
@@ -358,7 +256,7 @@ class MainWindow(QMainWindow):
         self.plan_view.show_assessment(assessment)
         self.algorithm.show_plan(assessment.plan)
         self._show_emergency(assessment)
-        self._update_title()
+        self.update_title()
         self.assessment_shown.emit()
 
     def _show_emergency(self, assessment: Assessment) -> None:
@@ -393,61 +291,6 @@ class MainWindow(QMainWindow):
             return None
         return a.case, a.plan
 
-    def _update_order_sheet_action(self) -> None:
-        """Enabled while the plan on screen has orders to sign; otherwise the tooltip says why."""
-        current = self.current_case_and_plan()
-        plan = current[1] if current else None
-        if self.protocol is None:
-            reason = "The protocol is not loaded, so there is no plan to print."
-        elif self.assessment is not None and self.assessment.withheld:
-            reason = "The plan was withheld by a safety check, so there is no order sheet."
-        elif plan is None:
-            reason = "No plan yet: complete or correct the marked entries of the case."
-        else:
-            from mgdesk.document.sheet import plan_blockers
-
-            reason = " ".join(plan_blockers(plan, self.protocol))
-        self.order_sheet_action.setEnabled(not reason)
-        self.order_sheet_action.setToolTip(
-            reason or "Preview, print or export the order sheet of this plan"
-        )
-
-    def open_order_sheet(self) -> None:
-        """The order sheet dialog for the plan on screen (window-modal, not blocking)."""
-        current = self.current_case_and_plan()
-        if current is None or self.protocol is None or self.assessment is None:
-            return
-        from mgdesk.gui.sheet_dialog import OrderSheetDialog, SheetRecorder
-        from mgdesk.printing.printers import default_paper
-        from mgdesk.records.audit import AuditLog
-
-        case, plan = current
-        log = AuditLog(record_patient_id=self.settings.record_patient_id)
-        dialog = OrderSheetDialog(
-            self,
-            case,
-            plan,
-            self.protocol,
-            facility=self.settings.facility_name,
-            prescriber=self.settings.last_prescriber or None,
-            paper=self.settings.paper_size or default_paper(),
-            recorder=SheetRecorder(log, self.assessment.document, plan),
-            evaluation_install=self.evaluation_install,
-        )
-        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.sheet_produced.connect(
-            lambda _sheet, _where: self._remember_sheet_choices(
-                dialog.prescriber_name(), dialog.paper()
-            )
-        )
-        dialog.audit_problem.connect(self.notices.show_notice)
-        dialog.open()
-
-    def _remember_sheet_choices(self, prescriber: str, paper: str) -> None:
-        self.settings.last_prescriber = prescriber
-        self.settings.paper_size = paper
-        self.settings.sync()
-
     def focus_field(self, field: str) -> None:
         from mgdesk.gui.labels import field_of
 
@@ -459,255 +302,15 @@ class MainWindow(QMainWindow):
         if editors:
             editors[0].setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
 
-    def _update_title(self) -> None:
+    def update_title(self) -> None:
         """The file's name with Qt's modified marker, the patient, and mgdesk."""
         patient = self.assessment.document.get("patient", {}) if self.assessment else {}
         who = ", ".join(
             str(patient[k]).strip() for k in ("name", "id") if str(patient.get(k) or "").strip()
         )
-        name = self.case_path.name if self.case_path else "Untitled case"
+        case_path = self.files.case_path
+        name = case_path.name if case_path else "Untitled case"
         self.setWindowTitle(" — ".join(p for p in (f"{name}[*]", who, "mgdesk") if p))
-
-    # -- case files ---------------------------------------------------------------------
-
-    def new_case(self) -> None:
-        """An empty case in no file (unsaved changes are dropped: ask first, see the menu)."""
-        self.case_path = None
-        self.form.clear()
-        self.unsaved.saved_as(self.form.document()[0])
-        self._update_title()
-        self.statusBar().showMessage("New case")
-
-    def choose_case_to_open(self) -> None:
-        path = self.ask_case_path_to_open()
-        if path is not None:
-            self.open_case_file(path)
-
-    def open_case_file(self, path: Path) -> bool:
-        """Show the case (or draft) in a file; if it cannot, the form stays and the notice
-        says why."""
-        from mgdesk.records.casefile import CaseFileError, open_case
-
-        try:
-            problems = self.form.load(open_case(path))
-            message = f"Could not open {path}: " + "; ".join(problems) + "."
-        except CaseFileError as refused:
-            problems, message = [refused.message], refused.message
-        if problems:
-            self.notices.show_notice(f"{message} The case on screen is unchanged.")
-            self.statusBar().showMessage(message)
-            return False
-        self.case_path = path
-        self.unsaved.saved_as(self.form.document()[0])
-        self._file_used(path)
-        self.statusBar().showMessage(f"Opened {path}")
-        return True
-
-    def open_recent_file(self, path: Path) -> None:
-        if not path.is_file():
-            self._forget_missing([path])
-            return
-        self.settle_unsaved_changes(lambda: self.open_case_file(path))
-
-    def save_case(self) -> bool:
-        """Save to the case's file, or ask where if it has none yet."""
-        if self.case_path is None:
-            return self.save_case_as()
-        return self.save_case_file(self.case_path)
-
-    def save_case_as(self) -> bool:
-        path = self.ask_case_path_to_save(self.case_path or Path("case" + CASE_SUFFIX))
-        if path is None:
-            return False
-        return self.save_case_file(path if path.suffix else path.with_suffix(CASE_SUFFIX))
-
-    def save_case_file(self, path: Path) -> bool:
-        """Save the form's case as it stands, valid or not (a draft): nothing typed is lost."""
-        from mgdesk.records.casefile import CaseFileError, save_case
-
-        document, _ = self.form.document()
-        try:
-            save_case(document, path)
-        except CaseFileError as refused:
-            self.notices.show_notice(f"{refused.message} The case is still on screen, unsaved.")
-            self.statusBar().showMessage(refused.message)
-            return False
-        self.case_path = path
-        self.unsaved.saved_as(document)
-        self._file_used(path)
-        self.statusBar().showMessage(f"Saved {path}")
-        return True
-
-    def _file_used(self, path: Path) -> None:
-        self.settings.add_recent_file(path.resolve())
-        self.settings.sync()
-        self._update_title()
-
-    def refresh_recent_menu(self) -> None:
-        """The recent files that still exist; the others are dropped, with a notice."""
-        from PySide6.QtGui import QAction
-
-        self.recent_menu.clear()
-        recent = self.settings.recent_files
-        present = [p for p in recent if p.is_file()]
-        self._forget_missing([p for p in recent if p not in present])
-        for number, path in enumerate(present, start=1):
-            action = QAction(f"&{number} {path.name}  ({path.parent})", self.recent_menu)
-            action.triggered.connect(lambda _=False, p=path: self.open_recent_file(p))
-            self.recent_menu.addAction(action)
-        if not present:
-            self.recent_menu.addAction("No recent cases").setEnabled(False)
-
-    def _forget_missing(self, paths: list[Path]) -> None:
-        if not paths:
-            return
-        self.settings.remove_recent_files(paths)
-        self.settings.sync()
-        names = ", ".join(str(p) for p in paths)
-        self.notices.show_notice(f"Removed from the recent cases, as no longer found: {names}.")
-
-    # -- unsaved changes and the autosave ------------------------------------------------
-
-    def settle_unsaved_changes(self, then: Callable[[], object]) -> None:
-        """Run then() once unsaved changes are saved or discarded; not if the user cancels."""
-        if not self.unsaved.is_modified():
-            then()
-            return
-
-        def answered(choice: str) -> None:
-            if choice == DISCARD or (choice == SAVE and self.save_case()):
-                then()
-
-        self.ask_unsaved_changes(answered)
-
-    def offer_autosaved_work(self) -> None:
-        """At start: offer the newest case a crashed session left unsaved; never restore it
-        without asking. Discarding it offers the next older one."""
-        record = self.unsaved.autosave.pending()
-        if record is None:
-            return
-        from mgdesk.records.autosave import AutosaveError
-
-        def answered(choice: str) -> None:
-            if choice == RESTORE:
-                self.settle_unsaved_changes(lambda: self.restore_autosave(record))
-            elif choice == DISCARD:
-                try:
-                    self.unsaved.autosave.discard(record)
-                except AutosaveError as exc:
-                    self.notices.show_notice(exc.message)
-                    return
-                self.offer_autosaved_work()
-
-        self.ask_restore(record, answered)
-
-    def restore_autosave(self, record: AutosaveRecord) -> bool:
-        """Show an autosaved case as unsaved work of this window (its file, if it had one)."""
-        from mgdesk.records.autosave import AutosaveError
-
-        problems = self.form.load(record.document)
-        if problems:
-            self.notices.show_notice(
-                f"The autosave {record.file} cannot be shown ({'; '.join(problems)}); "
-                "it is left where it is."
-            )
-            return False
-        try:  # the record becomes this session's autosave only once it is on screen
-            self.unsaved.autosave.restore(record)
-        except AutosaveError as exc:
-            self.notices.show_notice(exc.message)
-        self.case_path = record.source_path
-        self.unsaved.mark_unsaved()
-        self._update_title()
-        self.statusBar().showMessage(f"Restored: {record.describe()}")
-        return True
-
-    # -- questions and dialogs (window-modal, never a blocking exec; tests replace ask_*) --
-
-    def ask_case_path_to_open(self) -> Path | None:
-        from PySide6.QtWidgets import QFileDialog
-
-        start = str(self.case_path.parent) if self.case_path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open case", start, CASE_FILES)
-        return Path(path) if path else None
-
-    def ask_case_path_to_save(self, suggested: Path) -> Path | None:
-        from PySide6.QtWidgets import QFileDialog
-
-        path, _ = QFileDialog.getSaveFileName(self, "Save case as", str(suggested), CASE_FILES)
-        return Path(path) if path else None
-
-    def ask_unsaved_changes(self, answer: Callable[[str], None]) -> None:
-        """Save, Discard or Cancel the unsaved changes; answer(SAVE | DISCARD | CANCEL)."""
-        from PySide6.QtWidgets import QMessageBox
-
-        buttons = QMessageBox.StandardButton
-        name = self.case_path.name if self.case_path else "this new case"
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Unsaved changes",
-            f"The changes to {name} are not saved.",
-            buttons.Save | buttons.Discard | buttons.Cancel,
-            self,
-        )
-        box.setInformativeText("Save them first, or discard them?")
-        box.setDefaultButton(buttons.Save)
-        choices = {buttons.Save: SAVE, buttons.Discard: DISCARD}
-        box.finished.connect(
-            lambda _: answer(choices.get(box.standardButton(box.clickedButton()), CANCEL))
-        )
-        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-
-    def ask_restore(self, record: AutosaveRecord, answer: Callable[[str], None]) -> None:
-        """Restore, Discard or Decide later about an autosaved case; answer(RESTORE | DISCARD
-        | LATER). Shows whose case it is and when it was saved."""
-        import html
-
-        from PySide6.QtWidgets import QAbstractButton, QMessageBox
-
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Restore unsaved work?")
-        box.setText("mgdesk stopped before this case was saved. Restore it?")
-        details = [
-            ("Patient", record.patient_name or "no name entered"),
-            ("Patient ID", record.patient_id or "no ID entered"),
-            ("Autosaved", record.saved_at_local.replace("T", " ")),
-        ]
-        if record.source_path is not None:
-            details.append(("Case file", str(record.source_path)))
-        box.setInformativeText(
-            "<table>"
-            + "".join(
-                f"<tr><td>{label}:&nbsp;</td><td><b>{html.escape(value)}</b></td></tr>"
-                for label, value in details
-            )
-            + "</table>"
-        )
-        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
-        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        later = box.addButton("Decide later", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(restore)
-        box.setEscapeButton(later)
-        choices: dict[QAbstractButton, str] = {restore: RESTORE, discard: DISCARD}
-        box.finished.connect(lambda _: answer(choices.get(box.clickedButton(), LATER)))
-        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-
-    def open_about(self) -> None:
-        from mgdesk.gui.about import AboutDialog
-
-        dialog = AboutDialog(self.protocol, self.protocol_installed_as, self)
-        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-
-    def open_preferences(self) -> None:
-        from mgdesk.gui.preferences import PreferencesDialog
-
-        dialog = PreferencesDialog(self.settings, self)
-        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
 
     # -- palette and layout -------------------------------------------------------------
 
@@ -755,11 +358,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.interface_built:
-            if self.unsaved.is_modified() and not self._changes_settled_for_close:
+            if self.files.unsaved.is_modified() and not self._changes_settled_for_close:
                 event.ignore()  # closed again once the question is answered
-                self.settle_unsaved_changes(self._close_with_changes_settled)
+                self.files.settle_unsaved_changes(self._close_with_changes_settled)
                 return
-            self.unsaved.close()
+            self.files.unsaved.close()
         self.save_layout()
         super().closeEvent(event)
 

@@ -150,7 +150,7 @@ def pdf_text(path: Path) -> str:
 
 
 def answering(choice: str, asked: list[Any] | None = None) -> Callable[..., None]:
-    """A replacement for one of the window's ask_* questions: records it, answers choice."""
+    """A replacement for one of the window.files ask_* questions: records it, answers choice."""
 
     def ask(*args: Any) -> None:
         if asked is not None:

@@ -144,7 +144,7 @@ def test_a_node_off_the_path_is_explained_too(qtbot: QtBot, window: MainWindow) 
 
 def test_no_path_without_a_plan(qtbot: QtBot, window: MainWindow) -> None:
     load(window, "v08.json")
-    window.new_case()
+    window.files.new_case()
     assert window.algorithm.steps.count() == 0
     chart = window.algorithm.chart.chart
     assert chart is not None

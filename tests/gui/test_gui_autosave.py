@@ -19,7 +19,8 @@ from pytestqt.qtbot import QtBot
 
 from mgdesk import resources
 from mgdesk.core.protocol import Protocol
-from mgdesk.gui.main_window import DISCARD, LATER, RESTORE, SAVE, MainWindow
+from mgdesk.gui.case_files import DISCARD, LATER, RESTORE, SAVE
+from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.unsaved_work import UnsavedWork
 from mgdesk.records.autosave import Autosave, AutosaveRecord
 from mgdesk.records.casefile import save_case
@@ -92,8 +93,8 @@ def test_a_killed_session_is_offered_at_the_next_start_and_restored(
     window = make_window(qtbot, None)
     assert window.finish_startup()
     asked: list[Any] = []
-    monkeypatch.setattr(window, "ask_restore", answering(RESTORE, asked))
-    window.offer_autosaved_work()
+    monkeypatch.setattr(window.files, "ask_restore", answering(RESTORE, asked))
+    window.files.offer_autosaved_work()
     ((record,),) = asked
     assert isinstance(record, AutosaveRecord)
     assert (record.patient_id, record.patient_name) == ("K-42", TYPED_NAME)
@@ -104,12 +105,12 @@ def test_a_killed_session_is_offered_at_the_next_start_and_restored(
     assert autosaved_names(data_dir) == [TYPED_NAME]
 
     # Saved, nothing is left to restore; the next start asks nothing.
-    monkeypatch.setattr(window, "ask_case_path_to_save", lambda suggested: tmp_path / "k42")
-    assert window.save_case()
+    monkeypatch.setattr(window.files, "ask_case_path_to_save", lambda suggested: tmp_path / "k42")
+    assert window.files.save_case()
     assert autosaves(data_dir) == []
     again = make_window(qtbot, None)
-    monkeypatch.setattr(again, "ask_restore", answering(RESTORE, asked := []))
-    again.offer_autosaved_work()
+    monkeypatch.setattr(again.files, "ask_restore", answering(RESTORE, asked := []))
+    again.files.offer_autosaved_work()
     assert asked == []
 
 
@@ -119,7 +120,7 @@ def test_edits_are_autosaved_after_a_pause_and_the_autosave_goes_on_save(
     type_text(qtbot, window, "patient.name", "Doe, Jane")
     assert autosaves(data_dir) == []  # not at every keystroke
     qtbot.waitUntil(lambda: autosaved_names(data_dir) == ["Doe, Jane"], timeout=6000)
-    assert window.save_case_file(tmp_path / "doe.mgcase")
+    assert window.files.save_case_file(tmp_path / "doe.mgcase")
     assert autosaves(data_dir) == []
 
 
@@ -142,7 +143,7 @@ def test_undoing_every_edit_removes_the_autosave(
     qtbot: QtBot, window: MainWindow, data_dir: Path
 ) -> None:
     type_text(qtbot, window, "patient.name", "Doe, Jane")
-    window.unsaved.write_now()
+    window.files.unsaved.write_now()
     assert autosaves(data_dir)
     type_text(qtbot, window, "patient.name", "")
     assert not window.isWindowModified() and autosaves(data_dir) == []
@@ -157,11 +158,11 @@ def test_a_restored_case_keeps_its_file_and_is_saved_there(
     session = Autosave(data_dir / "autosave")
     session.write(edited, patient_id="DEMO-0001", patient_name="Example, Mild", source_path=path)
     session._lock.release()
-    record = window.unsaved.autosave.pending()
-    assert record is not None and window.restore_autosave(record)
-    assert window.case_path == path and window.isWindowModified()
+    record = window.files.unsaved.autosave.pending()
+    assert record is not None and window.files.restore_autosave(record)
+    assert window.files.case_path == path and window.isWindowModified()
     assert window.windowTitle().startswith("doe.mgcase[*]")
-    assert window.save_case()
+    assert window.files.save_case()
     assert "latex" in path.read_text("utf-8") and autosaves(data_dir) == []
 
 
@@ -177,8 +178,8 @@ def test_discarding_offers_the_next_older_and_later_leaves_it(
         asked.append(record.patient_name)
         answer(next(answers))
 
-    monkeypatch.setattr(window, "ask_restore", ask)
-    window.offer_autosaved_work()
+    monkeypatch.setattr(window.files, "ask_restore", ask)
+    window.files.offer_autosaved_work()
     assert asked == ["Newer, Case", "Older, Case"]
     assert autosaved_names(data_dir) == ["Older, Case"]  # decided later: still there
     assert window.form_view.line_edits["patient.name"].text() == ""  # nothing restored
@@ -188,10 +189,10 @@ def test_the_restore_question_says_whose_case_and_when(
     qtbot: QtBot, window: MainWindow, data_dir: Path
 ) -> None:
     leave_autosave(data_dir, example_case(MILD), id="A-1001", name="Doe, Jane")
-    record = window.unsaved.autosave.pending()
+    record = window.files.unsaved.autosave.pending()
     assert record is not None
     answers: list[str] = []
-    window.ask_restore(record, answers.append)  # window-modal, not blocking
+    window.files.ask_restore(record, answers.append)  # window-modal, not blocking
     (box,) = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
     details = box.informativeText()
     for expected in ("Doe, Jane", "A-1001", record.saved_at_local.replace("T", " ")):
@@ -208,7 +209,7 @@ def test_the_unsaved_changes_question_answers_with_the_button_clicked(
 ) -> None:
     type_text(qtbot, window, "patient.name", "Doe, Jane")
     answers: list[str] = []
-    window.ask_unsaved_changes(answers.append)
+    window.files.ask_unsaved_changes(answers.append)
     (box,) = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
     assert "not saved" in box.text()
     box.button(QMessageBox.StandardButton.Save).click()

@@ -14,7 +14,8 @@ from gui_support import action, answering, example_case, make_window, pick, type
 from pytestqt.qtbot import QtBot
 
 from mgdesk.core.protocol import Protocol
-from mgdesk.gui.main_window import CANCEL, DISCARD, SAVE, MainWindow
+from mgdesk.gui.case_files import CANCEL, DISCARD, SAVE
+from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
 from mgdesk.records import casefile
 from mgdesk.records.casefile import save_case
@@ -23,8 +24,8 @@ MILD = "mild-oral-1.4-mg-dl.json"
 
 
 def save_as(window: MainWindow, monkeypatch: pytest.MonkeyPatch, path: Path | None) -> bool:
-    monkeypatch.setattr(window, "ask_case_path_to_save", lambda suggested: path)
-    return window.save_case_as()
+    monkeypatch.setattr(window.files, "ask_case_path_to_save", lambda suggested: path)
+    return window.files.save_case_as()
 
 
 def autosaves(data_dir: Path) -> list[Path]:
@@ -41,21 +42,21 @@ def test_save_quit_and_open_again(
     assert window.isWindowModified()
     assert save_as(window, monkeypatch, tmp_path / "doe")  # the suffix is added
     path = tmp_path / "doe.mgcase"
-    assert window.case_path == path and not window.isWindowModified()
+    assert window.files.case_path == path and not window.isWindowModified()
     assert window.windowTitle() == "doe.mgcase[*] — Example, Mild, DEMO-0001 — mgdesk"
     saved, _ = window.form.document()
     asked: list[Any] = []
-    monkeypatch.setattr(window, "ask_unsaved_changes", answering(CANCEL, asked))
+    monkeypatch.setattr(window.files, "ask_unsaved_changes", answering(CANCEL, asked))
     assert window.close() and asked == []  # saved: nothing to ask
 
     again = make_window(qtbot, protocol)
     assert open_settings().recent_files == [path]
-    again.refresh_recent_menu()
-    (recent,) = again.recent_menu.actions()
+    again.menus.refresh_recent_menu()
+    (recent,) = again.menus.recent_menu.actions()
     assert "doe.mgcase" in recent.text()
     recent.trigger()
     assert again.form.document()[0] == saved
-    assert again.case_path == path and not again.isWindowModified()
+    assert again.files.case_path == path and not again.isWindowModified()
     assert again.plan_view.plan is not None
 
 
@@ -69,7 +70,7 @@ def test_save_writes_to_the_case_file_and_asks_only_the_first_time(
         asked.append(suggested)
         return tmp_path / "mild.mgcase"
 
-    monkeypatch.setattr(window, "ask_case_path_to_save", ask)
+    monkeypatch.setattr(window.files, "ask_case_path_to_save", ask)
     action(window, "Save case").trigger()
     type_text(qtbot, window, "patient.name", "Changed, Name")
     assert window.isWindowModified()
@@ -86,7 +87,7 @@ def test_typing_a_value_back_as_it_was_is_no_change(
 ) -> None:
     path = tmp_path / "case.mgcase"
     save_case(example_case(MILD), path)
-    assert window.open_case_file(path)
+    assert window.files.open_case_file(path)
     type_text(qtbot, window, "patient.name", "Someone, Else")
     assert window.isWindowModified() and "[*]" in window.windowTitle()
     type_text(qtbot, window, "patient.name", "Example, Mild")
@@ -109,12 +110,12 @@ def test_closing_with_unsaved_changes_asks_first(
 ) -> None:
     path = tmp_path / "case.mgcase"
     save_case(example_case(MILD), path)
-    assert window.open_case_file(path)
+    assert window.files.open_case_file(path)
     type_text(qtbot, window, "patient.allergies", "latex")
-    window.unsaved.write_now()
+    window.files.unsaved.write_now()
     assert autosaves(data_dir)
     asked: list[Any] = []
-    monkeypatch.setattr(window, "ask_unsaved_changes", answering(answer, asked))
+    monkeypatch.setattr(window.files, "ask_unsaved_changes", answering(answer, asked))
     window.close()
     assert len(asked) == 1
     if closes:
@@ -131,7 +132,7 @@ def test_save_answered_but_cancelled_in_the_file_dialog_keeps_the_window(
     qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     type_text(qtbot, window, "patient.name", "Doe, Jane")
-    monkeypatch.setattr(window, "ask_unsaved_changes", answering(SAVE))
+    monkeypatch.setattr(window.files, "ask_unsaved_changes", answering(SAVE))
     assert not save_as(window, monkeypatch, None)
     window.close()
     assert window.isVisible() and window.isWindowModified()
@@ -143,7 +144,7 @@ def test_new_case_asks_about_unsaved_changes(
 ) -> None:
     type_text(qtbot, window, "patient.name", "Doe, Jane")
     asked: list[Any] = []
-    monkeypatch.setattr(window, "ask_unsaved_changes", answering(answer, asked))
+    monkeypatch.setattr(window.files, "ask_unsaved_changes", answering(answer, asked))
     action(window, "New case").trigger()
     assert len(asked) == 1
     assert (line_text(window, "patient.name") == "") is cleared
@@ -158,19 +159,21 @@ def test_open_asks_about_unsaved_changes_before_choosing_a_file(
     type_text(qtbot, window, "patient.name", "Doe, Jane")
     order: list[str] = []
     monkeypatch.setattr(
-        window, "ask_unsaved_changes", lambda answer: (order.append("asked"), answer(DISCARD))
+        window.files, "ask_unsaved_changes", lambda answer: (order.append("asked"), answer(DISCARD))
     )
-    monkeypatch.setattr(window, "ask_case_path_to_open", lambda: order.append("chose") or path)
+    monkeypatch.setattr(
+        window.files, "ask_case_path_to_open", lambda: order.append("chose") or path
+    )
     action(window, "Open case…").trigger()
     assert order == ["asked", "chose"]
-    assert window.case_path == path and line_text(window, "patient.name") == "Example, Mild"
+    assert window.files.case_path == path and line_text(window, "patient.name") == "Example, Mild"
 
 
 def test_new_and_open_do_not_ask_without_changes(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(window, "ask_unsaved_changes", answering(CANCEL, asked := []))
-    monkeypatch.setattr(window, "ask_case_path_to_open", lambda: None)
+    monkeypatch.setattr(window.files, "ask_unsaved_changes", answering(CANCEL, asked := []))
+    monkeypatch.setattr(window.files, "ask_case_path_to_open", lambda: None)
     action(window, "New case").trigger()
     action(window, "Open case…").trigger()
     assert asked == []
@@ -193,14 +196,14 @@ def test_a_file_that_cannot_be_opened_changes_nothing(
 ) -> None:
     mine = tmp_path / "mine.mgcase"
     save_case(example_case(MILD), mine)
-    assert window.open_case_file(mine)
+    assert window.files.open_case_file(mine)
     type_text(qtbot, window, "patient.allergies", "latex")  # unsaved, and kept
     before, title = window.form.document()[0], window.windowTitle()
     bad = tmp_path / "bad.mgcase"
     bad.write_bytes(content)
-    assert not window.open_case_file(bad)
+    assert not window.files.open_case_file(bad)
     assert window.form.document()[0] == before
-    assert (window.case_path, window.windowTitle()) == (mine, title)
+    assert (window.files.case_path, window.windowTitle()) == (mine, title)
     assert window.isWindowModified()
     assert window.notices.isVisible()
     assert "bad.mgcase" in window.notices.label.text() and reason in window.notices.label.text()
@@ -238,8 +241,8 @@ def test_a_case_that_cannot_be_saved_stays_on_screen_unsaved(
 
         monkeypatch.setattr(casefile, "write_atomically", fail)
     type_text(qtbot, window, "patient.name", "Doe, Jane")
-    assert not window.save_case_file(target)
-    assert window.case_path is None and window.isWindowModified()
+    assert not window.files.save_case_file(target)
+    assert window.files.case_path is None and window.isWindowModified()
     assert line_text(window, "patient.name") == "Doe, Jane"
     notice = window.notices.label.text()
     assert "Could not save the case" in notice and reason in notice
@@ -252,19 +255,21 @@ def test_recent_files_no_longer_found_are_removed_with_a_notice(
     present, gone = tmp_path / "present.mgcase", tmp_path / "gone.mgcase"
     save_case(example_case(MILD), present)
     window.settings.recent_files = [gone, present]
-    window.refresh_recent_menu()
-    assert [a.text() for a in window.recent_menu.actions()] == [f"&1 present.mgcase  ({tmp_path})"]
+    window.menus.refresh_recent_menu()
+    assert [a.text() for a in window.menus.recent_menu.actions()] == [
+        f"&1 present.mgcase  ({tmp_path})"
+    ]
     assert open_settings().recent_files == [present]
     assert "gone.mgcase" in window.notices.label.text()
     window.notices.dismiss()
     assert not window.notices.isVisible()
 
     present.unlink()  # gone between the menu being shown and the click
-    window.recent_menu.actions()[0].trigger()
+    window.menus.recent_menu.actions()[0].trigger()
     assert open_settings().recent_files == []
     assert "present.mgcase" in window.notices.label.text()
-    window.refresh_recent_menu()
-    (empty,) = window.recent_menu.actions()
+    window.menus.refresh_recent_menu()
+    (empty,) = window.menus.recent_menu.actions()
     assert empty.text() == "No recent cases" and not empty.isEnabled()
 
 
@@ -277,7 +282,7 @@ def test_a_pregnancy_answer_for_a_man_in_a_file_is_kept_and_judged_by_the_core(
 ) -> None:
     path = tmp_path / "man.mgcase"
     save_case(example_case(MILD, patient={"sex": "male", "pregnant": True}), path)
-    assert window.open_case_file(path)
+    assert window.files.open_case_file(path)
     row = window.form_view.rows["patient.pregnant"]
     assert "is true for a male patient" in row.error.text()  # as `mgdesk evaluate` says
     assert window.form.is_marked_invalid("patient.pregnant")
@@ -288,7 +293,7 @@ def test_a_pregnancy_answer_for_a_man_in_a_file_is_kept_and_judged_by_the_core(
     assert "from the case file" in row.note.text()
     assert window.form.document()[0]["patient"]["pregnant"] is True
     assert not window.isWindowModified()
-    assert window.save_case()  # saved back with the answer
+    assert window.files.save_case()  # saved back with the answer
     assert json.loads(path.read_text("utf-8"))["patient"]["pregnant"] is True
 
     pick(qtbot, window.form_view.sex, "Female")  # the user's change: the answer is now asked
@@ -305,7 +310,7 @@ def test_a_no_pregnancy_answer_for_a_man_in_a_file_is_kept(
 ) -> None:
     path = tmp_path / "man.mgcase"
     save_case(example_case(MILD, patient={"sex": "male", "pregnant": False}), path)
-    assert window.open_case_file(path)
+    assert window.files.open_case_file(path)
     assert window.form.document()[0]["patient"]["pregnant"] is False
     assert window.plan_view.plan is not None
 
@@ -316,7 +321,7 @@ def test_a_pregnancy_answer_past_the_asked_ages_in_a_file_is_kept_and_evaluated(
     path = tmp_path / "woman.mgcase"
     patient = {"sex": "female", "age_years": 70, "pregnant": True}
     save_case(example_case(MILD, patient=patient), path)
-    assert window.open_case_file(path)
+    assert window.files.open_case_file(path)
     assert window.form_view.pregnant.isEnabled()
     assert window.form.document()[0]["patient"]["pregnant"] is True
     plan = window.plan_view.plan
@@ -343,7 +348,7 @@ def test_a_value_the_form_cannot_show_is_not_dropped_but_refused(
     before = window.form.document()
     path = tmp_path / "case.mgcase"
     save_case(example_case(MILD, **{section: {field: value}}), path)
-    assert not window.open_case_file(path)
+    assert not window.files.open_case_file(path)
     assert f"{section}.{field}" in window.notices.label.text()
     assert window.form.document() == before
-    assert window.case_path is None
+    assert window.files.case_path is None

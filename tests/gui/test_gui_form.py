@@ -80,7 +80,7 @@ def test_a_number_without_a_unit_is_marked_and_no_plan_is_shown(
 ) -> None:
     enter_mild_man(qtbot, window)
     assert window.plan_view.plan is not None
-    window.new_case()
+    window.files.new_case()
     pick(qtbot, window.form_view.sex, "Male")
     enter_case(
         qtbot, window, MILD_MAN, {k: v for k, v in MILD_MAN_UNITS.items() if k != "labs.magnesium"}
@@ -342,7 +342,7 @@ def test_focus_moves_with_tab_from_one_field_to_the_next(qtbot: QtBot, window: M
 
 def test_new_case_clears_everything(qtbot: QtBot, window: MainWindow) -> None:
     enter_mild_man(qtbot, window)
-    window.new_case()
+    window.files.new_case()
     document, _ = window.form.document()
     assert document["patient"] == {}
     assert document["labs"] == {}

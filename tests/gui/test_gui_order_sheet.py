@@ -43,8 +43,8 @@ def show(window: MainWindow, document: dict[str, object]) -> None:
 
 
 def open_dialog(qtbot: QtBot, window: MainWindow) -> OrderSheetDialog:
-    assert window.order_sheet_action.isEnabled(), window.order_sheet_action.toolTip()
-    window.order_sheet_action.trigger()  # the guard fails the test if this were exec()
+    assert window.menus.order_sheet_action.isEnabled(), window.menus.order_sheet_action.toolTip()
+    window.menus.order_sheet_action.trigger()  # the guard fails the test if this were exec()
     (dialog,) = [d for d in window.findChildren(OrderSheetDialog) if d.isVisible()]
     return dialog
 
@@ -73,7 +73,7 @@ def export(
 def test_the_sheet_is_offered_only_for_a_plan_with_orders(
     window: MainWindow, changes: dict[str, dict[str, object]], enabled: bool, tooltip: str
 ) -> None:
-    action = window.order_sheet_action
+    action = window.menus.order_sheet_action
     assert not action.isEnabled() and "No plan yet" in action.toolTip()
     show(window, example_case(MILD, **changes))
     assert action.isEnabled() is enabled
@@ -94,7 +94,7 @@ def test_the_action_gives_the_reason_the_core_gives(
     show(window, example_case(MILD, **changes))
     current = window.current_case_and_plan()
     assert current is not None and window.protocol is not None
-    assert window.order_sheet_action.toolTip() == " ".join(
+    assert window.menus.order_sheet_action.toolTip() == " ".join(
         plan_blockers(current[1], window.protocol)
     )
 
@@ -104,16 +104,16 @@ def test_a_withheld_plan_has_no_sheet(window: MainWindow) -> None:
     window.show_assessment(
         Assessment({"format": "mgdesk-case/1"}, None, None, (), ("invariant 3 broken",))
     )
-    assert not window.order_sheet_action.isEnabled()
-    assert "withheld by a safety check" in window.order_sheet_action.toolTip()
+    assert not window.menus.order_sheet_action.isEnabled()
+    assert "withheld by a safety check" in window.menus.order_sheet_action.toolTip()
 
 
 def test_without_a_protocol_the_sheet_says_why(qtbot: QtBot) -> None:
     from gui_support import make_window
 
     window = make_window(qtbot, None)
-    assert not window.order_sheet_action.isEnabled()
-    assert "protocol is not loaded" in window.order_sheet_action.toolTip()
+    assert not window.menus.order_sheet_action.isEnabled()
+    assert "protocol is not loaded" in window.menus.order_sheet_action.toolTip()
 
 
 def test_the_dialog_gets_the_case_plan_and_remembered_settings(

@@ -166,7 +166,7 @@ def check_consistent(window: MainWindow, protocol: Protocol) -> None:
 def test_random_edits_of_an_empty_form(
     qtbot: QtBot, window: MainWindow, protocol: Protocol, edits: list[tuple[str, str, Any]]
 ) -> None:
-    window.new_case()
+    window.files.new_case()
     for edit in edits:
         started = time.perf_counter()
         apply(qtbot, window, edit)

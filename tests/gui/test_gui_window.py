@@ -75,7 +75,7 @@ def test_window_geometry_and_splitters_are_remembered(qtbot: QtBot, protocol: Pr
 
 
 def test_the_order_sheet_action_is_named_disabled_and_on_ctrl_p(window: MainWindow) -> None:
-    sheet = window.order_sheet_action
+    sheet = window.menus.order_sheet_action
     assert sheet.objectName() == "order_sheet_action"
     assert sheet.shortcut() == QKeySequence("Ctrl+P")
     assert not sheet.isEnabled()
@@ -161,10 +161,10 @@ def test_a_case_is_saved_and_opened_again(qtbot: QtBot, window: MainWindow, tmp_
     assert window.form.load(shared_case("v16.json")["case"]) == []
     plan = window.plan_view.plan
     path = tmp_path / "saved.json"
-    assert window.save_case_file(path)
-    window.new_case()
+    assert window.files.save_case_file(path)
+    window.files.new_case()
     assert window.plan_view.plan is None
-    assert window.open_case_file(path)
+    assert window.files.open_case_file(path)
     assert window.plan_view.plan == plan
     assert json.loads(path.read_text(encoding="utf-8"))["format"] == "mgdesk-case/1"
 
@@ -181,10 +181,10 @@ def test_a_file_that_is_not_a_case_changes_nothing(
     ):
         path = tmp_path / name
         path.write_text(content, encoding="utf-8")
-        assert not window.open_case_file(path)
+        assert not window.files.open_case_file(path)
         assert window.form.document() == before
         assert name in window.notices.label.text()
-    assert not window.open_case_file(tmp_path / "missing.json")
+    assert not window.files.open_case_file(tmp_path / "missing.json")
     assert "there is no such file" in window.notices.label.text()
     assert window.notices.isVisible()
 
@@ -266,9 +266,9 @@ def test_a_draft_is_saved_and_reopened_as_typed(
     assert window.form.load(shared_case("v05.json")["case"]) == []  # magnesium without a unit
     draft, _ = window.form.document()
     path = tmp_path / "draft.mgcase"
-    assert window.save_case_file(path)
-    window.new_case()
-    assert window.open_case_file(path)
+    assert window.files.save_case_file(path)
+    window.files.new_case()
+    assert window.files.open_case_file(path)
     assert window.form.document()[0] == draft
     assert window.plan_view.plan is None
 
