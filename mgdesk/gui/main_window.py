@@ -416,7 +416,6 @@ class MainWindow(QMainWindow):
         if current is None or self.protocol is None or self.assessment is None:
             return
         from mgdesk.gui.sheet_dialog import OrderSheetDialog, SheetRecorder
-        from mgdesk.printing.printers import default_paper
         from mgdesk.records.audit import AuditLog
 
         case, plan = current
@@ -428,7 +427,7 @@ class MainWindow(QMainWindow):
             self.protocol,
             facility=self.settings.facility_name,
             prescriber=self.settings.last_prescriber or None,
-            paper=self.settings.paper_size or default_paper(),
+            paper=self.settings.sheet_paper(),
             recorder=SheetRecorder(log, self.assessment.document, plan),
             evaluation_install=self.evaluation_install,
         )
