@@ -121,16 +121,12 @@ class SilentPrintServer:
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(16)
         self._listener.settimeout(0.05)
+        host, port = self._listener.getsockname()
+        self.address = f"{host}:{port}"  # as CUPS_SERVER takes it
         self._accepted: list[socket.socket] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="silent print server")
         self.connections: list[tuple[str, int]] = []  # the peers that connected
-
-    @property
-    def address(self) -> str:
-        """host:port, as CUPS_SERVER takes it."""
-        host, port = self._listener.getsockname()
-        return f"{host}:{port}"
 
     def _serve(self) -> None:
         deadline = time.monotonic() + self.LIFETIME_S

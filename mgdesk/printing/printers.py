@@ -1,7 +1,8 @@
 """Real printers: the printers Qt knows, and printing a sheet on one.
 
 Kept apart from render.py so that writing a PDF never loads Qt's print support. Nothing
-here decides the paper: mgdesk.printing.paper does, without asking a printer.
+here decides the paper (mgdesk.printing.paper does, without asking a printer), and the
+print system is asked whether it answers (spooler.py) before Qt's print support is used.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from mgdesk.printing.render import (
     page_layout,
     paint_sheet,
 )
+from mgdesk.printing.spooler import check_print_system
 
 
 def available_printers() -> list[str]:
@@ -24,9 +26,11 @@ def available_printers() -> list[str]:
 
 
 def print_sheet(sheet: OrderSheet, printer_name: str, paper: str) -> int:
-    """Send the sheet to the named printer through Qt's print system; returns the page count."""
+    """Send the sheet to the named printer through Qt's print system; returns the page count.
+    Raises PrintError, within a few seconds, if the print system does not answer."""
     ensure_gui_application()
     layout = page_layout(paper)
+    check_print_system(printer_name)
     info = QPrinterInfo.printerInfo(printer_name)
     if info.isNull():
         known = ", ".join(available_printers()) or "none is installed"
