@@ -9,6 +9,10 @@ appended to it, so an attempt is seen even if the code under test swallows the e
 Local (AF_UNIX) sockets stay allowed: Qt and D-Bus use them on the same machine.
 
 Tests use run_offline(); the GUI and PDF tests can use the same command line.
+
+Python's socket functions are not the only way out: Qt's print support asks CUPS through
+libcups, below Python. SilentPrintServer stands in for a print server that accepts and
+never answers: set CUPS_SERVER to its address and see whether anything connected.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import Any, NoReturn
 
 LOG_VARIABLE = "MGDESK_OFFLINE_LOG"
@@ -101,6 +108,52 @@ def run_offline(
         timeout=timeout,
         check=False,
     )
+
+
+class SilentPrintServer:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers, recording who
+    connected; for `with`, which stops it. It serves at most LIFETIME_S seconds."""
+
+    LIFETIME_S = 600.0
+
+    def __init__(self) -> None:
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.05)
+        host, port = self._listener.getsockname()
+        self.address = f"{host}:{port}"  # as CUPS_SERVER takes it
+        self._accepted: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="silent print server")
+        self.connections: list[tuple[str, int]] = []  # the peers that connected
+
+    def _serve(self) -> None:
+        deadline = time.monotonic() + self.LIFETIME_S
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                connection, peer = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._accepted.append(connection)  # kept open, never answered
+            self.connections.append(peer)
+
+    def __enter__(self) -> SilentPrintServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        for connection in [*self._accepted, self._listener]:
+            connection.close()
 
 
 def main() -> int:

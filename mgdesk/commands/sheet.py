@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--paper",
         choices=PAPERS,
-        help="paper size (default: the printer's, else Letter in the US locale, else A4)",
+        help="paper size (default: Letter in the US, Canada and other Letter locales, else A4)",
     )
     parser.add_argument(
         "--acknowledge",
@@ -192,10 +192,10 @@ def _tell(stderr: IO[str], audit_problem: str | None) -> None:
 
 
 def _default_paper() -> str:
-    # Qt's print support is loaded only when a printer is involved, not for a PDF.
-    from mgdesk.printing.printers import default_paper
+    # From the locale, never the print system: a PDF must not wait for a print server.
+    from mgdesk.printing.paper import locale_paper
 
-    return default_paper()
+    return locale_paper()
 
 
 def _print(sheet: OrderSheet, printer: str, paper: str) -> int:

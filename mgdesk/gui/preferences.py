@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from mgdesk.gui.settings import PAPER_SIZES, Settings
 from mgdesk.printing.render import PAPER_LABELS as SHEET_PAPER_LABELS
 
-PAPER_LABELS = {"": "Automatic (the printer, else the region)", **SHEET_PAPER_LABELS}
+PAPER_LABELS = {"": "Automatic (from the region)", **SHEET_PAPER_LABELS}
 
 
 class PreferencesDialog(QDialog):

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from mgdesk.printing.paper import locale_paper
 from mgdesk.records.paths import APP_NAME, data_override, user_data_dir
 
-# The order sheet's paper keys (mgdesk.printing.render); "" follows the printer or the locale.
+# The order sheet's paper keys (mgdesk.printing.render); "" follows the locale (never a printer).
 PAPER_SIZES = ("", "a4", "letter")
 SETTINGS_FILE = "settings.ini"
 RECENT_FILES_KEPT = 8
@@ -70,6 +71,11 @@ class Settings:
         if value not in PAPER_SIZES:
             raise ValueError(f"paper size must be one of {PAPER_SIZES}")
         self._store.setValue("sheet/paper_size", value)
+
+    def sheet_paper(self) -> str:
+        """The paper of a new order sheet: the one chosen, else the locale's
+        (mgdesk.printing.paper). Never asks a printer: that may wait a minute on CUPS."""
+        return self.paper_size or locale_paper()
 
     @property
     def last_prescriber(self) -> str:

@@ -51,6 +51,7 @@ from mgdesk.printing.render import (
     page_layout,
     write_pdf,
 )
+from mgdesk.printing.spooler import check_print_system
 from mgdesk.records.audit import AuditLog, AuditLogError, PendingEntry
 from mgdesk.records.safefile import describe_write_error
 
@@ -271,7 +272,7 @@ class OrderSheetDialog(QDialog):
 
     def preview(self) -> None:
         sheet = self._sheet_or_none()
-        if sheet is None:
+        if sheet is None or self._print_system_silence() is not None:
             return
         # The dialog owns its printer and this dialog keeps the preview (ENGINEERING.md 2.2.4).
         self._preview_dialog = preview = QPrintPreviewDialog(self)
@@ -299,6 +300,10 @@ class OrderSheetDialog(QDialog):
         if prepared is None:
             return
         sheet, pending = prepared
+        silence = self._print_system_silence()
+        if silence is not None:
+            self._abandon(pending, silence)
+            return
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setPageLayout(page_layout(self.paper()))
         if not self._ask_print_settings(printer):
@@ -315,6 +320,19 @@ class OrderSheetDialog(QDialog):
         self._commit(pending, f"{where} {output}")
         self._status.setText(f"Sheet {sheet.sheet_id}: {pages} pages sent to {output}.")
         self.sheet_produced.emit(sheet, f"{where}: {output}")
+
+    def _print_system_silence(self) -> str | None:
+        """Why the print system cannot be used (shown to the user), or None when it answers.
+        Qt's print support would otherwise freeze the window on a silent print server."""
+        self._status.setText("Asking the print system…")
+        try:
+            check_print_system()
+        except PrintError as exc:
+            self._status.setText(f"{exc}.")
+            self._show_error(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+            return str(exc)
+        self._status.clear()
+        return None
 
     def export_pdf(self) -> None:
         prepared = self._prepare()

@@ -149,7 +149,6 @@ class WindowMenus:
         if current is None or window.protocol is None or window.assessment is None:
             return
         from mgdesk.gui.sheet_dialog import OrderSheetDialog, SheetRecorder
-        from mgdesk.printing.printers import default_paper
         from mgdesk.records.audit import AuditLog
 
         case, plan = current
@@ -161,7 +160,7 @@ class WindowMenus:
             window.protocol,
             facility=settings.facility_name,
             prescriber=settings.last_prescriber or None,
-            paper=settings.paper_size or default_paper(),
+            paper=settings.sheet_paper(),
             recorder=SheetRecorder(log, window.assessment.document, plan),
             evaluation_install=window.evaluation_install,
         )

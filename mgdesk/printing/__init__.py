@@ -1,7 +1,9 @@
 """The order sheet on paper (Qt lives here, never in mgdesk.core).
 
 render: ensure_gui_application, paint_sheet, write_pdf, page_layout (PDF needs only QtGui).
-printers: default_paper, available_printers, print_sheet, print_to (Qt's print support).
+printers: available_printers, print_sheet, print_to (Qt's print support).
+paper: locale_paper, the default paper (from the locale, never from a printer).
+spooler: check_print_system, whether the print system answers, with a bounded wait.
 
 Importing the package loads no Qt: the names below come from render on first use. PySide
 reads the source of every module imported after it (to see whether it uses PySide), so

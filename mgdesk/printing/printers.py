@@ -1,39 +1,23 @@
-"""Real printers: the default paper, the printers Qt knows, and printing a sheet on one.
+"""Real printers: the printers Qt knows, and printing a sheet on one.
 
-Kept apart from render.py so that writing a PDF never loads Qt's print support.
+Kept apart from render.py so that writing a PDF never loads Qt's print support. Nothing
+here decides the paper (mgdesk.printing.paper does, without asking a printer), and the
+print system is asked whether it answers (spooler.py) before Qt's print support is used.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale
-from PySide6.QtGui import QGuiApplication, QPageLayout
+from PySide6.QtGui import QPageLayout
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
 from mgdesk.document.sheet import SHEET_TITLE, OrderSheet
 from mgdesk.printing.render import (
-    PAPER_SIZES,
     PrintError,
     ensure_gui_application,
     page_layout,
     paint_sheet,
 )
-
-
-def default_paper() -> str:
-    """ "a4" or "letter": the default printer's paper when there is one, else the locale's
-    (Letter where the US measurement system is used). The GUI remembers the user's choice."""
-    if QGuiApplication.instance() is not None:
-        printer = QPrinterInfo.defaultPrinter()
-        if not printer.isNull():
-            size = printer.defaultPageSize().id()
-            for paper, size_id in PAPER_SIZES.items():
-                if size == size_id:
-                    return paper
-    return (
-        "letter"
-        if QLocale().measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem
-        else "a4"
-    )
+from mgdesk.printing.spooler import check_print_system
 
 
 def available_printers() -> list[str]:
@@ -42,9 +26,11 @@ def available_printers() -> list[str]:
 
 
 def print_sheet(sheet: OrderSheet, printer_name: str, paper: str) -> int:
-    """Send the sheet to the named printer through Qt's print system; returns the page count."""
+    """Send the sheet to the named printer through Qt's print system; returns the page count.
+    Raises PrintError, within a few seconds, if the print system does not answer."""
     ensure_gui_application()
     layout = page_layout(paper)
+    check_print_system(printer_name)
     info = QPrinterInfo.printerInfo(printer_name)
     if info.isNull():
         known = ", ".join(available_printers()) or "none is installed"

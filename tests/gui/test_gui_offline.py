@@ -1,7 +1,9 @@
 """Offline by construction: the window and the order sheet work with networking disabled.
 
 Each run is a child process under tests/offline_guard.py, which makes every attempt to
-resolve a name or to connect or send on an internet socket fail and records it.
+resolve a name or to connect or send on an internet socket fail and records it. Qt's print
+support reaches CUPS below Python, so the PDF is also made with CUPS_SERVER pointing at a
+local server that accepts and never answers: no PDF may connect to it (or wait a minute).
 """
 
 from __future__ import annotations
@@ -53,13 +55,17 @@ print("exported")
 """
 
 
-def run_guarded(command: list[str], attempts: Path) -> subprocess.CompletedProcess[str]:
+def run_guarded(
+    command: list[str], attempts: Path, print_server: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run command guarded; print_server is given to libcups as CUPS_SERVER."""
     result = subprocess.run(
         command,
         env={
             **os.environ,
             "QT_QPA_PLATFORM": "offscreen",
             offline_guard.LOG_VARIABLE: str(attempts),
+            **({"CUPS_SERVER": print_server} if print_server else {}),
         },
         capture_output=True,
         text=True,
@@ -100,3 +106,29 @@ def test_the_sheet_command_writes_a_pdf_with_networking_disabled(tmp_path: Path)
     pdf = tmp_path / "sheet.pdf"
     run_guarded(offline_guard.command(["sheet", CASE, "-o", str(pdf)]), tmp_path / "attempts.log")
     assert "Audit entry" in pdf_text(pdf)
+
+
+def test_a_pdf_from_the_window_never_asks_the_print_system(tmp_path: Path, data_dir: Path) -> None:
+    pdf = tmp_path / "sheet.pdf"
+    with offline_guard.SilentPrintServer() as print_server:
+        result = run_guarded(
+            [sys.executable, "-c", EXPORT_THROUGH_THE_WINDOW, CASE, str(pdf)],
+            tmp_path / "attempts.log",
+            print_server.address,
+        )
+    assert result.stdout.strip() == "exported"
+    assert "Audit entry" in pdf_text(pdf)
+    assert print_server.connections == []
+
+
+def test_the_sheet_command_never_asks_the_print_system_for_a_pdf(tmp_path: Path) -> None:
+    pdf = tmp_path / "sheet.pdf"
+    with offline_guard.SilentPrintServer() as print_server:
+        result = run_guarded(
+            offline_guard.command(["sheet", CASE, "-o", str(pdf)]),
+            tmp_path / "attempts.log",
+            print_server.address,
+        )
+    assert "Audit entry" in pdf_text(pdf)
+    assert print_server.connections == []
+    assert "written to" in result.stdout

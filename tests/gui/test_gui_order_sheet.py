@@ -22,7 +22,7 @@ from mgdesk.gui.assessment import Assessment
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
 from mgdesk.gui.sheet_dialog import OrderSheetDialog
-from mgdesk.printing.printers import default_paper
+from mgdesk.printing.paper import locale_paper
 from mgdesk.records.audit import AuditLog
 
 MILD = "mild-oral-1.4-mg-dl.json"
@@ -152,9 +152,9 @@ def test_the_dialog_gets_the_case_plan_and_remembered_settings(
     assert dialog.isModal() and dialog.parent() is window
     dialog.close()
 
-    window.settings.paper_size = ""  # automatic: the printer's, else the locale's
+    window.settings.paper_size = ""  # automatic: the locale's, never a printer's
     dialog = open_dialog(qtbot, window)
-    assert dialog.paper() == default_paper()
+    assert dialog.paper() == locale_paper()
 
 
 def test_stop_warnings_must_be_acknowledged_in_the_dialog(qtbot: QtBot, window: MainWindow) -> None:

@@ -32,7 +32,8 @@ from sheet_support import (
 from mgdesk import __version__, resources
 from mgdesk.document.sheet import CHECKBOX, END_OF_ORDERS, OrderSheet
 from mgdesk.printing import render
-from mgdesk.printing.printers import default_paper, print_sheet, print_to
+from mgdesk.printing.paper import locale_paper, paper_for_locale
+from mgdesk.printing.printers import print_sheet, print_to
 from mgdesk.printing.render import FONT_FAMILY, PrintError, ensure_gui_application, write_pdf
 from mgdesk.records.site_protocol import load_protocol
 
@@ -212,20 +213,44 @@ def test_printing_paints_the_same_pages(app: QApplication, tmp_path: Path) -> No
     assert pdf_pages(tmp_path / "printed.pdf") == pdf_pages(pdf)
 
 
-def test_the_default_paper_follows_the_printer_then_the_locale(
+def test_the_default_paper_follows_the_locale_and_never_asks_a_printer(
     app: QApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(QPrinterInfo, "defaultPrinter", staticmethod(lambda: QPrinterInfo()))
+    def asked() -> QPrinterInfo:
+        raise AssertionError("the default printer was asked for the paper")
+
+    monkeypatch.setattr(QPrinterInfo, "defaultPrinter", staticmethod(asked))
     previous = QLocale()
     try:
         QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
-        assert default_paper() == "letter"
+        assert locale_paper() == "letter"
         QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
-        assert default_paper() == "a4"
+        assert locale_paper() == "a4"
         QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
-        assert default_paper() == "a4"
+        assert locale_paper() == "a4"
     finally:
         QLocale.setDefault(previous)
+
+
+@pytest.mark.parametrize(
+    ("name", "paper"),
+    [
+        ("en_US", "letter"),
+        ("es_US", "letter"),
+        ("en_CA", "letter"),
+        ("fr_CA", "letter"),
+        ("es_MX", "letter"),
+        ("en_PH", "letter"),
+        ("es_CL", "letter"),
+        ("en_GB", "a4"),
+        ("en_AU", "a4"),
+        ("fr_FR", "a4"),
+        ("ja_JP", "a4"),
+        ("C", "a4"),
+    ],
+)
+def test_letter_in_the_letter_territories_and_a4_elsewhere(name: str, paper: str) -> None:
+    assert paper_for_locale(QLocale(name)) == paper
 
 
 def test_long_texts_wrap_inside_the_page(app: QApplication, tmp_path: Path) -> None:
