@@ -22,18 +22,19 @@ from mgdesk.core.chemistry import (
     reinterpret,
 )
 from mgdesk.core.formatting import (
+    amount_text,
     decimals,
     display_unit,
     duration,
     mass,
     plain_quantity,
     preserving,
+    salt_mass_text,
     significant,
     volume,
 )
 from mgdesk.core.invariants import check_plan
 from mgdesk.core.plan import (
-    Amount,
     Clearance,
     Dose,
     MagnesiumLevel,
@@ -147,6 +148,7 @@ class _Evaluation:
     # Set by the renal step: from then on, an order added under EMERGENCY_RENAL gets the cap.
     renal_decided: bool = False
     clearance: Clearance | None = None
+    clearance_unknown_reason: str | None = None
     status: str = "ok"
     # Orders whose product cannot give the ordered amount within the rounding tolerance.
     rounded_orders: set[str] = field(default_factory=set)
@@ -221,6 +223,7 @@ class _Evaluation:
             path=tuple(self.path),
             missing=tuple(self.missing),
             protocol=self.protocol.summary(),
+            clearance_unknown_reason=self.clearance_unknown_reason,
         )
 
     def warn(self, code: str, **values: str) -> None:
@@ -451,6 +454,10 @@ class _Evaluation:
                 f"{shown} mL/min",
             )
             inputs.append(StepValue("creatinine clearance", f"{self.clearance.arithmetic}"))
+        else:
+            self.clearance_unknown_reason = (
+                f"no {' or '.join(renal.missing)} recorded, and no measured clearance"
+            )
         if self.case.clinical.dialysis:
             self.renal = "dialysis"
             self.warn("renal_crcl_below_20")
@@ -1053,22 +1060,10 @@ class _Evaluation:
 
 
 def _with_text(dose: Dose) -> Dose:
-    def amount(value: Amount, unit_text: str) -> str:
-        if isinstance(value, tuple):
-            return f"{significant(value[0])} to {significant(value[1])} {unit_text}"
-        return f"{significant(value)} {unit_text}"
-
-    def salt_text(value: Amount) -> str:
-        high = value[1] if isinstance(value, tuple) else value
-        if high >= 1000:
-            grams = (value[0] / 1000, value[1] / 1000) if isinstance(value, tuple) else value / 1000
-            return amount(grams, "g")
-        return amount(value, "mg")
-
     text = (
-        f"{amount(dose.mmol, 'mmol')} magnesium = {amount(dose.meq, 'mEq')} = "
-        f"{amount(dose.elemental_mg, 'mg')} elemental magnesium; "
-        f"salt: {salt_text(dose.salt_mass_mg)} {dose.salt}"
+        f"{amount_text(dose.mmol, 'mmol')} magnesium = {amount_text(dose.meq, 'mEq')} = "
+        f"{amount_text(dose.elemental_mg, 'mg')} elemental magnesium; "
+        f"salt: {salt_mass_text(dose.salt_mass_mg)} {dose.salt}"
     )
     return Dose(dose.salt, dose.salt_mass_mg, dose.mmol, dose.meq, dose.elemental_mg, text)
 

@@ -209,6 +209,40 @@ def test_an_incomplete_plan_with_emergency_orders_prints_with_a_banner_and_no_we
 
 
 @pytest.mark.parametrize(
+    ("labs", "weight", "reason"),
+    [
+        ({"creatinine": None}, "80 kg", "no creatinine recorded"),
+        ({"creatinine": "1 mg/dL"}, None, "no weight recorded"),
+        ({"creatinine": None}, None, "no creatinine or weight recorded"),
+    ],
+)
+def test_an_unknown_clearance_says_what_is_missing(
+    labs: dict[str, Any], weight: str | None, reason: str
+) -> None:
+    document = with_changes(EMERGENCY_ONLY, labs=labs, patient={"weight": weight})
+    labs_rows = {f.label: f.value for f in sheet_for(document).labs}
+    assert labs_rows["Creatinine clearance"] == f"unknown: {reason}, and no measured clearance"
+
+
+def test_the_sheet_takes_the_unknown_clearance_reason_from_the_plan() -> None:
+    """The sheet prints the plan's reason; it does not re-derive it from the case."""
+    case, plan = evaluated(EMERGENCY_ONLY)
+    told = replace(plan, clearance_unknown_reason="no creatinine from the laboratory yet")
+    sheet = build_sheet(
+        case,
+        told,
+        default_protocol(),
+        facility=FACILITY,
+        prescriber="Dr Jane Roe",
+        acknowledged=[w.code for w in plan.stop_warnings],
+        generated_at=GENERATED_AT,
+        sheet_id="TEST0-SHEET",
+    )
+    labs_rows = {f.label: f.value for f in sheet.labs}
+    assert labs_rows["Creatinine clearance"] == "unknown: no creatinine from the laboratory yet"
+
+
+@pytest.mark.parametrize(
     ("document", "kwargs", "expected"),
     [
         *(pytest.param(doc, {}, reason, id=name) for doc, reason, name in refused_documents()),
