@@ -8,14 +8,46 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Hashable
 from fractions import Fraction
 from importlib.resources import as_file, files
-from typing import Any
+from typing import Any, Protocol
 
 from mgdesk import resources
 from mgdesk.core.errors import FieldError
 
-Quantity = Any  # pint's Quantity class is generated per registry; annotate loosely.
+Unit = Hashable  # a unit of the registry: compared and hashed exactly
+
+
+class Quantity(Protocol):
+    """What mgdesk uses of a pint quantity of its registry (pint generates the class per
+    registry, so the type is described here rather than imported)."""
+
+    @property
+    def magnitude(self) -> Fraction | int: ...
+
+    @property
+    def units(self) -> Unit: ...
+
+    @property
+    def dimensionality(self) -> Hashable: ...
+
+    def to(self, target: Unit) -> Quantity: ...
+
+    def __mul__(self, other: Quantity | Fraction | int, /) -> Quantity: ...
+
+    def __rmul__(self, other: Fraction | int, /) -> Quantity: ...
+
+    def __truediv__(self, other: Quantity | Fraction | int, /) -> Quantity: ...
+
+    def __lt__(self, other: Quantity, /) -> bool: ...
+
+    def __le__(self, other: Quantity, /) -> bool: ...
+
+    def __gt__(self, other: Quantity, /) -> bool: ...
+
+    def __ge__(self, other: Quantity, /) -> bool: ...
+
 
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _QUANTITY_TEXT = re.compile(r"^\s*([+-]?)\s*([0-9.,]*[0-9][0-9.,]*|[A-Za-z]+)\s*(.*?)\s*$")
@@ -38,7 +70,13 @@ def registry() -> Any:
 def quantity(magnitude: Fraction | int | str, unit: str) -> Quantity:
     """A quantity with an exact magnitude: numbers given as text are read as decimals."""
     value = magnitude if isinstance(magnitude, Fraction) else Fraction(magnitude)
-    return registry().Quantity(value, _parsed(unit))
+    return quantity_of(value, _parsed(unit))
+
+
+def quantity_of(magnitude: Fraction | int, units: Unit) -> Quantity:
+    """A quantity of the registry from a magnitude and a unit already parsed."""
+    made: Quantity = registry().Quantity(magnitude, units)
+    return made
 
 
 @functools.lru_cache(maxsize=64)
@@ -120,7 +158,7 @@ def parse_quantity(text: object, field: str, accepted: tuple[str, ...]) -> Quant
                 field, f"{unit_text!r} is the wrong kind of unit here: use one of {units_hint}"
             )
         raise FieldError(field, f"{unit_text!r} is not accepted here: use one of {units_hint}")
-    return registry().Quantity(number, unit(chosen))
+    return quantity_of(number, unit(chosen))
 
 
 @functools.lru_cache(maxsize=256)

@@ -470,7 +470,7 @@ class _References:
         rows = []
         for source_id, number in self.numbers.items():
             source = self.protocol.sources.get(source_id)
-            citation = f"{source['citation']} ({source['reference']})" if source else source_id
+            citation = f"{source.citation} ({source.reference})" if source else source_id
             rows.append(SheetField(f"[{number}]", citation))
         return tuple(rows)
 

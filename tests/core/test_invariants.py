@@ -27,7 +27,8 @@ from mgdesk.core.errors import PlanWithheld
 from mgdesk.core.formatting import significant
 from mgdesk.core.invariants import check_plan, plan_violations
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol import WARNING_CODES
+from mgdesk.core.protocol_loader import default_protocol
 
 PROTOCOL = default_protocol()
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -246,7 +247,7 @@ def assert_invariants(p: Patient, plan: Plan) -> None:
     assert plan.status in codes.STATUSES and plan.severity in (*codes.BANDS, None)
     assert len(order_ids) == len(set(order_ids))
     for w in plan.warnings:
-        assert codes.WARNING_CODES[w.code] == w.level
+        assert WARNING_CODES[w.code] == w.level
     for o in plan.orders:
         assert o.id in codes.ORDER_CODES and o.role in codes.ROLES
         assert set(o.warnings) <= warnings

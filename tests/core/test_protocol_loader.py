@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from hypothesis import strategies as st
 from mgdesk import resources
 from mgdesk.core import codes
 from mgdesk.core.errors import PlanWithheld, ProtocolInvalid
-from mgdesk.core.protocol import default_protocol, parse_protocol
+from mgdesk.core.protocol import WARNING_CODES
+from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.records.site_protocol import load_protocol
 
 DEFAULT_BYTES = files(resources).joinpath("protocols", "default.json").read_bytes()
@@ -58,8 +60,15 @@ def test_the_default_protocol_loads() -> None:
     assert protocol.id == "mgdesk-default-adult-hypomagnesemia"
     assert protocol.sha256 == hashlib.sha256(DEFAULT_BYTES).hexdigest()
     assert protocol.approval.site_approved is False
-    assert set(protocol.warnings) == set(codes.WARNING_CODES)
-    assert set(protocol.orders) == set(codes.ORDER_CODES)
+    warnings = [protocol.warnings.by_code(code) for code in WARNING_CODES]
+    assert [(w.code, w.level) for w in warnings] == list(WARNING_CODES.items())
+    assert [f.name for f in dataclasses.fields(protocol.orders)] == list(codes.ORDER_CODES)
+    assert [m.code for m in protocol.monitoring.entries()] == list(codes.MONITORING_CODES)
+
+
+def test_a_warning_code_the_engine_does_not_know_is_no_attribute_lookup() -> None:
+    with pytest.raises(KeyError):
+        default_protocol().warnings.by_code("by_code")
 
 
 def test_the_sha256_of_the_file_bytes_is_in_every_plan(tmp_path: Path) -> None:

@@ -27,7 +27,8 @@ from sheet_support import (
 from mgdesk import __version__, resources
 from mgdesk.core.errors import CaseInvalid
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import Protocol, default_protocol
+from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.document.sheet import (
     CHECKBOX,
     END_OF_ORDERS,
@@ -161,7 +162,7 @@ def test_the_reasoning_page_has_every_step_with_inputs_thresholds_outcome_and_so
         for value in (*step.inputs, *step.thresholds):
             assert f"{value.name}: {value.value}" in reasoning
         for source in step.sources:
-            assert protocol.sources[source]["citation"] in reasoning
+            assert protocol.sources[source].citation in reasoning
     assert "Outcome: oral, first line" in reasoning
 
 
