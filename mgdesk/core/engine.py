@@ -12,17 +12,14 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from mgdesk.core import orders as build
+from mgdesk.core.bands import band_in, in_all_units, magnesium_reading, renal_band
 from mgdesk.core.case import Case
 from mgdesk.core.chemistry import (
     MAGNESIUM_UNITS,
-    magnesium_in_all_units,
-    magnesium_mg_dl,
     potassium_mmol_l,
-    reinterpret,
 )
 from mgdesk.core.formatting import (
     display_unit,
-    mass,
     plain_quantity,
     preserving,
     significant,
@@ -44,42 +41,6 @@ from mgdesk.core.renal import renal_function
 from mgdesk.core.units import Quantity, exact_magnitude, magnitude_in
 
 EMERGENCY_RENAL = ("below_20", "dialysis", "unknown")
-# Orders appear in this sequence (PROTOCOL.md, "Order sequence in the plan").
-ORDER_SEQUENCE = {
-    "mg_sulfate_iv_torsades": 0,
-    "mg_sulfate_iv_loading": 1,
-    "sodium_chloride_iv_rehydration": 2,
-    "mg_sulfate_iv_severe": 3,
-    "mg_sulfate_im_severe": 3,
-    "mg_sulfate_im_mild": 3,
-    "mg_oxide_oral": 3,
-    "mg_organic_oral": 3,
-    "mg_sulfate_bag_refractory": 3,
-    "alfacalcidol_oral": 5,
-    "potassium_replacement": 6,
-}
-ROLE_SEQUENCE = {"primary": 0, "alternative": 1, "conditional": 1}
-
-
-def band_of(mg_dl: Fraction, protocol: Protocol) -> str:
-    """The band of a level in mg/dL, compared exactly with the protocol's thresholds."""
-    t = protocol.thresholds
-    if mg_dl < magnitude_in(t.magnesium_severe_below, "mg/dL"):
-        return "severe"
-    if mg_dl < magnitude_in(t.magnesium_normal_from, "mg/dL"):
-        return "mild"
-    if mg_dl <= magnitude_in(t.magnesium_high_above, "mg/dL"):
-        return "normal"
-    return "high"
-
-
-def renal_band(ml_min: Fraction, protocol: Protocol) -> str:
-    t = protocol.thresholds
-    if ml_min >= magnitude_in(t.clearance_full_dose_from, "mL/min"):
-        return "full_dose"
-    if ml_min >= magnitude_in(t.clearance_emergency_only_below, "mL/min"):
-        return "reduced_dose"
-    return "below_20"
 
 
 def evaluate(case: Case, protocol: Protocol) -> Plan:
@@ -163,7 +124,6 @@ class _Evaluation:
         return self.plan()
 
     def plan(self) -> Plan:
-        ordered = sorted(self.orders, key=lambda o: (ORDER_SEQUENCE[o.id], ROLE_SEQUENCE[o.role]))
         monitoring = tuple(
             MonitoringItem(entry.code, entry.text, entry.sources)
             for entry in self.protocol.monitoring.entries()
@@ -176,7 +136,7 @@ class _Evaluation:
             severity=reading[1] if reading else None,
             magnesium=reading[0] if reading else None,
             creatinine_clearance=self.clearance,
-            orders=tuple(ordered),
+            orders=build.in_plan_order(self.orders),
             warnings=tuple(self.warnings.values()),
             monitoring=monitoring,
             steps=tuple(self.steps),
@@ -213,13 +173,7 @@ class _Evaluation:
 
     @functools.cached_property
     def _limits_wording(self) -> dict[str, str]:
-        """The protocol's limits as warnings quote them (worked out once per evaluation)."""
-        t = self.protocol.thresholds
-        return {
-            "renal_max_48h": mass(t.renal_max_48h),
-            "iv_max_rate": plain_quantity(t.iv_max_rate),
-            "iv_max_concentration": _percent(t.iv_max_concentration),
-        }
+        return build.limits_wording(self.protocol)
 
     # -- the steps, in PROTOCOL.md's order -------------------------------------------
 
@@ -242,40 +196,16 @@ class _Evaluation:
 
     @functools.cached_property
     def _reading(self) -> tuple[MagnesiumLevel, str] | None:
-        """The entered level in every unit, and its band (None without a level)."""
         entered = self.case.labs.magnesium
-        if entered is None:
-            return None
-        values = magnesium_in_all_units(entered, self.protocol)
-        band = band_of(values["mg/dL"], self.protocol)
-
-        def same_band(unit_text: str) -> Callable[[Fraction], bool]:
-            def check(shown: Fraction) -> bool:
-                return self._band_in(shown, unit_text) == band
-
-            return check
-
-        shown = tuple((u, preserving(values[u], same_band(u))) for u in MAGNESIUM_UNITS)
-        number = entered.magnitude
-        text = f"{significant(number, 6)} {display_unit(entered)}"
-        return MagnesiumLevel(text, values["mg/dL"], values["mmol/L"], values["mEq/L"], shown), band
-
-    def _band_in(self, number: Fraction, unit_text: str) -> str:
-        return band_of(
-            magnesium_mg_dl(reinterpret(number, unit_text), self.protocol), self.protocol
-        )
+        return None if entered is None else magnesium_reading(entered, self.protocol)
 
     def _magnesium_thresholds(self) -> list[StepValue]:
         t = self.protocol.thresholds
         return [
-            StepValue("severe below", self._in_all_units(t.magnesium_severe_below)),
-            StepValue("normal from", self._in_all_units(t.magnesium_normal_from)),
-            StepValue("high above", self._in_all_units(t.magnesium_high_above)),
+            StepValue("severe below", in_all_units(t.magnesium_severe_below, self.protocol)),
+            StepValue("normal from", in_all_units(t.magnesium_normal_from, self.protocol)),
+            StepValue("high above", in_all_units(t.magnesium_high_above, self.protocol)),
         ]
-
-    def _in_all_units(self, q: Quantity) -> str:
-        values = magnesium_in_all_units(q, self.protocol)
-        return " = ".join(f"{significant(values[u], 4)} {u}" for u in MAGNESIUM_UNITS)
 
     def magnesium(self) -> tuple[str, list[StepValue], list[StepValue]]:
         thresholds = self._magnesium_thresholds()
@@ -308,7 +238,7 @@ class _Evaluation:
         for other in MAGNESIUM_UNITS:
             if other == entered_unit:
                 continue
-            other_band = self._band_in(exact_magnitude(entered), other)
+            other_band = band_in(exact_magnitude(entered), other, self.protocol)
             if other_band in ("mild", "normal"):
                 self.warn(
                     "possible_unit_confusion",
@@ -450,7 +380,7 @@ class _Evaluation:
         if self.renal in ("below_20", "dialysis"):
             extra.append("renal_crcl_below_20")
         self.warn("max_20g_per_48h")
-        return replace(order, warnings=_merge(order.warnings, extra))
+        return replace(order, warnings=build.merged(order.warnings, extra))
 
     def potassium(self) -> tuple[str, list[StepValue], list[StepValue]]:
         t = self.protocol.thresholds
@@ -552,18 +482,7 @@ class _Evaluation:
             )
 
     def _add_magnesium_order(self, order: Order, rounded: bool) -> None:
-        warnings = list(order.warnings)
-        monitoring = list(order.monitoring)
-        if order.is_parenteral:
-            warnings.append("calcium_antidote_available")
-            monitoring += ["recheck_mg_parenteral", "toxicity_signs"]
-            if self.case.clinical.digoxin:
-                warnings.append("digoxin_interaction")
-        else:
-            monitoring.append("recheck_mg_oral")
-        if rounded:
-            warnings.append("product_dose_rounding")
-        order = replace(order, warnings=_merge((), warnings), monitoring=_merge((), monitoring))
+        order = build.with_safety_codes(order, digoxin=self.case.clinical.digoxin, rounded=rounded)
         if self.renal_decided and self.renal in EMERGENCY_RENAL:
             order = self._with_renal_cap(order)
         self.orders.append(order)
@@ -638,14 +557,6 @@ class _Evaluation:
         self.monitoring.add("monitor_calcium")
 
 
-def _merge(existing: tuple[str, ...], extra: list[str]) -> tuple[str, ...]:
-    merged = list(existing)
-    for code in extra:
-        if code not in merged:
-            merged.append(code)
-    return tuple(merged)
-
-
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
@@ -654,8 +565,3 @@ def _entered(q: Quantity | None) -> str:
     if q is None:
         return "not entered"
     return f"{significant(q.magnitude, 6)} {display_unit(q)}"
-
-
-def _percent(q: Quantity) -> str:
-    """A mass concentration as a percentage (g per 100 mL): "20%"."""
-    return f"{significant(magnitude_in(q, 'g/dL'))}%"

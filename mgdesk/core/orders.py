@@ -8,16 +8,25 @@ the engine to warn about.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from mgdesk.core.dosing import (
+    Amounts,
+    Rounding,
+    UnitsOf,
+    dose_of,
+    dose_of_salt,
+    dose_text,
+    product_use,
+    with_text,
+)
 from mgdesk.core.formatting import (
-    amount_text,
     decimals,
     duration,
     mass,
     plain_quantity,
-    salt_mass_text,
     significant,
     volume,
 )
@@ -32,39 +41,23 @@ from mgdesk.core.protocol import (
     RefractoryBagDose,
     SulfateOrder,
 )
-from mgdesk.core.units import Quantity, magnitude_in, product_in, quantity
+from mgdesk.core.units import Quantity, magnitude_in, quantity
 
-# The values of a product_dose_rounding warning: product, units, delivers, delivered, ordered.
-Rounding = dict[str, str]
-
-
-@dataclass(frozen=True)
-class Amounts:
-    """One dose of magnesium as the engine works with it: single, exact amounts."""
-
-    salt: str
-    salt_mass_mg: Fraction
-    mmol: Fraction
-    meq: Fraction
-    elemental_mg: Fraction
-
-    def dose(self) -> Dose:
-        return Dose(self.salt, self.salt_mass_mg, self.mmol, self.meq, self.elemental_mg, "")
-
-
-@dataclass(frozen=True)
-class UnitsOf:
-    """How many units of one product make up one dose, and what they deliver."""
-
-    key: str
-    name: str
-    units: Fraction
-    unit: str
-    mmol: Fraction
-    text: str
-
-    def use(self) -> ProductUse:
-        return ProductUse(self.key, self.name, self.units, self.unit, self.mmol, self.text)
+# Orders appear in this sequence (PROTOCOL.md, "Order sequence in the plan").
+ORDER_SEQUENCE = {
+    "mg_sulfate_iv_torsades": 0,
+    "mg_sulfate_iv_loading": 1,
+    "sodium_chloride_iv_rehydration": 2,
+    "mg_sulfate_iv_severe": 3,
+    "mg_sulfate_im_severe": 3,
+    "mg_sulfate_im_mild": 3,
+    "mg_oxide_oral": 3,
+    "mg_organic_oral": 3,
+    "mg_sulfate_bag_refractory": 3,
+    "alfacalcidol_oral": 5,
+    "potassium_replacement": 6,
+}
+ROLE_SEQUENCE = {"primary": 0, "alternative": 1, "conditional": 1}
 
 
 @dataclass(frozen=True)
@@ -75,81 +68,54 @@ class Built:
     roundings: tuple[Rounding, ...] = ()
 
 
+def in_plan_order(orders: Iterable[Order]) -> tuple[Order, ...]:
+    return tuple(sorted(orders, key=lambda o: (ORDER_SEQUENCE[o.id], ROLE_SEQUENCE[o.role])))
+
+
+def with_safety_codes(order: Order, *, digoxin: bool, rounded: bool) -> Order:
+    """A magnesium order with the warnings and monitoring its route calls for: the antidote
+    and toxicity checks with parenteral magnesium, the digoxin interaction, the recheck, and
+    the product rounding if its product cannot give the dose exactly."""
+    warnings = list(order.warnings)
+    monitoring = list(order.monitoring)
+    if order.is_parenteral:
+        warnings.append("calcium_antidote_available")
+        monitoring += ["recheck_mg_parenteral", "toxicity_signs"]
+        if digoxin:
+            warnings.append("digoxin_interaction")
+    else:
+        monitoring.append("recheck_mg_oral")
+    if rounded:
+        warnings.append("product_dose_rounding")
+    return replace(order, warnings=merged((), warnings), monitoring=merged((), monitoring))
+
+
+def merged(existing: tuple[str, ...], extra: list[str]) -> tuple[str, ...]:
+    """The codes of existing, then those of extra not already there."""
+    codes = list(existing)
+    for code in extra:
+        if code not in codes:
+            codes.append(code)
+    return tuple(codes)
+
+
+def limits_wording(protocol: Protocol) -> dict[str, str]:
+    """The protocol's limits as warnings quote them."""
+    t = protocol.thresholds
+    return {
+        "renal_max_48h": mass(t.renal_max_48h),
+        "iv_max_rate": plain_quantity(t.iv_max_rate),
+        "iv_max_concentration": f"{significant(magnitude_in(t.iv_max_concentration, 'g/dL'))}%",
+    }
+
+
 def sulfate(protocol: Protocol) -> Product:
     """The magnesium sulfate injection every sulfate order measures out."""
     return protocol.orders.mg_sulfate_iv_severe.product
 
 
-def dose_of_salt(salt_mass: Quantity, product: Product, protocol: Protocol) -> Amounts:
-    mmol = magnitude_in(salt_mass / product.salt.mass_per_magnesium, "mmol")
-    return dose_of(product, mmol, protocol, salt_mass_mg=magnitude_in(salt_mass, "mg"))
-
-
-def dose_of(
-    product: Product, mmol: Fraction, protocol: Protocol, salt_mass_mg: Fraction | None = None
-) -> Amounts:
-    if salt_mass_mg is None:
-        salt_mass_mg = product_in(mmol, "mmol", product.salt.mass_per_magnesium, "mg")
-    meq = product_in(mmol, "mmol", protocol.magnesium_valence, "mEq")
-    elemental = product_in(mmol, "mmol", protocol.magnesium_molar_mass, "mg")
-    return Amounts(product.salt.full_name, salt_mass_mg, mmol, meq, elemental)
-
-
-def product_use(
-    product: Product, mmol: Fraction, protocol: Protocol
-) -> tuple[UnitsOf, Rounding | None]:
-    """The units of product for mmol, and the rounding to warn about if they are off by more
-    than the protocol's tolerance."""
-    per_unit = magnitude_in(product.magnesium_per_unit, "mmol")
-    if product.is_injection:
-        units = Fraction(decimals(mmol / per_unit, 1))  # injections are measured to 0.1 mL
-        unit_name = product.unit_plural
-        count = f"{decimals(units, 1)} {unit_name}"
-    else:
-        units = Fraction(max(1, round(mmol / per_unit)))
-        unit_name = product.unit_singular if units == 1 else product.unit_plural
-        name = product.name
-        if units != 1 and name.endswith(product.unit_singular):
-            name = name[: -len(product.unit_singular)] + product.unit_plural
-        count = f"{units} {name}"
-    delivered = units * per_unit
-    tolerance = protocol.thresholds.product_rounding_tolerance_percent / 100
-    rounding = None
-    if abs(delivered - mmol) > tolerance * mmol:
-        rounding = {
-            "product": product.name,
-            "units": count,
-            "delivers": "delivers" if units == 1 else "deliver",
-            "delivered": f"{significant(delivered)} mmol",
-            "ordered": f"{significant(mmol)} mmol",
-        }
-    text = (
-        f"{count} of {product.name}"
-        if product.is_injection
-        else f"{count} ({significant(delivered)} mmol)"
-    )
-    return UnitsOf(product.key, product.name, units, unit_name, delivered, text), rounding
-
-
 def _roundings(*found: Rounding | None) -> tuple[Rounding, ...]:
     return tuple(r for r in found if r is not None)
-
-
-def dose_text(dose: Amounts) -> str:
-    return (
-        f"{significant(dose.mmol)} mmol, {significant(dose.meq)} mEq, "
-        f"{significant(dose.elemental_mg)} mg elemental magnesium"
-    )
-
-
-def with_text(dose: Dose) -> Dose:
-    """The dose with its text: the amount of magnesium three ways, and the salt weighed."""
-    text = (
-        f"{amount_text(dose.mmol, 'mmol')} magnesium = {amount_text(dose.meq, 'mEq')} = "
-        f"{amount_text(dose.elemental_mg, 'mg')} elemental magnesium; "
-        f"salt: {salt_mass_text(dose.salt_mass_mg)} {dose.salt}"
-    )
-    return Dose(dose.salt, dose.salt_mass_mg, dose.mmol, dose.meq, dose.elemental_mg, text)
 
 
 def with_note(text: str, note: str | None) -> str:

@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mgdesk.core import codes
+from mgdesk.core.bands import band_of
 from mgdesk.core.case import parse_case
-from mgdesk.core.engine import band_of, evaluate
+from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import PlanWithheld
 from mgdesk.core.formatting import significant
 from mgdesk.core.invariants import check_plan, plan_violations

@@ -24,7 +24,7 @@ from core_support import (
 )
 
 from mgdesk.core import codes
-from mgdesk.core.engine import band_of
+from mgdesk.core.bands import band_of
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import WARNING_CODES
 from mgdesk.core.protocol_loader import default_protocol
