@@ -1,22 +1,10 @@
-"""The stable codes and step outcomes the engine knows; a protocol may not add others."""
+"""The stable codes and step outcomes the engine knows; a protocol may not add others.
+
+The codes of orders, warnings and monitoring are the fields of mgdesk.core.protocol's
+Orders, Warnings and Monitoring.
+"""
 
 from __future__ import annotations
-
-ORDER_CODES = (
-    "mg_sulfate_iv_torsades",
-    "mg_sulfate_iv_loading",
-    "sodium_chloride_iv_rehydration",
-    "mg_sulfate_iv_severe",
-    "mg_sulfate_im_severe",
-    "mg_sulfate_im_mild",
-    "mg_oxide_oral",
-    "mg_organic_oral",
-    "alfacalcidol_oral",
-    "mg_sulfate_bag_refractory",
-    "potassium_replacement",
-)
-
-MAGNESIUM_ORDER_CODES = frozenset(code for code in ORDER_CODES if code.startswith("mg_"))
 
 # The {placeholders} the engine fills in each text of the protocol; a text naming any
 # other would print it literally, so the protocol is refused. Every warning may quote
@@ -38,16 +26,6 @@ ORDER_PLACEHOLDERS: dict[tuple[str, str], frozenset[str]] = {
 }
 
 WARNING_LEVELS = ("stop", "caution", "info")  # each warning's level: protocol.WARNING_CODES
-
-MONITORING_CODES = (
-    "recheck_mg_oral",
-    "recheck_mg_parenteral",
-    "toxicity_signs",
-    "recheck_potassium",
-    "monitor_calcium",
-    "ecg_monitoring",
-    "fluid_balance",
-)
 
 ROLES = ("primary", "alternative", "conditional")
 STATUSES = ("ok", "incomplete", "out_of_scope")

@@ -11,9 +11,8 @@ import functools
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
-from typing import Any
 
-from mgdesk.core.units import Quantity, magnitude_in, unit
+from mgdesk.core.units import Quantity, Unit, magnitude_in, unit
 
 # The spellings mgdesk prints, in the order they are tried.
 DISPLAY_UNITS = (
@@ -92,9 +91,9 @@ def display_unit(q: Quantity) -> str:
 
 
 @functools.cache
-def _display_symbols() -> dict[Any, str]:
+def _display_symbols() -> dict[Unit, str]:
     """Each unit's first spelling in DISPLAY_UNITS (pint's units compare and hash exactly)."""
-    symbols: dict[Any, str] = {}
+    symbols: dict[Unit, str] = {}
     for symbol in DISPLAY_UNITS:
         symbols.setdefault(unit(symbol), symbol)
     return symbols

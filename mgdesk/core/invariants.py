@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from mgdesk.core import codes
 from mgdesk.core.errors import PlanWithheld
 from mgdesk.core.formatting import significant
-from mgdesk.core.protocol import WARNING_CODES
+from mgdesk.core.protocol import ORDER_CODES, WARNING_CODES
 from mgdesk.core.units import magnitude_in
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
             order.alternative_to is not None and order.alternative_to not in primaries
         ):
             v.append(f"{order.id}: an alternative must name a primary order of this plan")
-        if order.id not in codes.ORDER_CODES or order.role not in codes.ROLES:
+        if order.id not in ORDER_CODES or order.role not in codes.ROLES:
             v.append(f"unknown order or role {order.id}/{order.role}")
         if order.route not in (*codes.ROUTES, None):
             v.append(f"{order.id}: unknown route {order.route!r}")

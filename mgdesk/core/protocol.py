@@ -282,7 +282,7 @@ class PotassiumOrder:
 
 @dataclass(frozen=True)
 class Orders:
-    """Every order the engine gives, in codes.ORDER_CODES' order."""
+    """Every order the engine gives: the fields are the order codes."""
 
     mg_sulfate_iv_torsades: SulfateOrder
     mg_sulfate_iv_loading: SulfateOrder
@@ -297,6 +297,8 @@ class Orders:
     potassium_replacement: PotassiumOrder
 
 
+ORDER_CODES = tuple(f.name for f in fields(Orders))
+MAGNESIUM_ORDER_CODES = frozenset(code for code in ORDER_CODES if code.startswith("mg_"))
 # Every order's fields besides these: the fields a site may give it.
 ORDER_COMMON_FIELDS = frozenset({"title", "sources"})
 
@@ -370,7 +372,8 @@ class MonitoringText:
 
 @dataclass(frozen=True)
 class Monitoring:
-    """Every monitoring instruction, in the order a plan lists them (codes.MONITORING_CODES)."""
+    """Every monitoring instruction, in the order a plan lists them: the fields are the
+    monitoring codes."""
 
     recheck_mg_oral: MonitoringText
     recheck_mg_parenteral: MonitoringText
@@ -382,6 +385,9 @@ class Monitoring:
 
     def entries(self) -> tuple[MonitoringText, ...]:
         return tuple(getattr(self, f.name) for f in fields(self))
+
+
+MONITORING_CODES = tuple(f.name for f in fields(Monitoring))
 
 
 @dataclass(frozen=True)

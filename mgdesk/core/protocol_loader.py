@@ -23,6 +23,9 @@ from mgdesk import resources
 from mgdesk.core import codes
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import (
+    MAGNESIUM_ORDER_CODES,
+    MONITORING_CODES,
+    ORDER_CODES,
     ORDER_COMMON_FIELDS,
     WARNING_CODES,
     Approval,
@@ -198,9 +201,9 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         doses[name] = r.measured(entry, shape, f"doses.{name}.")
 
     orders_doc = r.mapping(doc, "orders", "")
-    r.exact_keys(orders_doc, set(codes.ORDER_CODES), "orders.")
+    r.exact_keys(orders_doc, set(ORDER_CODES), "orders.")
     orders: dict[str, Mapping[str, Any]] = {}
-    for code in codes.ORDER_CODES:
+    for code in ORDER_CODES:
         entry = orders_doc.get(code)
         if not isinstance(entry, dict):
             continue
@@ -217,7 +220,7 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         for key in sorted(taken - {"product"}):
             if key in entry:
                 r.text(entry, key, where)
-        if code in codes.MAGNESIUM_ORDER_CODES:
+        if code in MAGNESIUM_ORDER_CODES:
             product = entry.get("product")
             if not isinstance(product, str) or product not in products:
                 r.problem(f"{where}product", f"names an unknown product {product!r}")
@@ -248,9 +251,9 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         )
 
     monitoring_doc = r.mapping(doc, "monitoring", "")
-    r.exact_keys(monitoring_doc, set(codes.MONITORING_CODES), "monitoring.")
+    r.exact_keys(monitoring_doc, set(MONITORING_CODES), "monitoring.")
     monitoring: dict[str, MonitoringText] = {}
-    for code in codes.MONITORING_CODES:
+    for code in MONITORING_CODES:
         entry = monitoring_doc.get(code)
         if not isinstance(entry, dict):
             continue

@@ -80,13 +80,14 @@ def quantity_of(magnitude: Fraction | int, units: Unit) -> Quantity:
 
 
 @functools.lru_cache(maxsize=64)
-def _parsed(unit_text: str) -> Any:
+def _parsed(unit_text: str) -> Unit:
     """pint's units for the text (what Quantity(value, text) parses on every call)."""
-    return registry().parse_units(unit_text)
+    parsed: Unit = registry().parse_units(unit_text)
+    return parsed
 
 
 @functools.lru_cache(maxsize=256)
-def unit(text: str) -> Any:
+def unit(text: str) -> Unit:
     """The registry's unit for text such as "mg/dL"; raises ValueError for an unknown unit.
 
     Only unit names joined by "/" reach pint: its parser evaluates arithmetic, and an
@@ -96,9 +97,10 @@ def unit(text: str) -> Any:
         raise ValueError(f"unknown unit {text!r}")
     reg = registry()
     try:
-        return reg.parse_units(text)
+        parsed: Unit = reg.parse_units(text)
     except Exception as exc:  # pint raises several error types for bad unit text
         raise ValueError(f"unknown unit {text!r}") from exc
+    return parsed
 
 
 def exact_number(text: str) -> Fraction | None:
@@ -196,14 +198,16 @@ def product_in(magnitude: Fraction, unit_text: str, by: Quantity, target: str) -
 
 
 @functools.lru_cache(maxsize=256)
-def _product_factor(unit_text: str, by_magnitude: Any, by_units: Any, target: str) -> Fraction:
+def _product_factor(
+    unit_text: str, by_magnitude: Fraction | int, by_units: Unit, target: str
+) -> Fraction:
     return magnitude_in(
         quantity(1, unit_text) * registry().Quantity(by_magnitude, by_units), target
     )
 
 
 @functools.lru_cache(maxsize=1024)
-def _factor(units: Any, target: str) -> Fraction:
+def _factor(units: Unit, target: str) -> Fraction:
     """The exact factor from units to target. Every unit of mgdesk's registry is a multiple
     of its base units (there are no offset units), so one factor serves every magnitude."""
     converted = registry().Quantity(1, units).to(unit(target)).magnitude

@@ -28,7 +28,7 @@ from mgdesk.core.errors import PlanWithheld
 from mgdesk.core.formatting import significant
 from mgdesk.core.invariants import check_plan, plan_violations
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import WARNING_CODES
+from mgdesk.core.protocol import ORDER_CODES, WARNING_CODES
 from mgdesk.core.protocol_loader import default_protocol
 
 PROTOCOL = default_protocol()
@@ -250,7 +250,7 @@ def assert_invariants(p: Patient, plan: Plan) -> None:
     for w in plan.warnings:
         assert WARNING_CODES[w.code] == w.level
     for o in plan.orders:
-        assert o.id in codes.ORDER_CODES and o.role in codes.ROLES
+        assert o.id in ORDER_CODES and o.role in codes.ROLES
         assert set(o.warnings) <= warnings
     # the band is computed even out of scope, exactly, from the magnesium level
     if p.magnesium_mmol is None:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from mgdesk import resources
 from mgdesk.core import codes
 from mgdesk.core.errors import PlanWithheld, ProtocolInvalid
-from mgdesk.core.protocol import WARNING_CODES
+from mgdesk.core.protocol import MONITORING_CODES, ORDER_CODES, WARNING_CODES
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.records.site_protocol import load_protocol
 
@@ -62,8 +62,8 @@ def test_the_default_protocol_loads() -> None:
     assert protocol.approval.site_approved is False
     warnings = [protocol.warnings.by_code(code) for code in WARNING_CODES]
     assert [(w.code, w.level) for w in warnings] == list(WARNING_CODES.items())
-    assert [f.name for f in dataclasses.fields(protocol.orders)] == list(codes.ORDER_CODES)
-    assert [m.code for m in protocol.monitoring.entries()] == list(codes.MONITORING_CODES)
+    assert [f.name for f in dataclasses.fields(protocol.orders)] == list(ORDER_CODES)
+    assert [m.code for m in protocol.monitoring.entries()] == list(MONITORING_CODES)
 
 
 def test_a_warning_code_the_engine_does_not_know_is_no_attribute_lookup() -> None:

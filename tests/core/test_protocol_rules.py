@@ -26,11 +26,11 @@ from core_support import (
 from mgdesk.core import codes
 from mgdesk.core.bands import band_of
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import WARNING_CODES
+from mgdesk.core.protocol import MAGNESIUM_ORDER_CODES, MONITORING_CODES, ORDER_CODES, WARNING_CODES
 from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.records.site_protocol import load_protocol
 
-MAGNESIUM_ORDERS = set(codes.MAGNESIUM_ORDER_CODES)
+MAGNESIUM_ORDERS = set(MAGNESIUM_ORDER_CODES)
 PARENTERAL_ORDERS = {
     "mg_sulfate_iv_torsades",
     "mg_sulfate_iv_loading",
@@ -1110,9 +1110,9 @@ def test_every_code_status_severity_and_step_outcome_is_produced(tmp_path: Path)
     for p in plans:
         for w in p.warnings:
             assert w.level == WARNING_CODES[w.code]
-    assert {o.id for p in plans for o in p.orders} == set(codes.ORDER_CODES)
+    assert {o.id for p in plans for o in p.orders} == set(ORDER_CODES)
     assert {o.role for p in plans for o in p.orders} == set(codes.ROLES)
-    assert set().union(*(monitoring_codes(p) for p in plans)) == set(codes.MONITORING_CODES)
+    assert set().union(*(monitoring_codes(p) for p in plans)) == set(MONITORING_CODES)
     assert {p.status for p in plans} == set(codes.STATUSES)
     assert {p.severity for p in plans} == {*codes.BANDS, None}
     for step, outcomes in codes.STEP_OUTCOMES.items():
