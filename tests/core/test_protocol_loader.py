@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+import typing
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -64,6 +65,24 @@ def test_the_default_protocol_loads() -> None:
     assert [(w.code, w.level) for w in warnings] == list(WARNING_CODES.items())
     assert [f.name for f in dataclasses.fields(protocol.orders)] == list(ORDER_CODES)
     assert [m.code for m in protocol.monitoring.entries()] == list(MONITORING_CODES)
+
+
+def test_every_field_of_the_schema_names_a_kind_the_loader_reads() -> None:
+    """The protocol's classes are its schema: a kind the reader does not know would leave a
+    field unchecked."""
+    from mgdesk.core import protocol as model
+    from mgdesk.core.protocol_reader import DIMENSIONS, NUMBER_KINDS
+
+    known = {*DIMENSIONS, *NUMBER_KINDS, "text"}
+    shapes = [
+        model.Chemistry,
+        model.Thresholds,
+        model.Plausibility,
+        *typing.get_type_hints(model.Doses).values(),
+    ]
+    for shape in shapes:
+        for field in dataclasses.fields(shape):
+            assert field.metadata[model.KIND] in known, (shape.__name__, field.name)
 
 
 def test_a_warning_code_the_engine_does_not_know_is_no_attribute_lookup() -> None:
