@@ -20,7 +20,7 @@ from typing import Any
 from mgdesk import resources
 from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.core.units import parse_quantity
 
 FRAME_MS = 16.0

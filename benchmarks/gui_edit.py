@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from mgdesk import resources
-    from mgdesk.core.protocol import default_protocol
+    from mgdesk.core.protocol_loader import default_protocol
     from mgdesk.gui.locale_numbers import LocaleNumbers
     from mgdesk.gui.main_window import MainWindow
     from mgdesk.gui.settings import open_settings

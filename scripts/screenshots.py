@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         widget.grab().save(str(path))
         print(path)
 
-    from mgdesk.core.protocol import default_protocol
+    from mgdesk.core.protocol_loader import default_protocol
 
     protocol = default_protocol()
     light = app.palette()

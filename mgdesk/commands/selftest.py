@@ -26,7 +26,7 @@ from mgdesk.core import codes
 from mgdesk.core.case import Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol_loader import default_protocol
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -24,7 +24,7 @@ from mgdesk.core.chemistry import (
     potassium_mmol_l,
 )
 from mgdesk.core.errors import CaseInvalid, FieldError
-from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol import Protocol, QuantityRange
 from mgdesk.core.units import Quantity, magnitude_in, parse_quantity
 
 CASE_FORMAT = "mgdesk-case/1"
@@ -316,7 +316,7 @@ def _patient(
         errors.append(FieldError("patient.age_years", "is required: enter the age in years"))
     else:
         age = _number(doc["age_years"])
-        low, high = protocol.plausibility["age_years"]
+        low, high = protocol.plausibility.age_years.low, protocol.plausibility.age_years.high
         if age is None and isinstance(doc["age_years"], float):
             errors.append(
                 FieldError(
@@ -342,6 +342,7 @@ def _patient(
         errors,
         lambda q: magnitude_in(q, "kg"),
         "kg",
+        protocol.plausibility.weight,
     )
     pregnant = doc.get("pregnant")
     if pregnant is not None and not isinstance(pregnant, bool):
@@ -355,8 +356,8 @@ def _patient(
             )
         )
     elif pregnant is None and sex == "female" and age is not None:
-        low_age = protocol.threshold("adult_from_age_years")
-        high_age = protocol.threshold("pregnancy_question_below_age_years")
+        low_age = protocol.thresholds.adult_from_age_years
+        high_age = protocol.thresholds.pregnancy_question_below_age_years
         if low_age <= age < high_age:
             errors.append(
                 FieldError(
@@ -379,6 +380,7 @@ def _measured(
     errors: list[FieldError],
     canonical: Callable[[Quantity], Fraction],
     canonical_unit: str,
+    plausible: QuantityRange,
 ) -> Quantity | None:
     value = doc.get(key)
     if value is None:
@@ -389,7 +391,7 @@ def _measured(
     except FieldError as error:
         errors.append(error)
         return None
-    low, high = protocol.plausibility[key]
+    low, high = plausible.low, plausible.high
     amount = canonical(q)
     if (
         not canonical_in(low, canonical_unit, protocol, key)
@@ -435,6 +437,7 @@ def _labs(
         errors,
         lambda q: magnesium_in_all_units(q, protocol)["mg/dL"],
         "mg/dL",
+        protocol.plausibility.magnesium,
     )
     if magnesium is not None and magnesium.magnitude == 0:
         errors.append(FieldError("labs.magnesium", "must be above zero"))
@@ -447,7 +450,15 @@ def _labs(
             )
         )
     potassium = _measured(
-        doc, "potassium", "labs.", POTASSIUM_UNITS, protocol, errors, potassium_mmol_l, "mmol/L"
+        doc,
+        "potassium",
+        "labs.",
+        POTASSIUM_UNITS,
+        protocol,
+        errors,
+        potassium_mmol_l,
+        "mmol/L",
+        protocol.plausibility.potassium,
     )
     creatinine = _measured(
         doc,
@@ -458,6 +469,7 @@ def _labs(
         errors,
         lambda q: creatinine_mg_dl(q, protocol),
         "mg/dL",
+        protocol.plausibility.creatinine,
     )
     clearance = _measured(
         doc,
@@ -468,5 +480,6 @@ def _labs(
         errors,
         lambda q: magnitude_in(q, "mL/min"),
         "mL/min",
+        protocol.plausibility.creatinine_clearance,
     )
     return Labs(magnesium, potassium, creatinine, clearance)

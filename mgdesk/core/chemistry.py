@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import functools
 from fractions import Fraction
-from typing import Any
 
 from mgdesk.core.protocol import Protocol
-from mgdesk.core.units import Quantity, exact_magnitude, magnitude_in, registry, unit
+from mgdesk.core.units import (
+    Quantity,
+    Unit,
+    exact_magnitude,
+    magnitude_in,
+    quantity_of,
+    registry,
+    unit,
+)
 
 MAGNESIUM_UNITS = ("mg/dL", "mmol/L", "mEq/L")
 POTASSIUM_UNITS = ("mmol/L", "mEq/L")
@@ -21,7 +28,7 @@ WEIGHT_UNITS = ("kg", "lb")
 CLEARANCE_UNITS = ("mL/min",)
 
 # A protocol constant as a cache key: pint hashes a quantity by converting it to base units.
-_Constant = tuple[Any, Any]
+_Constant = tuple[Fraction | int, Unit]
 
 
 @functools.cache
@@ -34,7 +41,7 @@ def _constant(q: Quantity) -> _Constant:
 
 
 def _quantity(constant: _Constant) -> Quantity:
-    return registry().Quantity(*constant)
+    return quantity_of(*constant)
 
 
 def _as_mass_concentration(value: Quantity, molar_mass: Quantity, valence: Quantity) -> Quantity:
@@ -57,7 +64,7 @@ def magnesium_mg_dl(value: Quantity, protocol: Protocol) -> Fraction:
     return exact_magnitude(value) * _magnesium_factors(*_magnesium_key(value, protocol))[0]
 
 
-def _magnesium_key(value: Quantity, protocol: Protocol) -> tuple[Any, _Constant, _Constant]:
+def _magnesium_key(value: Quantity, protocol: Protocol) -> tuple[Unit, _Constant, _Constant]:
     return (
         value.units,
         _constant(protocol.magnesium_molar_mass),
@@ -67,11 +74,11 @@ def _magnesium_key(value: Quantity, protocol: Protocol) -> tuple[Any, _Constant,
 
 @functools.lru_cache(maxsize=64)
 def _magnesium_factors(
-    units: Any, molar_mass: _Constant, valence: _Constant
+    units: Unit, molar_mass: _Constant, valence: _Constant
 ) -> tuple[Fraction, Fraction, Fraction]:
     """One of units, in each of MAGNESIUM_UNITS."""
     mass = _as_mass_concentration(
-        registry().Quantity(Fraction(1), units), _quantity(molar_mass), _quantity(valence)
+        quantity_of(Fraction(1), units), _quantity(molar_mass), _quantity(valence)
     )
     substance = mass / _quantity(molar_mass)
     return (
@@ -82,7 +89,7 @@ def _magnesium_factors(
 
 
 def reinterpret(number: Fraction, unit_text: str) -> Quantity:
-    return registry().Quantity(number, unit(unit_text))
+    return quantity_of(number, unit(unit_text))
 
 
 def creatinine_mg_dl(value: Quantity, protocol: Protocol) -> Fraction:
@@ -92,9 +99,9 @@ def creatinine_mg_dl(value: Quantity, protocol: Protocol) -> Fraction:
 
 
 @functools.lru_cache(maxsize=64)
-def _creatinine_factor(units: Any, molar_mass: _Constant) -> Fraction:
+def _creatinine_factor(units: Unit, molar_mass: _Constant) -> Fraction:
     """One of units, in mg/dL."""
-    one = registry().Quantity(Fraction(1), units)
+    one = quantity_of(Fraction(1), units)
     if one.dimensionality == _dimension("umol/L"):
         return magnitude_in(one * _quantity(molar_mass), "mg/dL")
     return magnitude_in(one, "mg/dL")

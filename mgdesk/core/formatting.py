@@ -11,9 +11,8 @@ import functools
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
-from typing import Any
 
-from mgdesk.core.units import Quantity, magnitude_in, unit
+from mgdesk.core.units import Quantity, Unit, magnitude_in, unit
 
 # The spellings mgdesk prints, in the order they are tried.
 DISPLAY_UNITS = (
@@ -92,9 +91,9 @@ def display_unit(q: Quantity) -> str:
 
 
 @functools.cache
-def _display_symbols() -> dict[Any, str]:
+def _display_symbols() -> dict[Unit, str]:
     """Each unit's first spelling in DISPLAY_UNITS (pint's units compare and hash exactly)."""
-    symbols: dict[Any, str] = {}
+    symbols: dict[Unit, str] = {}
     for symbol in DISPLAY_UNITS:
         symbols.setdefault(unit(symbol), symbol)
     return symbols
@@ -123,3 +122,22 @@ def duration(q: Quantity) -> str:
 
 def volume(q: Quantity) -> str:
     return f"{significant(magnitude_in(q, 'mL'), 4)} mL"
+
+
+def amount_text(value: Fraction | tuple[Fraction, Fraction], unit_text: str) -> str:
+    """A dose amount, single or a range: "4 mmol", "4 to 12 mmol"."""
+    if isinstance(value, tuple):
+        return f"{significant(value[0])} to {significant(value[1])} {unit_text}"
+    return f"{significant(value)} {unit_text}"
+
+
+def salt_mass_text(milligrams: Fraction | tuple[Fraction, Fraction]) -> str:
+    """A salt mass given in mg, single or a range, in g when its largest value reaches 1 g."""
+    if isinstance(milligrams, tuple):
+        low, high = milligrams
+        if high < 1000:
+            return amount_text(milligrams, "mg")
+        return amount_text((low / 1000, high / 1000), "g")
+    if milligrams < 1000:
+        return amount_text(milligrams, "mg")
+    return amount_text(milligrams / 1000, "g")

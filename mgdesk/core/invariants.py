@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from mgdesk.core import codes
 from mgdesk.core.errors import PlanWithheld
 from mgdesk.core.formatting import significant
+from mgdesk.core.protocol import ORDER_CODES, WARNING_CODES
 from mgdesk.core.units import magnitude_in
 
 if TYPE_CHECKING:
@@ -49,12 +50,12 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
             order.alternative_to is not None and order.alternative_to not in primaries
         ):
             v.append(f"{order.id}: an alternative must name a primary order of this plan")
-        if order.id not in codes.ORDER_CODES or order.role not in codes.ROLES:
+        if order.id not in ORDER_CODES or order.role not in codes.ROLES:
             v.append(f"unknown order or role {order.id}/{order.role}")
         if order.route not in (*codes.ROUTES, None):
             v.append(f"{order.id}: unknown route {order.route!r}")
     for w in plan.warnings:
-        if codes.WARNING_CODES.get(w.code) != w.level:
+        if WARNING_CODES.get(w.code) != w.level:
             v.append(f"warning {w.code} has level {w.level}")
 
     # 9. Out of scope: no orders at all.
@@ -76,8 +77,8 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
     ):
         v.append("11: torsades without the torsades order first")
     # 4. IV rate and dilution.
-    max_rate = magnitude_in(t["iv_max_rate"], "mg/min")
-    max_concentration = magnitude_in(t["iv_max_concentration"], "g/dL")
+    max_rate = magnitude_in(t.iv_max_rate, "mg/min")
+    max_concentration = magnitude_in(t.iv_max_concentration, "g/dL")
     for order in magnesium_orders:
         if order.route != "iv":
             continue
@@ -95,7 +96,7 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
     restricted = (
         case.clinical.dialysis
         or clearance is None
-        or clearance.ml_min < magnitude_in(t["clearance_emergency_only_below"], "mL/min")
+        or clearance.ml_min < magnitude_in(t.clearance_emergency_only_below, "mL/min")
     )
     if restricted:
         for order in magnesium_orders:
@@ -107,7 +108,7 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
             if known_low and "renal_crcl_below_20" not in order.warnings:
                 v.append(f"5: {order.id} lacks renal_crcl_below_20")
         total = sum((_salt_mg(o) for o in magnesium_orders), start=Fraction(0))
-        if total > magnitude_in(t["renal_max_48h"], "mg"):
+        if total > magnitude_in(t.renal_max_48h, "mg"):
             v.append("5: emergency magnesium above the 48-hour cap")
     # 6. IM severe alternative only with full renal function and a weight, within mg/kg.
     im = plan.order("mg_sulfate_im_severe")
@@ -116,10 +117,10 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
         if (
             clearance is None
             or weight is None
-            or clearance.ml_min < magnitude_in(t["clearance_full_dose_from"], "mL/min")
+            or clearance.ml_min < magnitude_in(t.clearance_full_dose_from, "mL/min")
         ):
             v.append("6: IM severe alternative without full renal function and a weight")
-        elif _salt_mg(im) > magnitude_in(t["im_max_per_weight_4h"] * weight, "mg"):
+        elif _salt_mg(im) > magnitude_in(t.im_max_per_weight_4h * weight, "mg"):
             v.append("6: IM severe dose above the mg/kg maximum")
     # 7. Antidote and toxicity monitoring with every parenteral magnesium order.
     for order in magnesium_orders:

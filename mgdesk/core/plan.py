@@ -267,6 +267,9 @@ class Plan:
     path: tuple[str, ...]
     missing: tuple[Missing, ...]
     protocol: dict[str, Any] = field(hash=False, compare=True)
+    # Why creatinine_clearance is None, once the renal step has looked ("no creatinine
+    # recorded, and no measured clearance"); for the views, not part of as_dict.
+    clearance_unknown_reason: str | None = None
 
     def warning_codes(self) -> tuple[str, ...]:
         return tuple(w.code for w in self.warnings)

@@ -24,6 +24,7 @@ class RenalFunction:
     ml_min: Fraction | None
     method: str | None  # "cockcroft_gault", "entered" or None when unknown
     arithmetic: str
+    missing: tuple[str, ...] = ()  # what an unknown clearance lacks: "creatinine", "weight"
 
 
 def renal_function(case: Case, protocol: Protocol) -> RenalFunction:
@@ -38,7 +39,9 @@ def renal_function(case: Case, protocol: Protocol) -> RenalFunction:
             for name, v in (("creatinine", labs.creatinine), ("weight", patient.weight))
             if v is None
         ]
-        return RenalFunction(None, None, f"cannot be computed: no {' or '.join(missing)}")
+        return RenalFunction(
+            None, None, f"cannot be computed: no {' or '.join(missing)}", tuple(missing)
+        )
     weight = magnitude_in(patient.weight, "kg")
     creatinine = creatinine_mg_dl(labs.creatinine, protocol)
     value = (CG_AGE_CONSTANT - patient.age_years) * weight / (CG_DIVISOR * creatinine)

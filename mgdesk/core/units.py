@@ -8,14 +8,46 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Hashable
 from fractions import Fraction
 from importlib.resources import as_file, files
-from typing import Any
+from typing import Any, Protocol
 
 from mgdesk import resources
 from mgdesk.core.errors import FieldError
 
-Quantity = Any  # pint's Quantity class is generated per registry; annotate loosely.
+Unit = Hashable  # a unit of the registry: compared and hashed exactly
+
+
+class Quantity(Protocol):
+    """What mgdesk uses of a pint quantity of its registry (pint generates the class per
+    registry, so the type is described here rather than imported)."""
+
+    @property
+    def magnitude(self) -> Fraction | int: ...
+
+    @property
+    def units(self) -> Unit: ...
+
+    @property
+    def dimensionality(self) -> Hashable: ...
+
+    def to(self, target: Unit) -> Quantity: ...
+
+    def __mul__(self, other: Quantity | Fraction | int, /) -> Quantity: ...
+
+    def __rmul__(self, other: Fraction | int, /) -> Quantity: ...
+
+    def __truediv__(self, other: Quantity | Fraction | int, /) -> Quantity: ...
+
+    def __lt__(self, other: Quantity, /) -> bool: ...
+
+    def __le__(self, other: Quantity, /) -> bool: ...
+
+    def __gt__(self, other: Quantity, /) -> bool: ...
+
+    def __ge__(self, other: Quantity, /) -> bool: ...
+
 
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _QUANTITY_TEXT = re.compile(r"^\s*([+-]?)\s*([0-9.,]*[0-9][0-9.,]*|[A-Za-z]+)\s*(.*?)\s*$")
@@ -38,17 +70,24 @@ def registry() -> Any:
 def quantity(magnitude: Fraction | int | str, unit: str) -> Quantity:
     """A quantity with an exact magnitude: numbers given as text are read as decimals."""
     value = magnitude if isinstance(magnitude, Fraction) else Fraction(magnitude)
-    return registry().Quantity(value, _parsed(unit))
+    return quantity_of(value, _parsed(unit))
+
+
+def quantity_of(magnitude: Fraction | int, units: Unit) -> Quantity:
+    """A quantity of the registry from a magnitude and a unit already parsed."""
+    made: Quantity = registry().Quantity(magnitude, units)
+    return made
 
 
 @functools.lru_cache(maxsize=64)
-def _parsed(unit_text: str) -> Any:
+def _parsed(unit_text: str) -> Unit:
     """pint's units for the text (what Quantity(value, text) parses on every call)."""
-    return registry().parse_units(unit_text)
+    parsed: Unit = registry().parse_units(unit_text)
+    return parsed
 
 
 @functools.lru_cache(maxsize=256)
-def unit(text: str) -> Any:
+def unit(text: str) -> Unit:
     """The registry's unit for text such as "mg/dL"; raises ValueError for an unknown unit.
 
     Only unit names joined by "/" reach pint: its parser evaluates arithmetic, and an
@@ -58,9 +97,10 @@ def unit(text: str) -> Any:
         raise ValueError(f"unknown unit {text!r}")
     reg = registry()
     try:
-        return reg.parse_units(text)
+        parsed: Unit = reg.parse_units(text)
     except Exception as exc:  # pint raises several error types for bad unit text
         raise ValueError(f"unknown unit {text!r}") from exc
+    return parsed
 
 
 def exact_number(text: str) -> Fraction | None:
@@ -120,7 +160,7 @@ def parse_quantity(text: object, field: str, accepted: tuple[str, ...]) -> Quant
                 field, f"{unit_text!r} is the wrong kind of unit here: use one of {units_hint}"
             )
         raise FieldError(field, f"{unit_text!r} is not accepted here: use one of {units_hint}")
-    return registry().Quantity(number, unit(chosen))
+    return quantity_of(number, unit(chosen))
 
 
 @functools.lru_cache(maxsize=256)
@@ -158,14 +198,16 @@ def product_in(magnitude: Fraction, unit_text: str, by: Quantity, target: str) -
 
 
 @functools.lru_cache(maxsize=256)
-def _product_factor(unit_text: str, by_magnitude: Any, by_units: Any, target: str) -> Fraction:
+def _product_factor(
+    unit_text: str, by_magnitude: Fraction | int, by_units: Unit, target: str
+) -> Fraction:
     return magnitude_in(
         quantity(1, unit_text) * registry().Quantity(by_magnitude, by_units), target
     )
 
 
 @functools.lru_cache(maxsize=1024)
-def _factor(units: Any, target: str) -> Fraction:
+def _factor(units: Unit, target: str) -> Fraction:
     """The exact factor from units to target. Every unit of mgdesk's registry is a multiple
     of its base units (there are no offset units), so one factor serves every magnitude."""
     converted = registry().Quantity(1, units).to(unit(target)).magnitude

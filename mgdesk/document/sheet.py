@@ -15,11 +15,17 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from fractions import Fraction
 
 from mgdesk import __version__
 from mgdesk.core.case import Case
-from mgdesk.core.formatting import display_unit, duration, significant, volume
+from mgdesk.core.formatting import (
+    amount_text,
+    display_unit,
+    duration,
+    salt_mass_text,
+    significant,
+    volume,
+)
 from mgdesk.core.plan import Order, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.units import Quantity, magnitude_in, quantity
@@ -350,12 +356,7 @@ def _labs(case: Case, plan: Plan) -> tuple[SheetField, ...]:
     )
     clearance = plan.creatinine_clearance
     if clearance is None:
-        absent = [
-            name
-            for name, v in (("creatinine", labs.creatinine), ("weight", case.patient.weight))
-            if v is None
-        ]
-        value = f"unknown: no {' or '.join(absent) or 'value'} recorded, and no measured clearance"
+        value = f"unknown: {plan.clearance_unknown_reason or 'the renal step was not reached'}"
     elif clearance.method == "cockcroft_gault":
         value = (
             f"{clearance.shown}, Cockcroft-Gault with actual body weight: {clearance.arithmetic}"
@@ -396,12 +397,6 @@ def _orders(orders: tuple[Order, ...]) -> tuple[SheetOrder, ...]:
     )
 
 
-def _amount(value: Fraction | tuple[Fraction, Fraction], unit_text: str) -> str:
-    if isinstance(value, tuple):
-        return f"{significant(value[0])} to {significant(value[1])} {unit_text}"
-    return f"{significant(value)} {unit_text}"
-
-
 def _order_details(order: Order) -> tuple[SheetField, ...]:
     rows = []
     if order.dose is not None:
@@ -409,12 +404,12 @@ def _order_details(order: Order) -> tuple[SheetField, ...]:
         rows.append(
             SheetField(
                 "Magnesium per dose",
-                f"{_amount(dose.mmol, 'mmol')} = {_amount(dose.meq, 'mEq')} = "
-                f"{_amount(dose.elemental_mg, 'mg')} elemental magnesium",
+                f"{amount_text(dose.mmol, 'mmol')} = {amount_text(dose.meq, 'mEq')} = "
+                f"{amount_text(dose.elemental_mg, 'mg')} elemental magnesium",
             )
         )
         rows.append(
-            SheetField("Salt mass per dose", f"{_salt_mass(dose.salt_mass_mg)} {dose.salt}")
+            SheetField("Salt mass per dose", f"{salt_mass_text(dose.salt_mass_mg)} {dose.salt}")
         )
     if order.product is not None:
         rows.append(SheetField("Product", order.product.text))
@@ -434,18 +429,6 @@ def _order_details(order: Order) -> tuple[SheetField, ...]:
     if order.doses is not None:
         rows.append(SheetField("Number of doses", str(order.doses)))
     return tuple(rows)
-
-
-def _salt_mass(milligrams: Fraction | tuple[Fraction, Fraction]) -> str:
-    high = milligrams[1] if isinstance(milligrams, tuple) else milligrams
-    if high < 1000:
-        return _amount(milligrams, "mg")
-    grams = (
-        (milligrams[0] / 1000, milligrams[1] / 1000)
-        if isinstance(milligrams, tuple)
-        else milligrams / 1000
-    )
-    return _amount(grams, "g")
 
 
 def _duration(order: Order) -> str:
@@ -487,7 +470,7 @@ class _References:
         rows = []
         for source_id, number in self.numbers.items():
             source = self.protocol.sources.get(source_id)
-            citation = f"{source['citation']} ({source['reference']})" if source else source_id
+            citation = f"{source.citation} ({source.reference})" if source else source_id
             rows.append(SheetField(f"[{number}]", citation))
         return tuple(rows)
 

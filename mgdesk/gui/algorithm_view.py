@@ -221,7 +221,7 @@ class AlgorithmView(QWidget):
         entry = self.protocol.sources.get(source)
         if entry is None:
             return source
-        return f"{entry['citation']} ({entry['reference']})"
+        return f"{entry.citation} ({entry.reference})"
 
 
 def _values(heading: str, values: tuple[StepValue, ...]) -> str:

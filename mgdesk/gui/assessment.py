@@ -80,14 +80,14 @@ def assess(
 def bands_of(protocol: Protocol) -> Bands:
     t = protocol.thresholds
     return Bands(
-        magnitude_in(t["magnesium_severe_below"], "mg/dL"),
-        magnitude_in(t["magnesium_normal_from"], "mg/dL"),
-        magnitude_in(t["magnesium_high_above"], "mg/dL"),
+        magnitude_in(t.magnesium_severe_below, "mg/dL"),
+        magnitude_in(t.magnesium_normal_from, "mg/dL"),
+        magnitude_in(t.magnesium_high_above, "mg/dL"),
     )
 
 
 def pregnancy_ages(protocol: Protocol) -> PregnancyAges:
     return PregnancyAges(
-        significant(protocol.threshold("adult_from_age_years"), 4),
-        significant(protocol.threshold("pregnancy_question_below_age_years"), 4),
+        significant(protocol.thresholds.adult_from_age_years, 4),
+        significant(protocol.thresholds.pregnancy_question_below_age_years, 4),
     )

@@ -31,7 +31,8 @@ from mgdesk.core.case import CASE_FORMAT, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Amount, Plan
-from mgdesk.core.protocol import MAX_PROTOCOL_BYTES, Protocol, default_protocol, parse_protocol
+from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, default_protocol, parse_protocol
 from mgdesk.records.casefile import CaseFileError, case_document_from_bytes
 from mgdesk.records.paths import APP_NAME, user_data_dir
 from mgdesk.records.safefile import describe_write_error, write_atomically

@@ -18,7 +18,8 @@ from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import Protocol, default_protocol
+from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol_loader import default_protocol
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from core_support import base_case, errors_of, plan_of, run_cli, woman
 
 from mgdesk.core.case import TEXT_LIMITS, parse_case
 from mgdesk.core.errors import CaseInvalid
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol_loader import default_protocol
 
 # (id, case document, field the error names, words the message contains)
 INVALID: list[tuple[str, Any, str, str]] = [

@@ -21,13 +21,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mgdesk.core import codes
+from mgdesk.core.bands import band_of
 from mgdesk.core.case import parse_case
-from mgdesk.core.engine import band_of, evaluate
+from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import PlanWithheld
 from mgdesk.core.formatting import significant
 from mgdesk.core.invariants import check_plan, plan_violations
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol import ORDER_CODES, WARNING_CODES
+from mgdesk.core.protocol_loader import default_protocol
 
 PROTOCOL = default_protocol()
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -246,9 +248,9 @@ def assert_invariants(p: Patient, plan: Plan) -> None:
     assert plan.status in codes.STATUSES and plan.severity in (*codes.BANDS, None)
     assert len(order_ids) == len(set(order_ids))
     for w in plan.warnings:
-        assert codes.WARNING_CODES[w.code] == w.level
+        assert WARNING_CODES[w.code] == w.level
     for o in plan.orders:
-        assert o.id in codes.ORDER_CODES and o.role in codes.ROLES
+        assert o.id in ORDER_CODES and o.role in codes.ROLES
         assert set(o.warnings) <= warnings
     # the band is computed even out of scope, exactly, from the magnesium level
     if p.magnesium_mmol is None:

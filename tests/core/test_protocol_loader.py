@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import hashlib
 import json
+import typing
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -19,7 +21,8 @@ from hypothesis import strategies as st
 from mgdesk import resources
 from mgdesk.core import codes
 from mgdesk.core.errors import PlanWithheld, ProtocolInvalid
-from mgdesk.core.protocol import default_protocol, parse_protocol
+from mgdesk.core.protocol import MONITORING_CODES, ORDER_CODES, WARNING_CODES
+from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.records.site_protocol import load_protocol
 
 DEFAULT_BYTES = files(resources).joinpath("protocols", "default.json").read_bytes()
@@ -58,8 +61,33 @@ def test_the_default_protocol_loads() -> None:
     assert protocol.id == "mgdesk-default-adult-hypomagnesemia"
     assert protocol.sha256 == hashlib.sha256(DEFAULT_BYTES).hexdigest()
     assert protocol.approval.site_approved is False
-    assert set(protocol.warnings) == set(codes.WARNING_CODES)
-    assert set(protocol.orders) == set(codes.ORDER_CODES)
+    warnings = [protocol.warnings.by_code(code) for code in WARNING_CODES]
+    assert [(w.code, w.level) for w in warnings] == list(WARNING_CODES.items())
+    assert [f.name for f in dataclasses.fields(protocol.orders)] == list(ORDER_CODES)
+    assert [m.code for m in protocol.monitoring.entries()] == list(MONITORING_CODES)
+
+
+def test_every_field_of_the_schema_names_a_kind_the_loader_reads() -> None:
+    """The protocol's classes are its schema: a kind the reader does not know would leave a
+    field unchecked."""
+    from mgdesk.core import protocol as model
+    from mgdesk.core.protocol_reader import DIMENSIONS, NUMBER_KINDS
+
+    known = {*DIMENSIONS, *NUMBER_KINDS, "text"}
+    shapes = [
+        model.Chemistry,
+        model.Thresholds,
+        model.Plausibility,
+        *typing.get_type_hints(model.Doses).values(),
+    ]
+    for shape in shapes:
+        for field in dataclasses.fields(shape):
+            assert field.metadata[model.KIND] in known, (shape.__name__, field.name)
+
+
+def test_a_warning_code_the_engine_does_not_know_is_no_attribute_lookup() -> None:
+    with pytest.raises(KeyError):
+        default_protocol().warnings.by_code("by_code")
 
 
 def test_the_sha256_of_the_file_bytes_is_in_every_plan(tmp_path: Path) -> None:

@@ -24,12 +24,13 @@ from core_support import (
 )
 
 from mgdesk.core import codes
-from mgdesk.core.engine import band_of
+from mgdesk.core.bands import band_of
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol import MAGNESIUM_ORDER_CODES, MONITORING_CODES, ORDER_CODES, WARNING_CODES
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.records.site_protocol import load_protocol
 
-MAGNESIUM_ORDERS = set(codes.MAGNESIUM_ORDER_CODES)
+MAGNESIUM_ORDERS = set(MAGNESIUM_ORDER_CODES)
 PARENTERAL_ORDERS = {
     "mg_sulfate_iv_torsades",
     "mg_sulfate_iv_loading",
@@ -1105,13 +1106,13 @@ def test_every_code_status_severity_and_step_outcome_is_produced(tmp_path: Path)
     )
     plans.append(plan_of(base_case(), rounding))
     seen_warnings = set().union(*(warning_codes(p) for p in plans))
-    assert seen_warnings == set(codes.WARNING_CODES)
+    assert seen_warnings == set(WARNING_CODES)
     for p in plans:
         for w in p.warnings:
-            assert w.level == codes.WARNING_CODES[w.code]
-    assert {o.id for p in plans for o in p.orders} == set(codes.ORDER_CODES)
+            assert w.level == WARNING_CODES[w.code]
+    assert {o.id for p in plans for o in p.orders} == set(ORDER_CODES)
     assert {o.role for p in plans for o in p.orders} == set(codes.ROLES)
-    assert set().union(*(monitoring_codes(p) for p in plans)) == set(codes.MONITORING_CODES)
+    assert set().union(*(monitoring_codes(p) for p in plans)) == set(MONITORING_CODES)
     assert {p.status for p in plans} == set(codes.STATUSES)
     assert {p.severity for p in plans} == {*codes.BANDS, None}
     for step, outcomes in codes.STEP_OUTCOMES.items():
@@ -1146,7 +1147,7 @@ def test_treatment_step_states_what_an_adequate_oral_trial_is() -> None:
     """PROTOCOL.md: the screen and the sheet say what an adequate oral trial is."""
     from mgdesk.core.case import parse_case
     from mgdesk.core.engine import evaluate
-    from mgdesk.core.protocol import default_protocol
+    from mgdesk.core.protocol_loader import default_protocol
 
     protocol = default_protocol()
     document = {
@@ -1163,7 +1164,7 @@ def test_treatment_step_states_what_an_adequate_oral_trial_is() -> None:
 def test_warnings_by_level_put_stop_first_then_caution_then_information() -> None:
     from mgdesk.core.case import parse_case
     from mgdesk.core.engine import evaluate
-    from mgdesk.core.protocol import default_protocol
+    from mgdesk.core.protocol_loader import default_protocol
 
     protocol = default_protocol()
     document = {
@@ -1182,7 +1183,7 @@ def test_the_salt_mass_names_the_form_weighed() -> None:
     """2 g of magnesium sulfate is 2 g of the heptahydrate: the dose says which salt form."""
     from mgdesk.core.case import parse_case
     from mgdesk.core.engine import evaluate
-    from mgdesk.core.protocol import default_protocol
+    from mgdesk.core.protocol_loader import default_protocol
 
     protocol = default_protocol()
     document = {

@@ -17,7 +17,8 @@ from mgdesk import resources
 from mgdesk.core.case import parse_case
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.invariants import plan_violations
-from mgdesk.core.protocol import Protocol, default_protocol, parse_protocol
+from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 
 DEFAULT: dict[str, Any] = json.loads(
     files(resources).joinpath("protocols", "default.json").read_bytes()
@@ -82,7 +83,7 @@ def test_non_count_numbers_may_still_be_fractional() -> None:
             product_rounding_tolerance_percent=2.5, adult_from_age_years=17.5
         )
     )
-    assert protocol.threshold("product_rounding_tolerance_percent") == Fraction(5, 2)
+    assert protocol.thresholds.product_rounding_tolerance_percent == Fraction(5, 2)
 
 
 def test_a_magnesium_order_that_gives_no_magnesium_withholds_the_plan() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from files_support import example_case, example_plan, read_only, run_admin
 
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.records.audit import (
     GENESIS_HASH,
     AuditLog,

@@ -23,7 +23,7 @@ from files_support import (
 
 from mgdesk.core.case import parse_case
 from mgdesk.core.errors import CaseInvalid
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, CaseFileError, open_case, save_case
 from mgdesk.records.safefile import STALE_TEMPORARY_SECONDS, is_temporary_for
 

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mgdesk.core.errors import ProtocolInvalid
-from mgdesk.core.protocol import Protocol, parse_protocol
+from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol_loader import parse_protocol
 from mgdesk.records.casefile import CaseFileError, case_document_from_bytes, open_case
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

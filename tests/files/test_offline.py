@@ -22,7 +22,7 @@ from files_support import (
     subprocess_env,
 )
 
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.records.audit import AuditLog
 from mgdesk.records.casefile import save_case
 

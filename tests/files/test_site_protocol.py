@@ -20,7 +20,7 @@ from files_support import (
 from worked_cases import CASES_DIR
 
 from mgdesk.__main__ import main
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.records.site_protocol import active_protocol, check_protocol, machine_data_dir
 
 

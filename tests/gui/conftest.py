@@ -19,7 +19,8 @@ import pytest
 from gui_support import MODAL_INSTANCE_METHODS, MODAL_STATIC_METHODS, make_window, refuse
 from pytestqt.qtbot import QtBot
 
-from mgdesk.core.protocol import Protocol, default_protocol
+from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.gui.main_window import MainWindow
 
 

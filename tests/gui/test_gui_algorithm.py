@@ -95,7 +95,7 @@ def test_a_step_shows_inputs_thresholds_outcome_rationale_and_sources(
             assert value.name in text and " ".join(value.value.split()) in text
         assert step.rationale in text
         for source in step.sources:
-            assert " ".join(protocol.sources[source]["citation"].split()) in text
+            assert " ".join(protocol.sources[source].citation.split()) in text
 
 
 def test_keyboard_shortcuts_step_through_the_path(qtbot: QtBot, window: MainWindow) -> None:

@@ -168,9 +168,9 @@ def test_the_band_gauge_uses_the_protocols_thresholds(
 
     bands = window.plan_view.gauge.bands
     assert bands is not None
-    assert bands.severe_below == magnitude_in(protocol.threshold("magnesium_severe_below"), "mg/dL")
-    assert bands.normal_from == magnitude_in(protocol.threshold("magnesium_normal_from"), "mg/dL")
-    assert bands.high_above == magnitude_in(protocol.threshold("magnesium_high_above"), "mg/dL")
+    assert bands.severe_below == magnitude_in(protocol.thresholds.magnesium_severe_below, "mg/dL")
+    assert bands.normal_from == magnitude_in(protocol.thresholds.magnesium_normal_from, "mg/dL")
+    assert bands.high_above == magnitude_in(protocol.thresholds.magnesium_high_above, "mg/dL")
     assert window.form.load(shared_case("v08.json")["case"]) == []
     assert "severe" in window.plan_view.gauge.accessibleDescription().lower()
 

@@ -21,7 +21,8 @@ from mgdesk import resources
 from mgdesk.core.case import Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import Protocol, default_protocol
+from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.document.sheet import OrderSheet, _anonymised, build_sheet, sheet_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from sheet_support import (
     with_changes,
 )
 
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.gui.sheet_dialog import OrderSheetDialog
 
 MILD = "mild-oral-1.4-mg-dl.json"

@@ -27,7 +27,8 @@ from sheet_support import (
 from mgdesk import __version__, resources
 from mgdesk.core.errors import CaseInvalid
 from mgdesk.core.plan import Plan
-from mgdesk.core.protocol import Protocol, default_protocol
+from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.document.sheet import (
     CHECKBOX,
     END_OF_ORDERS,
@@ -161,7 +162,7 @@ def test_the_reasoning_page_has_every_step_with_inputs_thresholds_outcome_and_so
         for value in (*step.inputs, *step.thresholds):
             assert f"{value.name}: {value.value}" in reasoning
         for source in step.sources:
-            assert protocol.sources[source]["citation"] in reasoning
+            assert protocol.sources[source].citation in reasoning
     assert "Outcome: oral, first line" in reasoning
 
 
@@ -206,6 +207,40 @@ def test_an_incomplete_plan_with_emergency_orders_prints_with_a_banner_and_no_we
     ) in text
     assert "Weight not recorded (emergency sheet" in text
     assert "EMERGENCY SHEET: every magnesium order on it is an emergency order" in text
+
+
+@pytest.mark.parametrize(
+    ("labs", "weight", "reason"),
+    [
+        ({"creatinine": None}, "80 kg", "no creatinine recorded"),
+        ({"creatinine": "1 mg/dL"}, None, "no weight recorded"),
+        ({"creatinine": None}, None, "no creatinine or weight recorded"),
+    ],
+)
+def test_an_unknown_clearance_says_what_is_missing(
+    labs: dict[str, Any], weight: str | None, reason: str
+) -> None:
+    document = with_changes(EMERGENCY_ONLY, labs=labs, patient={"weight": weight})
+    labs_rows = {f.label: f.value for f in sheet_for(document).labs}
+    assert labs_rows["Creatinine clearance"] == f"unknown: {reason}, and no measured clearance"
+
+
+def test_the_sheet_takes_the_unknown_clearance_reason_from_the_plan() -> None:
+    """The sheet prints the plan's reason; it does not re-derive it from the case."""
+    case, plan = evaluated(EMERGENCY_ONLY)
+    told = replace(plan, clearance_unknown_reason="no creatinine from the laboratory yet")
+    sheet = build_sheet(
+        case,
+        told,
+        default_protocol(),
+        facility=FACILITY,
+        prescriber="Dr Jane Roe",
+        acknowledged=[w.code for w in plan.stop_warnings],
+        generated_at=GENERATED_AT,
+        sheet_id="TEST0-SHEET",
+    )
+    labs_rows = {f.label: f.value for f in sheet.labs}
+    assert labs_rows["Creatinine clearance"] == "unknown: no creatinine from the laboratory yet"
 
 
 @pytest.mark.parametrize(
