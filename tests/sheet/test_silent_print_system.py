@@ -20,7 +20,7 @@ from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 from sheet_support import REPO_ROOT, evaluated, example, examples_dir
 
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.gui.sheet_dialog import OrderSheetDialog, SheetRecorder
 from mgdesk.printing.render import PrintError
 from mgdesk.printing.spooler import check_print_system, print_server
