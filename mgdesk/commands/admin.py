@@ -305,6 +305,11 @@ def _verify_sheet(log: AuditLog, sheet: str, out: IO[str], err: IO[str]) -> int:
         )
     elif not lookup.content_matches:
         err.write(f"mgdesk: the entry of the sheet {printed} does not match what was printed.\n")
+    elif not lookup.anchored:
+        err.write(
+            f"mgdesk: the sheet {printed} was printed while the log was busy, after an entry "
+            "that is no longer in the log: the log before it was rewritten.\n"
+        )
     else:
         err.write(
             f"mgdesk: the sheet {printed} is in the log, but the chain is broken before it: "

@@ -22,9 +22,11 @@ JSON lines, rewritten atomically under a lock), and prepare(), commit() and aban
 return the problem, which the caller must show. The sheet then carries a provisional
 hash, sha256("queued\\n" + canonical JSON of its fields), which stays findable by
 find_sheet() once flush_pending() has recorded the entry into the chain (every
-prepare() and commit() tries that first). Only if the side file cannot be written either
-do they raise AuditLogError: then the entry is recorded nowhere and the caller must
-not print without telling the user.
+prepare() and commit() tries that first). A queued sheet entry's refers_to is the hash of
+the newest entry in the log when it was printed (None if the log could not be read), so
+its provisional hash anchors the chain up to there, as a chain hash would. Only if the
+side file cannot be written either do they raise AuditLogError: then the entry is
+recorded nowhere and the caller must not print without telling the user.
 
 The hash printed on paper anchors the log: find_sheet(hash) checks that the entry is in
 the chain and that the chain is intact up to it, so removing the newest entries, or
@@ -202,11 +204,14 @@ class SheetLookup:
     entry: AuditEntry | None
     chain: ChainReport
     content_matches: bool = True  # for an entry recorded late: its fields give the printed hash
+    anchored: bool = True  # for an entry recorded late: the entry it was printed after is there
 
     @property
     def verified(self) -> bool:
         """Recorded, with the chain intact up to and including it."""
-        if self.state != "recorded" or self.entry is None or not self.content_matches:
+        if self.state != "recorded" or self.entry is None:
+            return False
+        if not (self.content_matches and self.anchored):
             return False
         bad = self.chain.first_bad
         return bad is None or bad.seq > self.entry.seq
@@ -344,6 +349,8 @@ class AuditLog:
         else:
             reason = flushed.problem or "earlier entries are still waiting in the queue"
         content["note"] = "; ".join(filter(None, (content["note"], f"recorded late: {reason}")))
+        if content["kind"] == "sheet":
+            content["refers_to"] = self._newest_hash()
         digest = queued_hash(content)
         try:
             self._enqueue({"queued_as": digest, "content": content})
@@ -358,6 +365,15 @@ class AuditLog:
             f"{self.queue_path} and will be added to the log when it is available; "
             "tell whoever looks after this workstation."
         )
+
+    def _newest_hash(self) -> str | None:
+        """The hash of the newest entry in the log (readers are not blocked while another
+        program writes), GENESIS_HASH if it has none, None if it cannot be read."""
+        try:
+            rows = self._rows(last_only=True)
+        except AuditLogError:
+            return None if self.path.exists() else GENESIS_HASH
+        return str(rows[0][_COLUMNS.index("hash")]) if rows else GENESIS_HASH
 
     @property
     def _queue_lock_path(self) -> Path:
@@ -449,14 +465,17 @@ class AuditLog:
         """Where the entry of a sheet with this printed hash stands (see SheetLookup)."""
         rows = self._rows()
         chain = self._chain(rows)
+        earlier = {GENESIS_HASH}
         for row in rows:
             values = dict(zip(_COLUMNS, row, strict=True))
-            if values["kind"] == "sheet" and printed_hash in (values["hash"], values["queued_as"]):
-                matches = (
-                    printed_hash == values["hash"]
-                    or queued_hash({k: values[k] for k in CONTENT_FIELDS}) == printed_hash
-                )
-                return SheetLookup("recorded", _entry(row), chain, matches)
+            if values["kind"] == "sheet" and printed_hash == values["hash"]:
+                return SheetLookup("recorded", _entry(row), chain)
+            if values["kind"] == "sheet" and printed_hash == values["queued_as"]:
+                matches = queued_hash({k: values[k] for k in CONTENT_FIELDS}) == printed_hash
+                anchor = values["refers_to"]
+                anchored = anchor is None or anchor in earlier
+                return SheetLookup("recorded", _entry(row), chain, matches, anchored)
+            earlier.add(values["hash"])
         if any(item["queued_as"] == printed_hash for item in self.queued()):
             return SheetLookup("queued", None, chain)
         return SheetLookup("absent", None, chain)
@@ -466,14 +485,17 @@ class AuditLog:
         problem = _unreadable_problem(unreadable, self.queue_path)
         return ChainReport(len(rows), _first_bad(rows), len(items), problem)
 
-    def _rows(self) -> list[tuple[Any, ...]]:
+    def _rows(self, *, last_only: bool = False) -> list[tuple[Any, ...]]:
         if not self.path.exists():
             raise AuditLogError(f"there is no audit log at {self.path}")
+        query = f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq"
+        if last_only:
+            query += " DESC LIMIT 1"
         try:
             uri = self.path.resolve().as_uri() + "?mode=ro"
             with closing(sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)) as db:
                 _check_schema(db, self.path, create=False)
-                return list(db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq"))
+                return list(db.execute(query))
         except sqlite3.Error as exc:
             raise AuditLogError(self._describe(exc)) from None
 

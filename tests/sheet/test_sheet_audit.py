@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from sheet_support import examples_dir, pdf_pages, run_sheet_command
+
+from mgdesk.records.audit import GENESIS_HASH, AuditLog, entry_hash
 
 MILD = "mild-oral-1.4-mg-dl.json"
 AUDIT_ENTRY = re.compile(r"Audit entry ([0-9a-f]{64})")
@@ -76,3 +80,62 @@ def test_a_per_user_protocol_is_used_and_marked_on_the_sheet(tmp_path: Path) -> 
     pages = pdf_pages(tmp_path / "sheet.pdf")
     assert all("st-elsewhere-hypomagnesemia" in page for page in pages)
     assert all("protocol installed per user, for evaluation only" in page for page in pages)
+
+
+# --- A sheet printed while the log was locked: its provisional hash anchors the chain -----
+
+
+def _printed_hash(pdf: Path) -> str:
+    (printed,) = {m for page in pdf_pages(pdf) for m in AUDIT_ENTRY.findall(page)}
+    return printed
+
+
+def _rewrite_chain(log: AuditLog, seq: int, sheet_id: str) -> None:
+    """What a forger does: change one entry, then recompute every hash from it on, so the
+    chain is whole again."""
+    entries = log.entries()
+    with closing(sqlite3.connect(log.path, isolation_level=None)) as db:
+        previous = entries[seq - 2].hash if seq > 1 else GENESIS_HASH
+        for entry in entries[seq - 1 :]:
+            fields = {k: v for k, v in entry.as_dict().items() if k not in ("prev_hash", "hash")}
+            if entry.seq == seq:
+                fields["sheet_id"] = sheet_id
+            digest = entry_hash(previous, fields)
+            db.execute(
+                "UPDATE entries SET sheet_id = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                (fields["sheet_id"], previous, digest, entry.seq),
+            )
+            previous = digest
+
+
+def test_a_sheet_printed_while_the_log_was_locked_anchors_the_chain_like_any_other(
+    tmp_path: Path,
+) -> None:
+    case = str(examples_dir() / MILD)
+    assert run_sheet_command([case, "-o", "first.pdf"], cwd=tmp_path).returncode == 0
+    log = AuditLog()
+    with closing(sqlite3.connect(log.path, isolation_level=None)) as holder:
+        holder.execute("BEGIN EXCLUSIVE")  # another program holds the log
+        locked = run_sheet_command([case, "-o", "locked.pdf"], cwd=tmp_path)
+        assert locked.returncode == 0, locked.stderr
+        assert "in use by another program" in locked.stderr
+        provisional = _printed_hash(tmp_path / "locked.pdf")
+        waiting = mgdesk("audit", "verify", "--sheet", provisional, cwd=tmp_path)
+        assert waiting.returncode == 1 and "not in the log yet" in waiting.stderr
+        holder.execute("ROLLBACK")
+    later = run_sheet_command([case, "-o", "later.pdf"], cwd=tmp_path)  # records the queue
+    assert later.returncode == 0 and "audit log" not in later.stderr, later.stderr
+    later_hash = _printed_hash(tmp_path / "later.pdf")
+    assert not log.queued()
+
+    for printed in (provisional, later_hash):
+        found = mgdesk("audit", "verify", "--sheet", printed, cwd=tmp_path)
+        assert found.returncode == 0, found.stderr
+        assert "the chain is intact up to it" in found.stdout
+
+    _rewrite_chain(log, seq=1, sheet_id="FORGD-SHEET")
+    assert mgdesk("audit", "verify", cwd=tmp_path).returncode == 0  # a whole chain again
+    for printed in (later_hash, provisional):
+        rewritten = mgdesk("audit", "verify", "--sheet", printed, cwd=tmp_path)
+        assert rewritten.returncode == 1, (printed == provisional, rewritten.stdout)
+        assert "Traceback" not in rewritten.stderr
