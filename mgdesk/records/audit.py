@@ -18,14 +18,15 @@ A sheet entry without an outcome means the program stopped during the output.
 
 If the log cannot take an entry (locked by another program, damaged, not writable),
 nothing stops silently: the entry goes to a side file beside the log (<log>.queue.jsonl,
-JSON lines, rewritten atomically under a lock), and prepare(), commit() and abandon()
-return the problem, which the caller must show. The sheet then carries a provisional
-hash, sha256("queued\\n" + canonical JSON of its fields), which stays findable by
-find_sheet() once flush_pending() has recorded the entry into the chain (every
-prepare() and commit() tries that first). A queued sheet entry's refers_to is the hash of
-the newest entry in the log when it was printed (None if the log could not be read), so
-its provisional hash anchors the chain up to there, as a chain hash would. Only if the
-side file cannot be written either do they raise AuditLogError: then the entry is
+JSON lines, rewritten atomically under a lock; while another program holds that lock, a
+file of its own, <log>.queue.<time>-<random>.jsonl, which needs no lock), and prepare(),
+commit() and abandon() return the problem, which the caller must show. The sheet then
+carries a provisional hash, sha256("queued\\n" + canonical JSON of its fields), which
+stays findable by find_sheet() once flush_pending() has recorded the entry into the chain
+(every prepare() and commit() tries that first). A queued sheet entry's refers_to is the
+hash of the newest entry in the log when it was printed (None if the log could not be
+read), so its provisional hash anchors the chain up to there, as a chain hash would. Only
+if the side file cannot be written either do they raise AuditLogError: then the entry is
 recorded nowhere and the caller must not print without telling the user.
 
 The hash printed on paper anchors the log: find_sheet(hash) checks that the entry is in
@@ -38,7 +39,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -224,6 +227,7 @@ class FlushResult:
     recorded: int
     waiting: int
     problem: str | None
+    queue_busy: bool = False  # another program holds the queue's lock
 
 
 class AuditLog:
@@ -300,12 +304,13 @@ class AuditLog:
 
     def flush_pending(self) -> FlushResult:
         """Record queued entries into the log, in order; returns what remains and why."""
-        if not self.queue_path.exists():
+        if not any(path.exists() for path in self._queue_files()):
             return FlushResult(0, 0, None)
         lock = FileLock(self._queue_lock_path)
         try:
             if not lock.wait(QUEUE_LOCK_SECONDS):
-                return FlushResult(0, len(self.queued()), "the audit queue is in use")
+                waiting = len(self.queued())
+                return FlushResult(0, waiting, "the audit queue is in use", queue_busy=True)
             with lock:
                 return self._flush_locked()
         except OSError as exc:
@@ -314,7 +319,8 @@ class AuditLog:
             return FlushResult(0, 0, str(exc))
 
     def _flush_locked(self) -> FlushResult:
-        items, unreadable = self._read_queue()
+        files = self._queue_files()
+        items, unreadable = self._read_queue(files)
         recorded = 0
         try:
             with self._writing() as db:
@@ -331,7 +337,9 @@ class AuditLog:
             if unreadable:
                 write_atomically(self.queue_path, b"".join(unreadable), mode=0o600)
             else:
-                self.queue_path.unlink()
+                self.queue_path.unlink(missing_ok=True)
+            for spilled in files[1:]:
+                spilled.unlink(missing_ok=True)
         except OSError as exc:
             # Entries already recorded are skipped when the queue is flushed again.
             return FlushResult(recorded, 0, describe_write_error(exc, self.queue_path))
@@ -353,7 +361,9 @@ class AuditLog:
             content["refers_to"] = self._newest_hash()
         digest = queued_hash(content)
         try:
-            self._enqueue({"queued_as": digest, "content": content})
+            kept_in = self._enqueue(
+                {"queued_as": digest, "content": content}, wait=not flushed.queue_busy
+            )
         except OSError as exc:
             raise AuditLogError(
                 f"The audit log cannot record this: {reason}; and the queue {self.queue_path} "
@@ -362,7 +372,7 @@ class AuditLog:
             ) from None
         return digest, (
             f"The audit log cannot record this now: {reason}. The entry is kept in "
-            f"{self.queue_path} and will be added to the log when it is available; "
+            f"{kept_in} and will be added to the log when it is available; "
             "tell whoever looks after this workstation."
         )
 
@@ -379,29 +389,58 @@ class AuditLog:
     def _queue_lock_path(self) -> Path:
         return self.path.with_name(self.path.name + ".queue.lock")
 
-    def _enqueue(self, item: Mapping[str, Any]) -> None:
+    def _enqueue(self, item: Mapping[str, Any], *, wait: bool) -> Path:
+        """Append item to the queue; returns the file that holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = canonical_json(item) + b"\n"
         with FileLock(self._queue_lock_path) as lock:
-            if not lock.wait(QUEUE_LOCK_SECONDS):
-                raise TimeoutError("the audit queue is in use by another program")
-            try:
-                existing = self.queue_path.read_bytes()
-            except FileNotFoundError:
-                existing = b""
-            write_atomically(self.queue_path, existing + line, mode=0o600)
+            # Once an entry has been spilled, later ones follow it, so the order holds.
+            if lock.wait(QUEUE_LOCK_SECONDS if wait else 0) and len(self._queue_files()) == 1:
+                try:
+                    existing = self.queue_path.read_bytes()
+                except FileNotFoundError:
+                    existing = b""
+                write_atomically(self.queue_path, existing + line, mode=0o600)
+                return self.queue_path
+        # Another program holds the queue's lock (or it is stuck): the entry goes to a file
+        # of its own, which needs no lock; the next flush records it after the queue.
+        spilled = self.path.with_name(
+            f"{self._spill_prefix}{time.time_ns():020d}-{secrets.token_hex(4)}.jsonl"
+        )
+        write_atomically(spilled, line, mode=0o600)
+        return spilled
 
-    def _read_queue(self) -> tuple[list[dict[str, Any]], list[bytes]]:
-        """The queued items in order, and the lines that are not items."""
+    @property
+    def _spill_prefix(self) -> str:
+        return self.path.name + ".queue."
+
+    def _queue_files(self) -> list[Path]:
+        """The queue, then the entries spilled beside it, oldest first."""
         try:
-            lines = self.queue_path.read_bytes().splitlines(keepends=True)
+            names = sorted(
+                entry.name
+                for entry in self.path.parent.iterdir()
+                if entry.name.startswith(self._spill_prefix)
+                and entry.name.endswith(".jsonl")
+                and entry.name != self.queue_path.name
+            )
         except FileNotFoundError:
-            return [], []
-        except OSError as exc:
-            reason = exc.strerror or exc
-            raise AuditLogError(
-                f"the audit queue {self.queue_path} cannot be read ({reason})"
-            ) from None
+            names = []
+        return [self.queue_path, *(self.path.with_name(name) for name in names)]
+
+    def _read_queue(
+        self, files: Sequence[Path] | None = None
+    ) -> tuple[list[dict[str, Any]], list[bytes]]:
+        """The queued items in order, and the lines that are not items."""
+        lines: list[bytes] = []
+        for path in self._queue_files() if files is None else files:
+            try:
+                lines += path.read_bytes().splitlines(keepends=True)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                reason = exc.strerror or exc
+                raise AuditLogError(f"the audit queue {path} cannot be read ({reason})") from None
         items: list[dict[str, Any]] = []
         unreadable: list[bytes] = []
         for line in lines:

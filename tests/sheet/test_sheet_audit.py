@@ -3,6 +3,7 @@ the protocol that produced it, including a per-user evaluation install."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sqlite3
@@ -10,10 +11,16 @@ import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sheet_support import examples_dir, pdf_pages, run_sheet_command
 
+from mgdesk.commands import sheet as sheet_cli
+from mgdesk.printing import render
+from mgdesk.records import audit
 from mgdesk.records.audit import GENESIS_HASH, AuditLog, entry_hash
+from mgdesk.records.safefile import FileLock
 
 MILD = "mild-oral-1.4-mg-dl.json"
 AUDIT_ENTRY = re.compile(r"Audit entry ([0-9a-f]{64})")
@@ -139,3 +146,50 @@ def test_a_sheet_printed_while_the_log_was_locked_anchors_the_chain_like_any_oth
         rewritten = mgdesk("audit", "verify", "--sheet", printed, cwd=tmp_path)
         assert rewritten.returncode == 1, (printed == provisional, rewritten.stdout)
         assert "Traceback" not in rewritten.stderr
+
+
+def test_a_busy_queue_while_the_sheet_is_written_loses_no_entry_and_is_told(
+    qapp: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log is locked, and another program takes the queue's lock while the PDF is being
+    written: the outcome still goes somewhere, the user is told, and nothing is lost."""
+    monkeypatch.setattr(audit, "QUEUE_LOCK_SECONDS", 0.1)
+    defaults = AuditLog.__init__.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "busy_timeout", 0.1)
+    case = str(examples_dir() / MILD)
+    assert sheet_cli.run(["sheet", case, "-o", str(tmp_path / "first.pdf")]) == 0
+    log = AuditLog()
+    queue_holder = FileLock(log.path.with_name(log.path.name + ".queue.lock"))
+    write_pdf = render.write_pdf
+
+    def write_then_take_the_queue(*args: Any) -> int:
+        pages = write_pdf(*args)
+        assert queue_holder.acquire()
+        return pages
+
+    monkeypatch.setattr(render, "write_pdf", write_then_take_the_queue)
+    out, err = io.StringIO(), io.StringIO()
+    with closing(sqlite3.connect(log.path, isolation_level=None)) as holder, queue_holder:
+        holder.execute("BEGIN EXCLUSIVE")
+        status = sheet_cli.run(
+            ["sheet", case, "-o", str(tmp_path / "sheet.pdf")], stdout=out, stderr=err
+        )
+        assert status == 0, err.getvalue()
+        told = err.getvalue().splitlines()
+        assert len(told) == 2 and all(line.startswith("mgdesk: audit log: ") for line in told)
+        assert "locked" in told[0] and "the audit queue is in use" in told[1]
+        holder.execute("ROLLBACK")
+    provisional = _printed_hash(tmp_path / "sheet.pdf")
+    assert f"audit entry {provisional}" in out.getvalue()
+
+    flushed = log.flush_pending()
+    assert (flushed.recorded, flushed.waiting, flushed.problem) == (2, 0, None)
+    sheet, outcome = log.entries()[-2:]
+    assert (sheet.kind, sheet.queued_as) == ("sheet", provisional)
+    assert (outcome.kind, outcome.refers_to) == ("outcome", provisional)
+    assert outcome.output == str((tmp_path / "sheet.pdf").resolve())
+    assert log.find_sheet(provisional).verified
+    assert [p.name for p in log.path.parent.iterdir() if ".queue." in p.name] == [
+        "audit.sqlite3.queue.lock"
+    ]
