@@ -15,6 +15,15 @@ from pathlib import Path
 from typing import IO
 
 from mgdesk.commands.evaluate import InputError, decode_case, read_input, resolve_protocol
+from mgdesk.commands.streams import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_WITHHELD,
+    standard_error,
+    standard_input,
+    standard_output,
+)
 from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
@@ -23,10 +32,6 @@ from mgdesk.document.issue import NotWritten, SheetRecorder, Written, issue_shee
 from mgdesk.document.sheet import OrderSheet, plan_blockers
 from mgdesk.records.audit import AuditLog
 
-EXIT_OK = 0
-EXIT_OUTPUT_FAILED = 1
-EXIT_REFUSED = 2
-EXIT_WITHHELD = 3
 PAPERS = ("a4", "letter")
 
 
@@ -72,11 +77,11 @@ def run(
     stderr: IO[str] | None = None,
 ) -> int:
     """argv as after `mgdesk`: ["sheet", CASE, ...] (a leading "sheet" is the subcommand)."""
-    stdin = stdin if stdin is not None else sys.stdin.buffer
-    stdout = stdout if stdout is not None else sys.stdout
-    stderr = stderr if stderr is not None else sys.stderr
+    stdout = stdout if stdout is not None else standard_output()
+    stderr = stderr if stderr is not None else standard_error()
     arguments = list(argv)
     args = build_parser().parse_args(arguments[1:] if arguments[:1] == ["sheet"] else arguments)
+    stdin = stdin if stdin is not None else standard_input()
     try:
         protocol, evaluation_install = resolve_protocol(args.protocol, stderr)
     except ProtocolInvalid as exc:
@@ -121,12 +126,12 @@ def run(
         )
     if issued.outcome == "not recorded":
         stderr.write(f"mgdesk: no order sheet was produced: {issued.reasons[0]}\n")
-        return EXIT_OUTPUT_FAILED
+        return EXIT_FAILED
     if issued.failure is not None:
         if issued.failure.kind == "refused":
             return _refuse(stderr, "no order sheet was produced:", issued.reasons)
         stderr.write(f"mgdesk: the order sheet could not be written: {issued.reasons[0]}\n")
-        return EXIT_OUTPUT_FAILED
+        return EXIT_FAILED
     assert issued.sheet is not None and issued.written is not None
     where = (
         f"written to {args.output}"
@@ -199,7 +204,7 @@ def _refuse(stderr: IO[str], title: str, reasons: Sequence[str], hints: Sequence
         + "".join(f"  - {r}\n" for r in reasons)
         + "".join(f"{h}\n" for h in hints)
     )
-    return EXIT_REFUSED
+    return EXIT_INVALID
 
 
 if __name__ == "__main__":
