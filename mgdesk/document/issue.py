@@ -97,9 +97,10 @@ class SheetRecorder:
 class Issued:
     """What happened to one sheet.
 
-    outcome: "refused" (build_sheet refused it; reasons say why), "not recorded" (its audit
-    entry could be recorded nowhere, so it was not written; reasons holds the log's
-    problem), "written", or "not written" (the writer's NotWritten in failure).
+    outcome: "refused" (build_sheet refused it, or its destination cannot take it; reasons
+    say why), "not recorded" (its audit entry could be recorded nowhere, so it was not
+    written; reasons holds the log's problem), "written", or "not written" (the writer's
+    NotWritten in failure).
     """
 
     outcome: Outcome
