@@ -29,7 +29,8 @@ from mgdesk.commands.streams import (
 )
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Protocol
-from mgdesk.records.audit import AuditEntry, AuditLog, AuditLogError, ChainReport, normalize_hash
+from mgdesk.records.audit import AuditLog, AuditLogError
+from mgdesk.records.audit_chain import AuditEntry, ChainReport, normalize_hash
 from mgdesk.records.casefile import CaseFileError
 from mgdesk.records.site_protocol import (
     LOCATION_LABELS,

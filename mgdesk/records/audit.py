@@ -3,9 +3,9 @@
 The log is a SQLite database (WAL mode) holding entries in sequence. Each entry's hash is
 sha256(previous entry's hash + "\\n" + the canonical JSON of its fields, its sequence
 number included), starting from 64 zeros, so changing, deleting or reordering any past
-entry breaks the chain at that point, and verify() names the first bad entry. The log
-holds no patient data beyond the sheet id and hashes, unless the site turns on
-record_patient_id.
+entry breaks the chain at that point, and verify() names the first bad entry (the hashes
+and the check are in audit_chain). The log holds no patient data beyond the sheet id and
+hashes, unless the site turns on record_patient_id.
 
 Printing a sheet is two steps, so that no sheet can exist without its entry:
 
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 import sqlite3
 import time
@@ -47,33 +46,29 @@ from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from mgdesk.core.plan import Plan
+from mgdesk.records.audit_chain import (
+    COLUMNS,
+    CONTENT_FIELDS,
+    GENESIS_HASH,
+    AuditEntry,
+    ChainReport,
+    SheetLookup,
+    canonical_json,
+    entry_from_row,
+    entry_hash,
+    first_bad,
+    queued_hash,
+)
 from mgdesk.records.paths import user_data_dir
 from mgdesk.records.safefile import FileLock, describe_write_error, write_atomically
 
 AUDIT_FILE_NAME = "audit.sqlite3"
 SCHEMA_VERSION = 1
-GENESIS_HASH = "0" * 64
 QUEUE_LOCK_SECONDS = 5.0
 
-# The fields an entry's hash covers, besides its sequence number and queued_as.
-CONTENT_FIELDS = (
-    "kind",
-    "time",
-    "sheet_id",
-    "case_sha256",
-    "plan_sha256",
-    "protocol_sha256",
-    "acknowledged_warnings",
-    "patient_id",
-    "output",
-    "result",
-    "refers_to",
-    "note",
-)
-_COLUMNS = ("seq", *CONTENT_FIELDS, "queued_as", "prev_hash", "hash")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY,
@@ -94,18 +89,10 @@ CREATE TABLE IF NOT EXISTS entries (
     hash TEXT NOT NULL UNIQUE
 )
 """
-_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def default_audit_path() -> Path:
     return user_data_dir() / AUDIT_FILE_NAME
-
-
-def canonical_json(value: Any) -> bytes:
-    """The one byte form of a JSON value that its hashes are taken over."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
 
 
 def case_sha256(document: Mapping[str, Any]) -> str:
@@ -114,20 +101,6 @@ def case_sha256(document: Mapping[str, Any]) -> str:
 
 def plan_sha256(plan: Plan) -> str:
     return hashlib.sha256(canonical_json(plan.as_dict())).hexdigest()
-
-
-def entry_hash(previous: str, fields: Mapping[str, Any]) -> str:
-    return hashlib.sha256(previous.encode("utf-8") + b"\n" + canonical_json(fields)).hexdigest()
-
-
-def queued_hash(content: Mapping[str, Any]) -> str:
-    return hashlib.sha256(b"queued\n" + canonical_json(content)).hexdigest()
-
-
-def normalize_hash(text: str) -> str | None:
-    """A printed hash as the log stores it (spaces and hyphens between groups allowed)."""
-    compact = re.sub(r"[\s-]", "", text).lower()
-    return compact if _HASH.fullmatch(compact) else None
 
 
 class AuditLogError(Exception):
@@ -147,77 +120,6 @@ class PendingEntry:
     @property
     def queued(self) -> bool:
         return self.problem is not None
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One entry as stored (values shown as text; verify() checks them as stored)."""
-
-    seq: int
-    kind: str
-    time: str
-    sheet_id: str
-    case_sha256: str | None
-    plan_sha256: str | None
-    protocol_sha256: str | None
-    acknowledged_warnings: str | None  # JSON list of warning codes, as hashed
-    patient_id: str | None
-    output: str | None
-    result: str | None
-    refers_to: str | None
-    note: str | None
-    queued_as: str | None
-    prev_hash: str
-    hash: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _COLUMNS}
-
-
-@dataclass(frozen=True)
-class BadEntry:
-    """The first entry that breaks the chain, and why."""
-
-    seq: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"entry {self.seq} {self.reason}"
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """What verifying the log found: entries, the first bad one, what is queued."""
-
-    entries: int
-    first_bad: BadEntry | None
-    waiting: int  # entries in the queue, not yet recorded
-    queue_problem: str | None
-
-    @property
-    def intact(self) -> bool:
-        return self.first_bad is None
-
-
-@dataclass(frozen=True)
-class SheetLookup:
-    """Where a hash printed on a sheet stands: recorded in the chain, queued, or absent."""
-
-    state: Literal["recorded", "queued", "absent"]
-    entry: AuditEntry | None
-    chain: ChainReport
-    content_matches: bool = True  # for an entry recorded late: its fields give the printed hash
-    anchored: bool = True  # for an entry recorded late: the entry it was printed after is there
-
-    @property
-    def verified(self) -> bool:
-        """Recorded, with the chain intact up to and including it."""
-        if self.state != "recorded" or self.entry is None:
-            return False
-        if not (self.content_matches and self.anchored):
-            return False
-        bad = self.chain.first_bad
-        return bad is None or bad.seq > self.entry.seq
 
 
 @dataclass(frozen=True)
@@ -383,7 +285,7 @@ class AuditLog:
             rows = self._rows(last_only=True)
         except AuditLogError:
             return None if self.path.exists() else GENESIS_HASH
-        return str(rows[0][_COLUMNS.index("hash")]) if rows else GENESIS_HASH
+        return str(rows[0][COLUMNS.index("hash")]) if rows else GENESIS_HASH
 
     @property
     def _queue_lock_path(self) -> Path:
@@ -490,7 +392,7 @@ class AuditLog:
 
     def entries(self) -> list[AuditEntry]:
         """Every entry in sequence; raises AuditLogError if the log cannot be read."""
-        return [_entry(row) for row in self._rows()]
+        return [entry_from_row(row) for row in self._rows()]
 
     def queued(self) -> list[dict[str, Any]]:
         """Entries waiting in the queue (not yet in the log)."""
@@ -506,14 +408,14 @@ class AuditLog:
         chain = self._chain(rows)
         earlier = {GENESIS_HASH}
         for row in rows:
-            values = dict(zip(_COLUMNS, row, strict=True))
+            values = dict(zip(COLUMNS, row, strict=True))
             if values["kind"] == "sheet" and printed_hash == values["hash"]:
-                return SheetLookup("recorded", _entry(row), chain)
+                return SheetLookup("recorded", entry_from_row(row), chain)
             if values["kind"] == "sheet" and printed_hash == values["queued_as"]:
                 matches = queued_hash({k: values[k] for k in CONTENT_FIELDS}) == printed_hash
                 anchor = values["refers_to"]
                 anchored = anchor is None or anchor in earlier
-                return SheetLookup("recorded", _entry(row), chain, matches, anchored)
+                return SheetLookup("recorded", entry_from_row(row), chain, matches, anchored)
             earlier.add(values["hash"])
         if any(item["queued_as"] == printed_hash for item in self.queued()):
             return SheetLookup("queued", None, chain)
@@ -522,12 +424,12 @@ class AuditLog:
     def _chain(self, rows: Sequence[tuple[Any, ...]]) -> ChainReport:
         items, unreadable = self._read_queue()
         problem = _unreadable_problem(unreadable, self.queue_path)
-        return ChainReport(len(rows), _first_bad(rows), len(items), problem)
+        return ChainReport(len(rows), first_bad(rows), len(items), problem)
 
     def _rows(self, *, last_only: bool = False) -> list[tuple[Any, ...]]:
         if not self.path.exists():
             raise AuditLogError(f"there is no audit log at {self.path}")
-        query = f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq"
+        query = f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY seq"
         if last_only:
             query += " DESC LIMIT 1"
         try:
@@ -581,69 +483,9 @@ def _append(db: sqlite3.Connection, content: Mapping[str, Any], queued_as: str |
     seq, previous = (last[0] + 1, str(last[1])) if last else (1, GENESIS_HASH)
     fields = {"seq": seq, **{k: content[k] for k in CONTENT_FIELDS}, "queued_as": queued_as}
     digest = entry_hash(previous, fields)
-    placeholders = ", ".join("?" for _ in _COLUMNS)
+    placeholders = ", ".join("?" for _ in COLUMNS)
     db.execute(
-        f"INSERT INTO entries ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+        f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({placeholders})",
         (*fields.values(), previous, digest),
     )
     return digest
-
-
-def _first_bad(rows: Sequence[tuple[Any, ...]]) -> BadEntry | None:
-    previous, expected_seq = GENESIS_HASH, 1
-    for row in rows:
-        values = dict(zip(_COLUMNS, row, strict=True))
-        seq = values["seq"]
-        if seq != expected_seq:
-            if seq > expected_seq:
-                return BadEntry(
-                    expected_seq,
-                    f"is missing (the log goes from entry "
-                    f"{expected_seq - 1} to entry {seq}): it was deleted",
-                )
-            return BadEntry(seq, "is out of sequence")
-        if values["prev_hash"] != previous:
-            return BadEntry(
-                seq,
-                "does not follow the entry before it: entries before it were "
-                "changed, deleted or reordered",
-            )
-        fields = {k: values[k] for k in ("seq", *CONTENT_FIELDS, "queued_as")}
-        try:
-            expected = entry_hash(previous, fields)
-        except (TypeError, ValueError):
-            return BadEntry(seq, "has been altered: a field holds data no entry can hold")
-        if values["hash"] != expected:
-            return BadEntry(seq, "has been altered: its content does not match its hash")
-        previous, expected_seq = values["hash"], seq + 1
-    return None
-
-
-def _entry(row: tuple[Any, ...]) -> AuditEntry:
-    values = dict(zip(_COLUMNS, row, strict=True))
-
-    def text(name: str) -> str | None:
-        value = values[name]
-        return None if value is None else str(value)
-
-    def required(name: str) -> str:
-        return text(name) or ""
-
-    return AuditEntry(
-        seq=int(values["seq"]),
-        kind=required("kind"),
-        time=required("time"),
-        sheet_id=required("sheet_id"),
-        case_sha256=text("case_sha256"),
-        plan_sha256=text("plan_sha256"),
-        protocol_sha256=text("protocol_sha256"),
-        acknowledged_warnings=text("acknowledged_warnings"),
-        patient_id=text("patient_id"),
-        output=text("output"),
-        result=text("result"),
-        refers_to=text("refers_to"),
-        note=text("note"),
-        queued_as=text("queued_as"),
-        prev_hash=required("prev_hash"),
-        hash=required("hash"),
-    )

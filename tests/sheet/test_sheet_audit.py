@@ -19,7 +19,8 @@ from sheet_support import examples_dir, pdf_pages, run_sheet_command
 from mgdesk.commands import sheet as sheet_cli
 from mgdesk.printing import render
 from mgdesk.records import audit
-from mgdesk.records.audit import GENESIS_HASH, AuditLog, entry_hash
+from mgdesk.records.audit import AuditLog
+from mgdesk.records.audit_chain import GENESIS_HASH, entry_hash
 from mgdesk.records.safefile import FileLock
 
 MILD = "mild-oral-1.4-mg-dl.json"
