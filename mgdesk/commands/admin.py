@@ -15,15 +15,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import IO
 
+from mgdesk.commands.streams import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    standard_error,
+    standard_output,
+)
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Protocol
-from mgdesk.records.audit import AuditEntry, AuditLog, AuditLogError, ChainReport, normalize_hash
+from mgdesk.records.audit import AuditLog, AuditLogError
+from mgdesk.records.audit_chain import AuditEntry, ChainReport, normalize_hash
 from mgdesk.records.casefile import CaseFileError
 from mgdesk.records.site_protocol import (
     LOCATION_LABELS,
@@ -36,10 +43,6 @@ from mgdesk.records.site_protocol import (
     load_worked_cases,
     read_protocol_file,
 )
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INVALID = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(argv: Sequence[str], stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
+    out = stdout if stdout is not None else standard_output()
+    err = stderr if stderr is not None else standard_error()
     try:
         args = build_parser().parse_args(list(argv))
     except SystemExit as exc:  # argparse has printed the usage problem (or the help)
@@ -305,6 +308,11 @@ def _verify_sheet(log: AuditLog, sheet: str, out: IO[str], err: IO[str]) -> int:
         )
     elif not lookup.content_matches:
         err.write(f"mgdesk: the entry of the sheet {printed} does not match what was printed.\n")
+    elif not lookup.anchored:
+        err.write(
+            f"mgdesk: the sheet {printed} was printed while the log was busy, after an entry "
+            "that is no longer in the log: the log before it was rewritten.\n"
+        )
     else:
         err.write(
             f"mgdesk: the sheet {printed} is in the log, but the chain is broken before it: "

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from mgdesk import __version__
+from mgdesk.commands.streams import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_WITHHELD,
+    standard_error,
+    standard_input,
+    standard_output,
+)
 from mgdesk.core.case import parse_case, reject_duplicate_keys
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolInvalid
@@ -19,10 +25,6 @@ from mgdesk.core.protocol import Protocol
 from mgdesk.document.report import text_report
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
 from mgdesk.records.site_protocol import active_protocol, load_protocol
-
-EXIT_OK = 0
-EXIT_INVALID = 2
-EXIT_WITHHELD = 3
 
 
 class InputError(Exception):
@@ -64,10 +66,10 @@ def run(
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
 ) -> int:
+    stdout = stdout if stdout is not None else standard_output()
+    stderr = stderr if stderr is not None else standard_error()
     args = build_parser().parse_args(list(argv))
-    stdin = stdin if stdin is not None else sys.stdin.buffer
-    stdout = stdout if stdout is not None else _utf8(sys.stdout)
-    stderr = stderr if stderr is not None else _utf8(sys.stderr)
+    stdin = stdin if stdin is not None else standard_input()
     try:
         protocol, _ = resolve_protocol(args.protocol, stderr)
     except ProtocolInvalid as exc:
@@ -99,14 +101,6 @@ def run(
     else:
         stdout.write(text_report(plan, _patient_label(document)))
     return EXIT_OK
-
-
-def _utf8(stream: IO[str]) -> IO[str]:
-    """The process's own output as UTF-8 (JSON is UTF-8 whatever the locale), never failing
-    on a character: one that cannot be written is escaped rather than ending the batch."""
-    if isinstance(stream, io.TextIOWrapper):
-        stream.reconfigure(encoding="utf-8", errors="backslashreplace")
-    return stream
 
 
 def _patient_label(document: Any) -> str:

@@ -9,7 +9,6 @@ temporary PDF. One line per check; the exit status is 0 only when every check pa
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import sys
@@ -19,17 +18,16 @@ from datetime import datetime
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mgdesk import __version__, resources
+from mgdesk.commands.streams import EXIT_FAILED, EXIT_OK, standard_output
 from mgdesk.core import codes
 from mgdesk.core.case import Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol_loader import default_protocol
 
-EXIT_OK = 0
-EXIT_FAILED = 1
 FACILITY = "mgdesk self-test"
 PAPER = "a4"
 EXPECTED_FILE = "expected.json"
@@ -41,31 +39,29 @@ class CheckError(Exception):
     """A check did not pass; the message says why, in one line."""
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], stdout: IO[str] | None = None) -> int:
     """Run every check; argv is the command line from the subcommand name on."""
+    out = stdout if stdout is not None else standard_output()
     argparse.ArgumentParser(
         prog="mgdesk self-test",
         description="Check that this installation evaluates cases and prints order sheets.",
     ).parse_args(argv[1:])
-    if isinstance(sys.stdout, io.TextIOWrapper):
-        # A console that cannot show a character in a message must not end the report.
-        sys.stdout.reconfigure(errors="backslashreplace")
     how = "frozen" if getattr(sys, "frozen", False) else "from source"
-    print(f"mgdesk {__version__} self-test ({how}, {sys.executable})")
+    out.write(f"mgdesk {__version__} self-test ({how}, {sys.executable})\n")
     checks = _checks()
     failed = 0
     for name, check in checks:
         try:
-            print(f"OK   {name}: {check()}")
+            out.write(f"OK   {name}: {check()}\n")
         except Exception as exc:  # any failure is reported as that check's result
             failed += 1
             reason = str(exc) if isinstance(exc, CheckError) else f"{type(exc).__name__}: {exc}"
-            print(f"FAIL {name}: {reason}")
-        sys.stdout.flush()
+            out.write(f"FAIL {name}: {reason}\n")
+        out.flush()
     if failed:
-        print(f"self-test FAILED: {failed} of {len(checks)} checks failed")
+        out.write(f"self-test FAILED: {failed} of {len(checks)} checks failed\n")
         return EXIT_FAILED
-    print(f"self-test passed: {len(checks)} checks")
+    out.write(f"self-test passed: {len(checks)} checks\n")
     return EXIT_OK
 
 

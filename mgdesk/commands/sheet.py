@@ -10,25 +10,29 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from mgdesk.commands.evaluate import InputError, decode_case, read_input, resolve_protocol
-from mgdesk.core.case import Case, parse_case
+from mgdesk.commands.streams import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_WITHHELD,
+    standard_error,
+    standard_input,
+    standard_output,
+)
+from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
-from mgdesk.document.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id, plan_blockers
-from mgdesk.records.audit import AuditLog, AuditLogError, PendingEntry
+from mgdesk.document.issue import NotWritten, SheetRecorder, Written, issue_sheet
+from mgdesk.document.sheet import OrderSheet, plan_blockers
+from mgdesk.records.audit import AuditLog
 
-EXIT_OK = 0
-EXIT_OUTPUT_FAILED = 1
-EXIT_REFUSED = 2
-EXIT_WITHHELD = 3
 PAPERS = ("a4", "letter")
-AUDIT_HASH_TO_COME = "to come"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,11 +77,11 @@ def run(
     stderr: IO[str] | None = None,
 ) -> int:
     """argv as after `mgdesk`: ["sheet", CASE, ...] (a leading "sheet" is the subcommand)."""
-    stdin = stdin if stdin is not None else sys.stdin.buffer
-    stdout = stdout if stdout is not None else sys.stdout
-    stderr = stderr if stderr is not None else sys.stderr
+    stdout = stdout if stdout is not None else standard_output()
+    stderr = stderr if stderr is not None else standard_error()
     arguments = list(argv)
     args = build_parser().parse_args(arguments[1:] if arguments[:1] == ["sheet"] else arguments)
+    stdin = stdin if stdin is not None else standard_input()
     try:
         protocol, evaluation_install = resolve_protocol(args.protocol, stderr)
     except ProtocolInvalid as exc:
@@ -98,97 +102,77 @@ def run(
     acknowledged = [
         code.strip() for given in args.acknowledge for code in given.split(",") if code.strip()
     ]
-    try:
-        sheet = build_sheet(
-            case,
-            plan,
-            protocol,
-            facility=args.facility,
-            prescriber=args.prescriber,
-            acknowledged=acknowledged,
-            generated_at=datetime.now().astimezone(),
-            sheet_id=new_sheet_id(),
-            # Replaced by the entry's hash once it is recorded (below). The wording rules read
-            # either as "[entered]", so they check the footer as printed, and only once.
-            audit_hash=AUDIT_HASH_TO_COME,
-            evaluation_install=evaluation_install,
-        )
-    except SheetRefused as exc:
+    destination = _Destination(args.output, args.printer, args.paper)
+    issued = issue_sheet(
+        case,
+        plan,
+        protocol,
+        facility=args.facility,
+        prescriber=args.prescriber,
+        acknowledged=acknowledged,
+        write=destination.write,
+        recorder=SheetRecorder(AuditLog(), case.document, plan),
+        evaluation_install=evaluation_install,
+        destination_problems=destination.problems,
+    )
+    for problem in issued.audit_problems:
+        stderr.write(f"mgdesk: audit log: {problem}\n")
+    if issued.outcome == "refused":
         return _refuse(
             stderr,
             "no order sheet was produced:",
-            exc.reasons,
+            issued.reasons,
             _acknowledge_hint(plan, acknowledged),
         )
-    if args.output is not None and not args.output.parent.is_dir():
-        return _refuse(
-            stderr,
-            "no order sheet was produced:",
-            [f"the folder {args.output.parent} does not exist"],
-        )
-    # The audit entry is written before the sheet exists, so no printed sheet lacks one,
-    # and its hash is printed in the footer, so paper anchors the chain.
-    log = AuditLog()
-    try:
-        pending = _prepare_entry(log, sheet, case, plan, protocol.sha256)
-    except AuditLogError as exc:
-        stderr.write(f"mgdesk: no order sheet was produced: {exc}\n")
-        return EXIT_OUTPUT_FAILED
-    _tell(stderr, pending.problem)
-    return _produce(replace(sheet, audit_hash=pending.hash), args, log, pending, stdout, stderr)
-
-
-def _prepare_entry(
-    log: AuditLog, sheet: OrderSheet, case: Case, plan: Plan, sha256: str
-) -> PendingEntry:
-    return log.prepare(
-        sheet_id=sheet.sheet_id,
-        case_document=case.document,
-        plan=plan,
-        protocol_sha256=sha256,
-        acknowledged_warnings=[w.code for w in sheet.acknowledged],
-        patient_id=case.patient.id,
+    if issued.outcome == "not recorded":
+        stderr.write(f"mgdesk: no order sheet was produced: {issued.reasons[0]}\n")
+        return EXIT_FAILED
+    if issued.failure is not None:
+        if issued.failure.kind == "refused":
+            return _refuse(stderr, "no order sheet was produced:", issued.reasons)
+        stderr.write(f"mgdesk: the order sheet could not be written: {issued.reasons[0]}\n")
+        return EXIT_FAILED
+    assert issued.sheet is not None and issued.written is not None
+    where = (
+        f"written to {args.output}"
+        if args.output is not None
+        else f"sent to the printer {args.printer}"
     )
-
-
-def _produce(
-    sheet: OrderSheet,
-    args: argparse.Namespace,
-    log: AuditLog,
-    pending: PendingEntry,
-    stdout: IO[str],
-    stderr: IO[str],
-) -> int:
-    # Qt is imported here, after pint and the core (see mgdesk/printing/__init__.py).
-    from mgdesk.printing.render import PrintError, ensure_gui_application, write_pdf
-
-    ensure_gui_application()
-    paper = args.paper or _default_paper()
-    try:
-        if args.output is not None:
-            pages = write_pdf(sheet, args.output, paper)
-            where, output = f"written to {args.output}", str(args.output.resolve())
-        else:
-            pages = _print(sheet, args.printer, paper)
-            where, output = f"sent to the printer {args.printer}", f"printer {args.printer}"
-    except PrintError as exc:
-        _tell(stderr, log.abandon(pending, str(exc)))
-        return _refuse(stderr, "no order sheet was produced:", [str(exc)])
-    except OSError as exc:
-        _tell(stderr, log.abandon(pending, str(exc.strerror or exc)))
-        stderr.write(f"mgdesk: the order sheet could not be written: {exc.strerror or exc}\n")
-        return EXIT_OUTPUT_FAILED
-    _tell(stderr, log.commit(pending, output))
     stdout.write(
-        f"mgdesk: order sheet {sheet.sheet_id} ({pages} pages, {paper}) {where};"
-        f" audit entry {pending.hash}\n"
+        f"mgdesk: order sheet {issued.sheet.sheet_id} ({issued.written.pages} pages,"
+        f" {destination.paper}) {where}; audit entry {issued.audit_hash}\n"
     )
     return EXIT_OK
 
 
-def _tell(stderr: IO[str], audit_problem: str | None) -> None:
-    if audit_problem:
-        stderr.write(f"mgdesk: audit log: {audit_problem}\n")
+@dataclass
+class _Destination:
+    """A PDF file or a printer; paper is the one asked for, else the default when written."""
+
+    output: Path | None
+    printer: str | None
+    paper: str | None
+
+    def problems(self) -> list[str]:
+        if self.output is not None and not self.output.parent.is_dir():
+            return [f"the folder {self.output.parent} does not exist"]
+        return []
+
+    def write(self, sheet: OrderSheet) -> Written:
+        # Qt is imported here, after pint and the core (see mgdesk/printing/__init__.py).
+        from mgdesk.printing.render import PrintError, ensure_gui_application, write_pdf
+
+        ensure_gui_application()
+        self.paper = paper = self.paper or _default_paper()
+        try:
+            if self.output is not None:
+                return Written(write_pdf(sheet, self.output, paper), str(self.output.resolve()))
+            assert self.printer is not None
+            return Written(_print(sheet, self.printer, paper), f"printer {self.printer}")
+        except PrintError as exc:
+            raise NotWritten(str(exc), "refused") from exc
+        except OSError as exc:
+            raise NotWritten(str(exc.strerror or exc)) from exc
 
 
 def _default_paper() -> str:
@@ -220,7 +204,7 @@ def _refuse(stderr: IO[str], title: str, reasons: Sequence[str], hints: Sequence
         + "".join(f"  - {r}\n" for r in reasons)
         + "".join(f"{h}\n" for h in hints)
     )
-    return EXIT_REFUSED
+    return EXIT_INVALID
 
 
 if __name__ == "__main__":

@@ -13,11 +13,8 @@ take is shown in the dialog, not in a message box, and announced by audit_proble
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QPalette
@@ -41,6 +38,14 @@ from PySide6.QtWidgets import (
 from mgdesk.core.case import Case
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
+from mgdesk.document.issue import (
+    Issued,
+    NotWritten,
+    Writer,
+    Written,
+    issue_sheet,
+)
+from mgdesk.document.issue import SheetRecorder as SheetRecorder  # the window makes one
 from mgdesk.document.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
 from mgdesk.gui.colours import level_tint
 from mgdesk.printing.printers import print_to
@@ -52,42 +57,7 @@ from mgdesk.printing.render import (
     write_pdf,
 )
 from mgdesk.printing.spooler import check_print_system
-from mgdesk.records.audit import AuditLog, AuditLogError, PendingEntry
 from mgdesk.records.safefile import describe_write_error
-
-
-class SheetRecorder:
-    """The audit entries of the sheets made from one case document and its plan."""
-
-    def __init__(self, log: AuditLog, case_document: Mapping[str, Any], plan: Plan) -> None:
-        self.log = log
-        self._document, self._plan = case_document, plan
-
-    def prepare(self, sheet: OrderSheet) -> PendingEntry:
-        """The sheet's entry, written before it is rendered; raises AuditLogError if it
-        could be recorded nowhere."""
-        return self.log.prepare(
-            sheet_id=sheet.sheet_id,
-            case_document=self._document,
-            plan=self._plan,
-            protocol_sha256=sheet.protocol_sha256,
-            acknowledged_warnings=[w.code for w in sheet.acknowledged],
-            patient_id=sheet.patient_id or None,
-        )
-
-    def commit(self, pending: PendingEntry, output: str) -> str | None:
-        """Record where the sheet went; returns the problem to show, if any."""
-        try:
-            return self.log.commit(pending, output)
-        except AuditLogError as exc:
-            return str(exc)
-
-    def abandon(self, pending: PendingEntry, reason: str) -> str | None:
-        """Record why the sheet was not output; returns the problem to show, if any."""
-        try:
-            return self.log.abandon(pending, reason)
-        except AuditLogError as exc:
-            return str(exc)
 
 
 class OrderSheetDialog(QDialog):
@@ -296,30 +266,35 @@ class OrderSheetDialog(QDialog):
             self._show_error(str(exc))
 
     def print_sheet(self) -> None:
-        prepared = self._prepare()
-        if prepared is None:
+        printers: list[QPrinter] = []
+
+        def write(sheet: OrderSheet) -> Written:
+            # Asked before Qt's print support is touched: a silent print server would
+            # otherwise freeze the window inside QPrinter.
+            silence = self._print_system_silence()
+            if silence is not None:
+                raise NotWritten(silence, "reported")
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+            printer.setPageLayout(page_layout(self.paper()))
+            printers.append(printer)
+            if not self._ask_print_settings(printer):
+                raise NotWritten("the print dialog was cancelled", "cancelled")
+            try:
+                pages = print_to(sheet, printer)
+            except PrintError as exc:
+                raise NotWritten(str(exc), "refused") from exc
+            return Written(pages, " ".join(_printed_to(printer)))
+
+        issued = self._issue(write)
+        if issued.failure is not None and issued.failure.kind not in ("cancelled", "reported"):
+            self._show_error(issued.failure.reason)
+        if issued.sheet is None or issued.written is None:
             return
-        sheet, pending = prepared
-        silence = self._print_system_silence()
-        if silence is not None:
-            self._abandon(pending, silence)
-            return
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setPageLayout(page_layout(self.paper()))
-        if not self._ask_print_settings(printer):
-            self._abandon(pending, "the print dialog was cancelled")
-            return
-        try:
-            pages = print_to(sheet, printer)
-        except PrintError as exc:
-            self._abandon(pending, str(exc))
-            self._show_error(str(exc))
-            return
-        output = printer.outputFileName() or printer.printerName()
-        where = "PDF" if printer.outputFileName() else "printer"
-        self._commit(pending, f"{where} {output}")
-        self._status.setText(f"Sheet {sheet.sheet_id}: {pages} pages sent to {output}.")
-        self.sheet_produced.emit(sheet, f"{where}: {output}")
+        where, output = _printed_to(printers[0])
+        self._status.setText(
+            f"Sheet {issued.sheet.sheet_id}: {issued.written.pages} pages sent to {output}."
+        )
+        self.sheet_produced.emit(issued.sheet, f"{where}: {output}")
 
     def _print_system_silence(self) -> str | None:
         """Why the print system cannot be used (shown to the user), or None when it answers.
@@ -335,51 +310,55 @@ class OrderSheetDialog(QDialog):
         return None
 
     def export_pdf(self) -> None:
-        prepared = self._prepare()
-        if prepared is None:
+        chosen: list[Path] = []
+
+        def write(sheet: OrderSheet) -> Written:
+            path = self._ask_pdf_path(f"order-sheet-{sheet.sheet_id}.pdf")
+            if path is None:
+                raise NotWritten("the file dialog was cancelled", "cancelled")
+            if path.suffix.lower() != ".pdf":
+                path = path.with_name(path.name + ".pdf")
+            chosen.append(path)
+            try:
+                return Written(write_pdf(sheet, path, self.paper()), str(path.resolve()))
+            except PrintError as exc:
+                raise NotWritten(str(exc), "refused") from exc
+            except OSError as exc:
+                raise NotWritten(describe_write_error(exc, path)) from exc
+
+        issued = self._issue(write)
+        if issued.failure is not None and issued.failure.kind != "cancelled":
+            self._show_error(f"The PDF could not be written: {issued.failure.reason}")
+        if issued.sheet is None or issued.written is None:
             return
-        sheet, pending = prepared
-        path = self._ask_pdf_path(f"order-sheet-{sheet.sheet_id}.pdf")
-        if path is None:
-            self._abandon(pending, "the file dialog was cancelled")
-            return
-        if path.suffix.lower() != ".pdf":
-            path = path.with_name(path.name + ".pdf")
-        try:
-            pages = write_pdf(sheet, path, self.paper())
-        except (PrintError, OSError) as exc:
-            reason = describe_write_error(exc, path) if isinstance(exc, OSError) else str(exc)
-            self._abandon(pending, reason)
-            self._show_error(f"The PDF could not be written: {reason}")
-            return
-        self._commit(pending, str(path.resolve()))
-        self._status.setText(f"Sheet {sheet.sheet_id}: {pages} pages written to {path}.")
-        self.sheet_produced.emit(sheet, f"PDF: {path}")
+        self._status.setText(
+            f"Sheet {issued.sheet.sheet_id}: {issued.written.pages} pages written to {chosen[0]}."
+        )
+        self.sheet_produced.emit(issued.sheet, f"PDF: {chosen[0]}")
 
     # -- the audit entry around each output ----------------------------------------------
 
-    def _prepare(self) -> tuple[OrderSheet, PendingEntry | None] | None:
-        """The sheet to output, its audit entry already written; None if it may not be."""
-        sheet = self._sheet_or_none()
-        if sheet is None:
-            return None
-        if self._recorder is None:
-            return sheet, None
-        try:
-            pending = self._recorder.prepare(sheet)
-        except AuditLogError as exc:
-            self._tell_audit_problem(f"no order sheet was produced: {exc}")
-            return None
-        self._tell_audit_problem(pending.problem)
-        return replace(sheet, audit_hash=pending.hash), pending
-
-    def _commit(self, pending: PendingEntry | None, output: str) -> None:
-        if self._recorder is not None and pending is not None:
-            self._tell_audit_problem(self._recorder.commit(pending, output))
-
-    def _abandon(self, pending: PendingEntry | None, reason: str) -> None:
-        if self._recorder is not None and pending is not None:
-            self._tell_audit_problem(self._recorder.abandon(pending, reason))
+    def _issue(self, write: Writer) -> Issued:
+        """Build, record, write and record the outcome of a sheet; shows what the audit log
+        could not take, and the reasons when no sheet may be produced."""
+        issued = issue_sheet(
+            self._case,
+            self._plan,
+            self._protocol,
+            facility=self._facility,
+            prescriber=self.prescriber_name() or None,
+            acknowledged=self.acknowledged(),
+            write=write,
+            recorder=self._recorder,
+            evaluation_install=self._evaluation_install,
+        )
+        if issued.outcome == "refused":
+            self._refresh()
+        elif issued.outcome == "not recorded":
+            self._tell_audit_problem(f"no order sheet was produced: {issued.reasons[0]}")
+        for problem in issued.audit_problems:
+            self._tell_audit_problem(problem)
+        return issued
 
     def _tell_audit_problem(self, problem: str | None) -> None:
         if not problem:
@@ -412,6 +391,13 @@ class OrderSheetDialog(QDialog):
 
     def _show_error(self, message: str) -> None:
         QMessageBox.critical(self, "Order sheet", message)
+
+
+def _printed_to(printer: QPrinter) -> tuple[str, str]:
+    """("PDF", its path) when the print dialog chose a file, else ("printer", its name)."""
+    if printer.outputFileName():
+        return "PDF", printer.outputFileName()
+    return "printer", printer.printerName()
 
 
 def _tint(label: QLabel, level: str) -> None:

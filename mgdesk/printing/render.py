@@ -35,9 +35,8 @@ from PySide6.QtGui import (
 )
 
 from mgdesk import resources
-from mgdesk.document.sheet import (
-    SHEET_TITLE,
-    OrderSheet,
+from mgdesk.document.sheet import SHEET_TITLE, OrderSheet
+from mgdesk.document.sheet_html import (
     page_label,
     render_footer_html,
     render_header_html,

@@ -3,9 +3,9 @@
 The log is a SQLite database (WAL mode) holding entries in sequence. Each entry's hash is
 sha256(previous entry's hash + "\\n" + the canonical JSON of its fields, its sequence
 number included), starting from 64 zeros, so changing, deleting or reordering any past
-entry breaks the chain at that point, and verify() names the first bad entry. The log
-holds no patient data beyond the sheet id and hashes, unless the site turns on
-record_patient_id.
+entry breaks the chain at that point, and verify() names the first bad entry (the hashes
+and the check are in audit_chain). The log holds no patient data beyond the sheet id and
+hashes, unless the site turns on record_patient_id.
 
 Printing a sheet is two steps, so that no sheet can exist without its entry:
 
@@ -18,13 +18,16 @@ A sheet entry without an outcome means the program stopped during the output.
 
 If the log cannot take an entry (locked by another program, damaged, not writable),
 nothing stops silently: the entry goes to a side file beside the log (<log>.queue.jsonl,
-JSON lines, rewritten atomically under a lock), and prepare(), commit() and abandon()
-return the problem, which the caller must show. The sheet then carries a provisional
-hash, sha256("queued\\n" + canonical JSON of its fields), which stays findable by
-find_sheet() once flush_pending() has recorded the entry into the chain (every
-prepare() and commit() tries that first). Only if the side file cannot be written either
-do they raise AuditLogError: then the entry is recorded nowhere and the caller must
-not print without telling the user.
+JSON lines, rewritten atomically under a lock; while another program holds that lock, a
+file of its own, <log>.queue.<time>-<random>.jsonl, which needs no lock), and prepare(),
+commit() and abandon() return the problem, which the caller must show. The sheet then
+carries a provisional hash, sha256("queued\\n" + canonical JSON of its fields), which
+stays findable by find_sheet() once flush_pending() has recorded the entry into the chain
+(every prepare() and commit() tries that first). A queued sheet entry's refers_to is the
+hash of the newest entry in the log when it was printed (None if the log could not be
+read), so its provisional hash anchors the chain up to there, as a chain hash would. Only
+if the side file cannot be written either do they raise AuditLogError: then the entry is
+recorded nowhere and the caller must not print without telling the user.
 
 The hash printed on paper anchors the log: find_sheet(hash) checks that the entry is in
 the chain and that the chain is intact up to it, so removing the newest entries, or
@@ -35,40 +38,37 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+import secrets
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from mgdesk.core.plan import Plan
+from mgdesk.records.audit_chain import (
+    COLUMNS,
+    CONTENT_FIELDS,
+    GENESIS_HASH,
+    AuditEntry,
+    ChainReport,
+    SheetLookup,
+    canonical_json,
+    entry_from_row,
+    entry_hash,
+    first_bad,
+    queued_hash,
+)
 from mgdesk.records.paths import user_data_dir
 from mgdesk.records.safefile import FileLock, describe_write_error, write_atomically
 
 AUDIT_FILE_NAME = "audit.sqlite3"
 SCHEMA_VERSION = 1
-GENESIS_HASH = "0" * 64
 QUEUE_LOCK_SECONDS = 5.0
 
-# The fields an entry's hash covers, besides its sequence number and queued_as.
-CONTENT_FIELDS = (
-    "kind",
-    "time",
-    "sheet_id",
-    "case_sha256",
-    "plan_sha256",
-    "protocol_sha256",
-    "acknowledged_warnings",
-    "patient_id",
-    "output",
-    "result",
-    "refers_to",
-    "note",
-)
-_COLUMNS = ("seq", *CONTENT_FIELDS, "queued_as", "prev_hash", "hash")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY,
@@ -89,18 +89,10 @@ CREATE TABLE IF NOT EXISTS entries (
     hash TEXT NOT NULL UNIQUE
 )
 """
-_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def default_audit_path() -> Path:
     return user_data_dir() / AUDIT_FILE_NAME
-
-
-def canonical_json(value: Any) -> bytes:
-    """The one byte form of a JSON value that its hashes are taken over."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
 
 
 def case_sha256(document: Mapping[str, Any]) -> str:
@@ -109,20 +101,6 @@ def case_sha256(document: Mapping[str, Any]) -> str:
 
 def plan_sha256(plan: Plan) -> str:
     return hashlib.sha256(canonical_json(plan.as_dict())).hexdigest()
-
-
-def entry_hash(previous: str, fields: Mapping[str, Any]) -> str:
-    return hashlib.sha256(previous.encode("utf-8") + b"\n" + canonical_json(fields)).hexdigest()
-
-
-def queued_hash(content: Mapping[str, Any]) -> str:
-    return hashlib.sha256(b"queued\n" + canonical_json(content)).hexdigest()
-
-
-def normalize_hash(text: str) -> str | None:
-    """A printed hash as the log stores it (spaces and hyphens between groups allowed)."""
-    compact = re.sub(r"[\s-]", "", text).lower()
-    return compact if _HASH.fullmatch(compact) else None
 
 
 class AuditLogError(Exception):
@@ -145,80 +123,13 @@ class PendingEntry:
 
 
 @dataclass(frozen=True)
-class AuditEntry:
-    """One entry as stored (values shown as text; verify() checks them as stored)."""
-
-    seq: int
-    kind: str
-    time: str
-    sheet_id: str
-    case_sha256: str | None
-    plan_sha256: str | None
-    protocol_sha256: str | None
-    acknowledged_warnings: str | None  # JSON list of warning codes, as hashed
-    patient_id: str | None
-    output: str | None
-    result: str | None
-    refers_to: str | None
-    note: str | None
-    queued_as: str | None
-    prev_hash: str
-    hash: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _COLUMNS}
-
-
-@dataclass(frozen=True)
-class BadEntry:
-    """The first entry that breaks the chain, and why."""
-
-    seq: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"entry {self.seq} {self.reason}"
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """What verifying the log found: entries, the first bad one, what is queued."""
-
-    entries: int
-    first_bad: BadEntry | None
-    waiting: int  # entries in the queue, not yet recorded
-    queue_problem: str | None
-
-    @property
-    def intact(self) -> bool:
-        return self.first_bad is None
-
-
-@dataclass(frozen=True)
-class SheetLookup:
-    """Where a hash printed on a sheet stands: recorded in the chain, queued, or absent."""
-
-    state: Literal["recorded", "queued", "absent"]
-    entry: AuditEntry | None
-    chain: ChainReport
-    content_matches: bool = True  # for an entry recorded late: its fields give the printed hash
-
-    @property
-    def verified(self) -> bool:
-        """Recorded, with the chain intact up to and including it."""
-        if self.state != "recorded" or self.entry is None or not self.content_matches:
-            return False
-        bad = self.chain.first_bad
-        return bad is None or bad.seq > self.entry.seq
-
-
-@dataclass(frozen=True)
 class FlushResult:
     """Queued entries recorded into the log, those still waiting, and why."""
 
     recorded: int
     waiting: int
     problem: str | None
+    queue_busy: bool = False  # another program holds the queue's lock
 
 
 class AuditLog:
@@ -295,12 +206,13 @@ class AuditLog:
 
     def flush_pending(self) -> FlushResult:
         """Record queued entries into the log, in order; returns what remains and why."""
-        if not self.queue_path.exists():
+        if not any(path.exists() for path in self._queue_files()):
             return FlushResult(0, 0, None)
         lock = FileLock(self._queue_lock_path)
         try:
             if not lock.wait(QUEUE_LOCK_SECONDS):
-                return FlushResult(0, len(self.queued()), "the audit queue is in use")
+                waiting = len(self.queued())
+                return FlushResult(0, waiting, "the audit queue is in use", queue_busy=True)
             with lock:
                 return self._flush_locked()
         except OSError as exc:
@@ -309,7 +221,8 @@ class AuditLog:
             return FlushResult(0, 0, str(exc))
 
     def _flush_locked(self) -> FlushResult:
-        items, unreadable = self._read_queue()
+        files = self._queue_files()
+        items, unreadable = self._read_queue(files)
         recorded = 0
         try:
             with self._writing() as db:
@@ -326,7 +239,9 @@ class AuditLog:
             if unreadable:
                 write_atomically(self.queue_path, b"".join(unreadable), mode=0o600)
             else:
-                self.queue_path.unlink()
+                self.queue_path.unlink(missing_ok=True)
+            for spilled in files[1:]:
+                spilled.unlink(missing_ok=True)
         except OSError as exc:
             # Entries already recorded are skipped when the queue is flushed again.
             return FlushResult(recorded, 0, describe_write_error(exc, self.queue_path))
@@ -344,9 +259,13 @@ class AuditLog:
         else:
             reason = flushed.problem or "earlier entries are still waiting in the queue"
         content["note"] = "; ".join(filter(None, (content["note"], f"recorded late: {reason}")))
+        if content["kind"] == "sheet":
+            content["refers_to"] = self._newest_hash()
         digest = queued_hash(content)
         try:
-            self._enqueue({"queued_as": digest, "content": content})
+            kept_in = self._enqueue(
+                {"queued_as": digest, "content": content}, wait=not flushed.queue_busy
+            )
         except OSError as exc:
             raise AuditLogError(
                 f"The audit log cannot record this: {reason}; and the queue {self.queue_path} "
@@ -355,37 +274,75 @@ class AuditLog:
             ) from None
         return digest, (
             f"The audit log cannot record this now: {reason}. The entry is kept in "
-            f"{self.queue_path} and will be added to the log when it is available; "
+            f"{kept_in} and will be added to the log when it is available; "
             "tell whoever looks after this workstation."
         )
+
+    def _newest_hash(self) -> str | None:
+        """The hash of the newest entry in the log (readers are not blocked while another
+        program writes), GENESIS_HASH if it has none, None if it cannot be read."""
+        try:
+            rows = self._rows(last_only=True)
+        except AuditLogError:
+            return None if self.path.exists() else GENESIS_HASH
+        return str(rows[0][COLUMNS.index("hash")]) if rows else GENESIS_HASH
 
     @property
     def _queue_lock_path(self) -> Path:
         return self.path.with_name(self.path.name + ".queue.lock")
 
-    def _enqueue(self, item: Mapping[str, Any]) -> None:
+    def _enqueue(self, item: Mapping[str, Any], *, wait: bool) -> Path:
+        """Append item to the queue; returns the file that holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = canonical_json(item) + b"\n"
         with FileLock(self._queue_lock_path) as lock:
-            if not lock.wait(QUEUE_LOCK_SECONDS):
-                raise TimeoutError("the audit queue is in use by another program")
-            try:
-                existing = self.queue_path.read_bytes()
-            except FileNotFoundError:
-                existing = b""
-            write_atomically(self.queue_path, existing + line, mode=0o600)
+            # Once an entry has been spilled, later ones follow it, so the order holds.
+            if lock.wait(QUEUE_LOCK_SECONDS if wait else 0) and len(self._queue_files()) == 1:
+                try:
+                    existing = self.queue_path.read_bytes()
+                except FileNotFoundError:
+                    existing = b""
+                write_atomically(self.queue_path, existing + line, mode=0o600)
+                return self.queue_path
+        # Another program holds the queue's lock (or it is stuck): the entry goes to a file
+        # of its own, which needs no lock; the next flush records it after the queue.
+        spilled = self.path.with_name(
+            f"{self._spill_prefix}{time.time_ns():020d}-{secrets.token_hex(4)}.jsonl"
+        )
+        write_atomically(spilled, line, mode=0o600)
+        return spilled
 
-    def _read_queue(self) -> tuple[list[dict[str, Any]], list[bytes]]:
-        """The queued items in order, and the lines that are not items."""
+    @property
+    def _spill_prefix(self) -> str:
+        return self.path.name + ".queue."
+
+    def _queue_files(self) -> list[Path]:
+        """The queue, then the entries spilled beside it, oldest first."""
         try:
-            lines = self.queue_path.read_bytes().splitlines(keepends=True)
+            names = sorted(
+                entry.name
+                for entry in self.path.parent.iterdir()
+                if entry.name.startswith(self._spill_prefix)
+                and entry.name.endswith(".jsonl")
+                and entry.name != self.queue_path.name
+            )
         except FileNotFoundError:
-            return [], []
-        except OSError as exc:
-            reason = exc.strerror or exc
-            raise AuditLogError(
-                f"the audit queue {self.queue_path} cannot be read ({reason})"
-            ) from None
+            names = []
+        return [self.queue_path, *(self.path.with_name(name) for name in names)]
+
+    def _read_queue(
+        self, files: Sequence[Path] | None = None
+    ) -> tuple[list[dict[str, Any]], list[bytes]]:
+        """The queued items in order, and the lines that are not items."""
+        lines: list[bytes] = []
+        for path in self._queue_files() if files is None else files:
+            try:
+                lines += path.read_bytes().splitlines(keepends=True)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                reason = exc.strerror or exc
+                raise AuditLogError(f"the audit queue {path} cannot be read ({reason})") from None
         items: list[dict[str, Any]] = []
         unreadable: list[bytes] = []
         for line in lines:
@@ -435,7 +392,7 @@ class AuditLog:
 
     def entries(self) -> list[AuditEntry]:
         """Every entry in sequence; raises AuditLogError if the log cannot be read."""
-        return [_entry(row) for row in self._rows()]
+        return [entry_from_row(row) for row in self._rows()]
 
     def queued(self) -> list[dict[str, Any]]:
         """Entries waiting in the queue (not yet in the log)."""
@@ -449,14 +406,17 @@ class AuditLog:
         """Where the entry of a sheet with this printed hash stands (see SheetLookup)."""
         rows = self._rows()
         chain = self._chain(rows)
+        earlier = {GENESIS_HASH}
         for row in rows:
-            values = dict(zip(_COLUMNS, row, strict=True))
-            if values["kind"] == "sheet" and printed_hash in (values["hash"], values["queued_as"]):
-                matches = (
-                    printed_hash == values["hash"]
-                    or queued_hash({k: values[k] for k in CONTENT_FIELDS}) == printed_hash
-                )
-                return SheetLookup("recorded", _entry(row), chain, matches)
+            values = dict(zip(COLUMNS, row, strict=True))
+            if values["kind"] == "sheet" and printed_hash == values["hash"]:
+                return SheetLookup("recorded", entry_from_row(row), chain)
+            if values["kind"] == "sheet" and printed_hash == values["queued_as"]:
+                matches = queued_hash({k: values[k] for k in CONTENT_FIELDS}) == printed_hash
+                anchor = values["refers_to"]
+                anchored = anchor is None or anchor in earlier
+                return SheetLookup("recorded", entry_from_row(row), chain, matches, anchored)
+            earlier.add(values["hash"])
         if any(item["queued_as"] == printed_hash for item in self.queued()):
             return SheetLookup("queued", None, chain)
         return SheetLookup("absent", None, chain)
@@ -464,16 +424,19 @@ class AuditLog:
     def _chain(self, rows: Sequence[tuple[Any, ...]]) -> ChainReport:
         items, unreadable = self._read_queue()
         problem = _unreadable_problem(unreadable, self.queue_path)
-        return ChainReport(len(rows), _first_bad(rows), len(items), problem)
+        return ChainReport(len(rows), first_bad(rows), len(items), problem)
 
-    def _rows(self) -> list[tuple[Any, ...]]:
+    def _rows(self, *, last_only: bool = False) -> list[tuple[Any, ...]]:
         if not self.path.exists():
             raise AuditLogError(f"there is no audit log at {self.path}")
+        query = f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY seq"
+        if last_only:
+            query += " DESC LIMIT 1"
         try:
             uri = self.path.resolve().as_uri() + "?mode=ro"
             with closing(sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)) as db:
                 _check_schema(db, self.path, create=False)
-                return list(db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq"))
+                return list(db.execute(query))
         except sqlite3.Error as exc:
             raise AuditLogError(self._describe(exc)) from None
 
@@ -520,69 +483,9 @@ def _append(db: sqlite3.Connection, content: Mapping[str, Any], queued_as: str |
     seq, previous = (last[0] + 1, str(last[1])) if last else (1, GENESIS_HASH)
     fields = {"seq": seq, **{k: content[k] for k in CONTENT_FIELDS}, "queued_as": queued_as}
     digest = entry_hash(previous, fields)
-    placeholders = ", ".join("?" for _ in _COLUMNS)
+    placeholders = ", ".join("?" for _ in COLUMNS)
     db.execute(
-        f"INSERT INTO entries ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+        f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({placeholders})",
         (*fields.values(), previous, digest),
     )
     return digest
-
-
-def _first_bad(rows: Sequence[tuple[Any, ...]]) -> BadEntry | None:
-    previous, expected_seq = GENESIS_HASH, 1
-    for row in rows:
-        values = dict(zip(_COLUMNS, row, strict=True))
-        seq = values["seq"]
-        if seq != expected_seq:
-            if seq > expected_seq:
-                return BadEntry(
-                    expected_seq,
-                    f"is missing (the log goes from entry "
-                    f"{expected_seq - 1} to entry {seq}): it was deleted",
-                )
-            return BadEntry(seq, "is out of sequence")
-        if values["prev_hash"] != previous:
-            return BadEntry(
-                seq,
-                "does not follow the entry before it: entries before it were "
-                "changed, deleted or reordered",
-            )
-        fields = {k: values[k] for k in ("seq", *CONTENT_FIELDS, "queued_as")}
-        try:
-            expected = entry_hash(previous, fields)
-        except (TypeError, ValueError):
-            return BadEntry(seq, "has been altered: a field holds data no entry can hold")
-        if values["hash"] != expected:
-            return BadEntry(seq, "has been altered: its content does not match its hash")
-        previous, expected_seq = values["hash"], seq + 1
-    return None
-
-
-def _entry(row: tuple[Any, ...]) -> AuditEntry:
-    values = dict(zip(_COLUMNS, row, strict=True))
-
-    def text(name: str) -> str | None:
-        value = values[name]
-        return None if value is None else str(value)
-
-    def required(name: str) -> str:
-        return text(name) or ""
-
-    return AuditEntry(
-        seq=int(values["seq"]),
-        kind=required("kind"),
-        time=required("time"),
-        sheet_id=required("sheet_id"),
-        case_sha256=text("case_sha256"),
-        plan_sha256=text("plan_sha256"),
-        protocol_sha256=text("protocol_sha256"),
-        acknowledged_warnings=text("acknowledged_warnings"),
-        patient_id=text("patient_id"),
-        output=text("output"),
-        result=text("result"),
-        refers_to=text("refers_to"),
-        note=text("note"),
-        queued_as=text("queued_as"),
-        prev_hash=required("prev_hash"),
-        hash=required("hash"),
-    )

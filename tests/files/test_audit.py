@@ -17,15 +17,14 @@ from files_support import example_case, example_plan, read_only, run_admin
 
 from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.records.audit import (
-    GENESIS_HASH,
     AuditLog,
     AuditLogError,
     PendingEntry,
-    canonical_json,
     case_sha256,
     default_audit_path,
     plan_sha256,
 )
+from mgdesk.records.audit_chain import GENESIS_HASH, canonical_json
 
 CASE = example_case()
 PLAN = example_plan(CASE)

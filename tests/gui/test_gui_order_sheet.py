@@ -23,7 +23,9 @@ from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
 from mgdesk.gui.sheet_dialog import OrderSheetDialog
 from mgdesk.printing.paper import locale_paper
+from mgdesk.records import audit
 from mgdesk.records.audit import AuditLog
+from mgdesk.records.safefile import FileLock
 
 MILD = "mild-oral-1.4-mg-dl.json"
 TORSADES = "torsades-with-pulse.json"
@@ -269,6 +271,41 @@ def test_a_locked_audit_log_is_shown_and_the_entry_kept_for_later(
     assert queued[0]["queued_as"] == printed
     audit_lock.rollback()  # the other program lets go: the queue is recorded, in order
     assert log.flush_pending().waiting == 0
+    assert log.find_sheet(printed).verified
+
+
+@pytest.mark.usefixtures("fast_audit_log")
+def test_a_busy_queue_while_the_sheet_is_exported_is_shown_and_nothing_lost(
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    data_dir: Path,
+    audit_lock: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another program takes the audit queue's lock while the user picks the PDF's name:
+    the outcome is kept all the same, and the dialog and the window say why."""
+    monkeypatch.setattr(audit, "QUEUE_LOCK_SECONDS", 0.1)
+    queue_holder = FileLock(data_dir / "audit.sqlite3.queue.lock")
+    path = tmp_path / "sheet.pdf"
+
+    def take_the_queue_then_choose(suggested: str) -> Path:
+        assert queue_holder.acquire()
+        return path
+
+    show(window, example_case(MILD))
+    dialog = open_dialog(qtbot, window)
+    monkeypatch.setattr(dialog, "_ask_pdf_path", take_the_queue_then_choose)
+    with queue_holder, qtbot.waitSignal(dialog.sheet_produced):
+        dialog.pdf_button.click()
+    for shown in (dialog.audit_notice, window.notices.label):
+        assert "the audit queue is in use" in shown.text()
+    (printed,) = set(AUDIT_ENTRY.findall(pdf_text(path)))
+    audit_lock.rollback()
+    log = AuditLog(data_dir / "audit.sqlite3")
+    assert log.flush_pending().waiting == 0
+    outcome = log.entries()[-1]
+    assert (outcome.refers_to, outcome.output) == (printed, str(path.resolve()))
     assert log.find_sheet(printed).verified
 
 

@@ -23,7 +23,9 @@ from mgdesk.core.engine import evaluate
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import default_protocol
-from mgdesk.document.sheet import OrderSheet, _anonymised, build_sheet, sheet_text
+from mgdesk.document.sheet import OrderSheet, build_sheet
+from mgdesk.document.sheet_html import sheet_text
+from mgdesk.document.wording import _anonymised
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GENERATED_AT = datetime(2026, 11, 26, 14, 30, tzinfo=timezone(timedelta(hours=1)))
@@ -141,7 +143,7 @@ def sheet_for(
 
 
 def wording_text(sheet: OrderSheet) -> str:
-    """The printed text that the wording rules apply to (see sheet._anonymised for what is
+    """The printed text that the wording rules apply to (see wording._anonymised for what is
     left out)."""
     return sheet_text(_anonymised(sheet))
 

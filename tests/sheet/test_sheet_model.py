@@ -34,12 +34,11 @@ from mgdesk.document.sheet import (
     END_OF_ORDERS,
     SheetRefused,
     build_sheet,
-    check_wording,
     new_sheet_id,
     plan_blockers,
-    render_html,
-    sheet_text,
 )
+from mgdesk.document.sheet_html import render_html, sheet_text
+from mgdesk.document.wording import check_wording
 from mgdesk.records.site_protocol import load_protocol
 
 MILD = "mild-oral-1.4-mg-dl.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mgdesk.document.sheet import check_wording
+from mgdesk.document.wording import check_wording
 
 GOOD = [
     "magnesium sulfate 2 g (8.11 mmol, 16.2 mEq, 197 mg elemental magnesium) in 100 mL",
