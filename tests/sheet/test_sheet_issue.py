@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sheet_support import FACILITY, evaluated, example
 
-from mgdesk.core.protocol import default_protocol
+from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.document.issue import (
     Issued,
     NotWritten,
