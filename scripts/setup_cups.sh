@@ -6,6 +6,10 @@
 set -euo pipefail
 
 QUEUE="${MGDESK_CUPS_QUEUE:-mgdesk-test}"
+# Talk to this machine's own scheduler through its socket: with no local cupsd, the CUPS
+# tools fall back to localhost:631, which may be another system's cupsd (a container's
+# host) that refuses us. The printing test's clients use the socket too once it exists.
+export CUPS_SERVER=/run/cups/cups.sock
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "setup_cups.sh: run as root (it installs packages and starts cupsd)" >&2
