@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sheet_support import examples_dir, pdf_pages, run_sheet_command
+
+pytestmark = pytest.mark.slow  # each test runs `mgdesk sheet` in a subprocess
 
 MILD = "mild-oral-1.4-mg-dl.json"
 AUDIT_ENTRY = re.compile(r"Audit entry ([0-9a-f]{64})")
