@@ -11,6 +11,12 @@ RUNTIME=(libgl1 libegl1 libglib2.0-0 libxkbcommon0 libxkbcommon-x11-0 libx11-6 l
 TESTING=(cups cups-client printer-driver-cups-pdf poppler-utils desktop-file-utils
   appstream xvfb)
 
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  # macOS and Windows bring what Qt needs; other Linux systems name these packages otherwise.
+  echo "Not Debian or Ubuntu: skipping the system packages (docs/install.md lists what Qt needs)."
+  exit 0
+fi
+
 wanted=("${RUNTIME[@]}")
 [ "${1:-}" = "--runtime-only" ] || wanted+=("${TESTING[@]}")
 

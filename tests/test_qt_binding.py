@@ -6,6 +6,10 @@ then aborts with "Fatal Python error: none_dealloc"."""
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a fresh interpreter in a subprocess
+
 PROBE = """
 import sys
 from PySide6.QtCore import QObject, Signal

@@ -166,6 +166,7 @@ def test_json_lines_all_valid_exit_0_and_crlf() -> None:
     assert empty.code == 0 and empty.stdout == ""
 
 
+@pytest.mark.slow
 def test_a_ten_thousand_line_batch_in_one_process() -> None:
     cycle = [
         (base_case(), "mild"),
@@ -190,6 +191,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"mgdesk {__version__}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command", [[str(MGDESK)], [sys.executable, "-m", "mgdesk"]], ids=["script", "module"]
 )
@@ -260,6 +262,7 @@ def hostile_inputs(draw: st.DrawFn) -> bytes:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile_inputs(), st.sampled_from(FORMATS))
 def test_no_input_produces_a_traceback(data: bytes, fmt: str) -> None:
@@ -295,6 +298,7 @@ def test_deep_and_huge_documents(data: bytes, fmt: str) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("data", "fmt", "code"),
     [

@@ -9,11 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from core_support import REPO_ROOT
 
 import mgdesk.core
 import mgdesk.document
 import mgdesk.records
+
+pytestmark = pytest.mark.slow  # fresh interpreters and lint-imports in subprocesses
 
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 QT = ("PySide6", "shiboken6", "mgdesk.gui")

@@ -360,6 +360,7 @@ def assert_invariants(p: Patient, plan: Plan) -> None:
     assert plan_violations(case, plan, PROTOCOL) == []
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(patients(), UNITS)
 def test_every_plan_keeps_the_safety_invariants(p: Patient, units: Units) -> None:
@@ -367,6 +368,7 @@ def test_every_plan_keeps_the_safety_invariants(p: Patient, units: Units) -> Non
     assert_invariants(p, plan)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(patients(), UNITS, UNITS)
 def test_the_same_values_in_other_units_give_the_same_plan(
@@ -378,6 +380,7 @@ def test_the_same_values_in_other_units_give_the_same_plan(
         assert first.magnesium.mg_dl == second.magnesium.mg_dl
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(patients(), UNITS, MAGNESIUM, MAGNESIUM)
 def test_lower_magnesium_never_gives_a_milder_band(
@@ -390,6 +393,7 @@ def test_lower_magnesium_never_gives_a_milder_band(
     assert BAND_RANK[lower.severity] <= BAND_RANK[higher.severity]
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(patients(), UNITS)
 def test_the_same_input_always_gives_the_same_plan(p: Patient, units: Units) -> None:
@@ -397,6 +401,7 @@ def test_the_same_input_always_gives_the_same_plan(p: Patient, units: Units) -> 
     assert evaluated(doc).as_dict() == evaluated(doc).as_dict()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(patients(), UNITS)
 def test_unit_confusion_is_about_the_number_as_typed(p: Patient, units: Units) -> None:

@@ -97,6 +97,7 @@ def _installed(args: list[str], stdin: bytes = b"") -> subprocess.CompletedProce
     return subprocess.run(args, input=stdin, capture_output=True, timeout=120, check=False)
 
 
+@pytest.mark.slow
 def test_installed_command_evaluates_a_shared_case_file(tmp_path: Path) -> None:
     assert MGDESK.exists(), f"the mgdesk command is not installed beside {sys.executable}"
     valid = next(p for p in CASE_FILES if load_shared_case(p)["expect"].get("exit", 0) == 0)
@@ -108,6 +109,7 @@ def test_installed_command_evaluates_a_shared_case_file(tmp_path: Path) -> None:
     check_expect(json.loads(done.stdout), shared["expect"], shared["id"])
 
 
+@pytest.mark.slow
 def test_installed_command_refuses_an_invalid_shared_case() -> None:
     invalid = next(p for p in CASE_FILES if load_shared_case(p)["expect"].get("exit") == 2)
     shared = load_shared_case(invalid)

@@ -126,6 +126,9 @@ def kill_at_random(command: list[str], rng: random.Random) -> list[int]:
         child.wait(timeout=rng.uniform(0, 0.06))
     except subprocess.TimeoutExpired:
         child.send_signal(signal.SIGKILL)
-    rest, _ = child.communicate()
+    # readline may have buffered more lines than the first: read them through the same
+    # buffer (communicate reads the pipe underneath it and would miss them).
+    rest = child.stdout.read()
+    child.communicate()
     assert child.returncode == -signal.SIGKILL
     return [int(line) for line in (first + rest).split()]

@@ -206,6 +206,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_killing_the_autosave_at_random_moments_never_corrupts_it(tmp_path: Path) -> None:
     rng = random.Random(4321)

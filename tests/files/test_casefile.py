@@ -278,6 +278,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_killing_a_save_at_random_moments_never_leaves_a_partial_file(tmp_path: Path) -> None:
     rng = random.Random(1234)

@@ -125,6 +125,7 @@ def _parse_or_refuse(data: bytes) -> None:
         assert isinstance(protocol, Protocol)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.lists(edits, min_size=1, max_size=3), st.sampled_from(RAW_NUMBERS))
 def test_edited_protocols_are_parsed_or_refused(

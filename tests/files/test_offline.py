@@ -30,6 +30,8 @@ GUARD_DIR = REPO_ROOT / "tests"
 sys.path.insert(0, str(GUARD_DIR))
 import offline_guard  # noqa: E402
 
+pytestmark = pytest.mark.slow  # each test runs the command line in a subprocess
+
 
 def _offline(args: list[str], log: Path) -> subprocess.CompletedProcess[str]:
     result = offline_guard.run_offline(args, env=subprocess_env(), log=log)

@@ -70,6 +70,7 @@ def leave_autosave(
         session.path.write_text(json.dumps(record), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_killed_session_is_offered_at_the_next_start_and_restored(
     qtbot: QtBot, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -114,6 +115,7 @@ def test_a_killed_session_is_offered_at_the_next_start_and_restored(
     assert asked == []
 
 
+@pytest.mark.slow
 def test_edits_are_autosaved_after_a_pause_and_the_autosave_goes_on_save(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, data_dir: Path
 ) -> None:
@@ -124,6 +126,7 @@ def test_edits_are_autosaved_after_a_pause_and_the_autosave_goes_on_save(
     assert autosaves(data_dir) == []
 
 
+@pytest.mark.slow
 def test_steady_typing_is_autosaved_at_least_every_longest_interval(
     qtbot: QtBot, protocol: Protocol, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,6 +219,7 @@ def test_the_unsaved_changes_question_answers_with_the_button_clicked(
     assert answers == [SAVE]
 
 
+@pytest.mark.slow
 def test_the_smoke_start_never_asks(data_dir: Path) -> None:
     """--exit-after-startup with a case (the whole start-up) must not wait for an answer."""
     leave_autosave(data_dir, example_case(MILD), name="Doe, Jane")

@@ -24,6 +24,8 @@ GUARD_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(GUARD_DIR))
 import offline_guard  # noqa: E402
 
+pytestmark = pytest.mark.slow  # each test starts mgdesk in a subprocess
+
 CASE = str(files(resources).joinpath("examples", "mild-oral-1.4-mg-dl.json"))
 # The window opens the case, then the order sheet is exported as a PDF through its dialog.
 EXPORT_THROUGH_THE_WINDOW = f"""

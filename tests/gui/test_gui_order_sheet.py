@@ -118,6 +118,7 @@ def test_without_a_protocol_the_sheet_says_why(qtbot: QtBot) -> None:
     assert "protocol is not loaded" in window.menus.order_sheet_action.toolTip()
 
 
+@pytest.mark.slow
 def test_the_dialog_gets_the_case_plan_and_remembered_settings(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -171,6 +172,7 @@ def test_stop_warnings_must_be_acknowledged_in_the_dialog(qtbot: QtBot, window: 
     assert dialog.pdf_button.isEnabled() and dialog.print_button.isEnabled()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("record_patient_id", [False, True])
 def test_an_exported_sheet_prints_the_hash_of_its_audit_entry(
     qtbot: QtBot,
@@ -249,6 +251,7 @@ def audit_lock(data_dir: Path) -> Iterator[sqlite3.Connection]:
     holder.close()
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("fast_audit_log")
 def test_a_locked_audit_log_is_shown_and_the_entry_kept_for_later(
     qtbot: QtBot,
@@ -309,6 +312,7 @@ def test_a_busy_queue_while_the_sheet_is_exported_is_shown_and_nothing_lost(
     assert log.find_sheet(printed).verified
 
 
+@pytest.mark.slow
 def test_a_damaged_audit_log_is_shown_and_the_sheet_still_produced(
     qtbot: QtBot,
     window: MainWindow,
@@ -344,6 +348,7 @@ def test_no_sheet_when_the_entry_can_be_recorded_nowhere(
     assert "Nothing has been recorded" in window.notices.label.text()
 
 
+@pytest.mark.slow
 def test_a_sheet_made_with_an_evaluation_install_says_so(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -357,6 +362,7 @@ def test_a_sheet_made_with_an_evaluation_install_says_so(
     assert EVALUATION_INSTALL in pdf_text(path)
 
 
+@pytest.mark.slow
 def test_print_from_the_preview_goes_through_the_audited_print(
     qtbot: QtBot,
     window: MainWindow,

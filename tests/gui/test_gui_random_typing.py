@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from gui_support import shared_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,8 @@ from mgdesk.core.errors import CaseInvalid, PlanWithheld
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.gui.main_window import MainWindow
+
+pytestmark = pytest.mark.slow  # thousands of random edits
 
 LINE_FIELDS = (
     "patient.id",

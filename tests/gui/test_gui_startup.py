@@ -8,7 +8,11 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
+import pytest
+
 from mgdesk import resources
+
+pytestmark = pytest.mark.slow  # each test starts mgdesk in a subprocess
 
 
 def run_mgdesk(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -25,7 +25,12 @@ JOB_TIMEOUT_S = 90
 
 
 def cups_installed() -> bool:
-    return shutil.which("cupsd") is not None and Path("/usr/lib/cups/backend/cups-pdf").exists()
+    # cupsd lives in /usr/sbin, which is not on the PATH of a user who is not root on Debian.
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    return (
+        shutil.which("cupsd", path=search) is not None
+        and Path("/usr/lib/cups/backend/cups-pdf").exists()
+    )
 
 
 def cups_pdf_folder() -> Path:

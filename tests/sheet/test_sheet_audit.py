@@ -23,6 +23,8 @@ from mgdesk.records.audit import AuditLog
 from mgdesk.records.audit_chain import GENESIS_HASH, entry_hash
 from mgdesk.records.safefile import FileLock
 
+pytestmark = pytest.mark.slow  # each test runs `mgdesk sheet` in a subprocess
+
 MILD = "mild-oral-1.4-mg-dl.json"
 AUDIT_ENTRY = re.compile(r"Audit entry ([0-9a-f]{64})")
 

@@ -99,6 +99,7 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
     assert code == 2 and "does not exist" in err
 
 
+@pytest.mark.slow
 def test_the_sheet_is_written_and_two_sheets_differ_only_in_id_and_time(tmp_path: Path) -> None:
     """Apart from the sheet id and time, only the audit entry's hash differs: it is the
     hash of the log entry recording this sheet (its id and time included)."""
@@ -136,6 +137,7 @@ def test_the_sheet_is_written_and_two_sheets_differ_only_in_id_and_time(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["first.pdf", "second.pdf"]
 
 
+@pytest.mark.slow
 def test_letter_paper_from_the_command_line(tmp_path: Path) -> None:
     result = run_sheet_command(
         [str(examples_dir() / MILD), "-o", "x.pdf", "--paper", "letter"], cwd=tmp_path
@@ -144,6 +146,7 @@ def test_letter_paper_from_the_command_line(tmp_path: Path) -> None:
     assert media_box(tmp_path / "x.pdf") == LETTER_POINTS
 
 
+@pytest.mark.slow
 def test_an_unknown_printer_is_refused(tmp_path: Path) -> None:
     result = run_sheet_command(
         [str(examples_dir() / MILD), "--printer", "no-such-printer"], cwd=tmp_path
@@ -152,6 +155,7 @@ def test_an_unknown_printer_is_refused(tmp_path: Path) -> None:
     assert "there is no printer named 'no-such-printer'" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_command_runs_without_a_display(tmp_path: Path) -> None:
     environment = {
         k: v
@@ -180,6 +184,7 @@ def test_the_command_runs_without_a_display(tmp_path: Path) -> None:
     assert (tmp_path / "x.pdf").exists()
 
 
+@pytest.mark.slow
 def test_mgdesk_sheet_is_wired_into_the_entry_point(tmp_path: Path) -> None:
     from mgdesk.__main__ import COMMANDS
 

@@ -122,6 +122,7 @@ def long_wording_protocol(tmp_path: Path) -> Any:
     return load_protocol(path)
 
 
+@pytest.mark.slow
 def test_a_multi_page_sheet_numbers_its_pages_and_cuts_nothing_off(
     app: QApplication, tmp_path: Path
 ) -> None:
@@ -146,6 +147,7 @@ def test_a_multi_page_sheet_numbers_its_pages_and_cuts_nothing_off(
     assert "This space is intentionally blank: continued on page" in body
 
 
+@pytest.mark.slow
 def test_the_bundled_font_is_embedded_at_ten_points_or_more(
     app: QApplication, tmp_path: Path
 ) -> None:
@@ -162,6 +164,7 @@ def test_the_bundled_font_is_embedded_at_ten_points_or_more(
     assert min(round(c["size"], 1) for c in characters) >= 10
 
 
+@pytest.mark.slow
 def test_the_checkbox_glyph_is_in_the_bundled_font(app: QApplication, tmp_path: Path) -> None:
     assert render.load_bundled_fonts() == FONT_FAMILY
     # inFontUcs4: PySide converts a str to QChar only within Latin-1, so inFont(CHECKBOX) is
@@ -202,6 +205,7 @@ def test_an_unknown_printer_is_refused(app: QApplication) -> None:
         print_sheet(sheet_for(example(MILD)), "no-such-printer", "a4")
 
 
+@pytest.mark.slow
 def test_printing_paints_the_same_pages(app: QApplication, tmp_path: Path) -> None:
     sheet = sheet_for(example(MILD))
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
@@ -253,6 +257,7 @@ def test_letter_in_the_letter_territories_and_a4_elsewhere(name: str, paper: str
     assert paper_for_locale(QLocale(name)) == paper
 
 
+@pytest.mark.slow
 def test_long_texts_wrap_inside_the_page(app: QApplication, tmp_path: Path) -> None:
     pdfplumber = pytest.importorskip("pdfplumber", reason="pdfplumber reads word positions")
     protocol = long_wording_protocol(tmp_path)
@@ -266,6 +271,7 @@ def test_long_texts_wrap_inside_the_page(app: QApplication, tmp_path: Path) -> N
             assert max(w["bottom"] for w in words) <= page.height - margin + 1
 
 
+@pytest.mark.slow
 def test_a_printed_hash_reads_back_as_the_same_characters(
     app: QApplication, tmp_path: Path
 ) -> None:
