@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -46,12 +48,21 @@ from typing import Any, Literal
 
 from mgdesk.core.plan import Plan
 from mgdesk.records.paths import user_data_dir
-from mgdesk.records.safefile import FileLock, describe_write_error, write_atomically
+from mgdesk.records.safefile import (
+    FileLock,
+    describe_write_error,
+    make_private_folder,
+    read_limited,
+    refuse_unsafe_target,
+    write_atomically,
+)
 
 AUDIT_FILE_NAME = "audit.sqlite3"
 SCHEMA_VERSION = 1
 GENESIS_HASH = "0" * 64
 QUEUE_LOCK_SECONDS = 5.0
+# About 100 000 queued entries; a larger queue is not one mgdesk wrote.
+MAX_QUEUE_BYTES = 64_000_000
 
 # The fields an entry's hash covers, besides its sequence number and queued_as.
 CONTENT_FIELDS = (
@@ -364,13 +375,13 @@ class AuditLog:
         return self.path.with_name(self.path.name + ".queue.lock")
 
     def _enqueue(self, item: Mapping[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_folder(self.path.parent)
         line = canonical_json(item) + b"\n"
         with FileLock(self._queue_lock_path) as lock:
             if not lock.wait(QUEUE_LOCK_SECONDS):
                 raise TimeoutError("the audit queue is in use by another program")
             try:
-                existing = self.queue_path.read_bytes()
+                existing = self._read_queue_bytes()
             except FileNotFoundError:
                 existing = b""
             write_atomically(self.queue_path, existing + line, mode=0o600)
@@ -378,7 +389,7 @@ class AuditLog:
     def _read_queue(self) -> tuple[list[dict[str, Any]], list[bytes]]:
         """The queued items in order, and the lines that are not items."""
         try:
-            lines = self.queue_path.read_bytes().splitlines(keepends=True)
+            lines = self._read_queue_bytes().splitlines(keepends=True)
         except FileNotFoundError:
             return [], []
         except OSError as exc:
@@ -401,9 +412,27 @@ class AuditLog:
                 unreadable.append(line)
         return items, unreadable
 
+    def _read_queue_bytes(self) -> bytes:
+        refuse_unsafe_target(self.queue_path)
+        data = read_limited(self.queue_path, MAX_QUEUE_BYTES)
+        if len(data) > MAX_QUEUE_BYTES:
+            raise AuditLogError(
+                f"the audit queue {self.queue_path} is larger than {MAX_QUEUE_BYTES} bytes: "
+                "it is not one mgdesk wrote"
+            )
+        return data
+
+    def _create_private_log(self) -> None:
+        """Make the log readable by its user only: SQLite gives its journal files the log's
+        mode, and creates a missing log with the umask's."""
+        make_private_folder(self.path.parent)
+        if refuse_unsafe_target(self.path) is None:
+            with suppress(FileExistsError):  # another program may have created it meanwhile
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._create_private_log()
         with closing(
             sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         ) as db:
@@ -467,8 +496,12 @@ class AuditLog:
         return ChainReport(len(rows), _first_bad(rows), len(items), problem)
 
     def _rows(self) -> list[tuple[Any, ...]]:
-        if not self.path.exists():
-            raise AuditLogError(f"there is no audit log at {self.path}")
+        try:
+            is_file = stat.S_ISREG(self.path.stat().st_mode)
+        except OSError:
+            raise AuditLogError(f"there is no audit log at {self.path}") from None
+        if not is_file:  # a pipe or a device is never opened: it could block
+            raise AuditLogError(f"{self.path} is not a regular file, so not an audit log")
         try:
             uri = self.path.resolve().as_uri() + "?mode=ro"
             with closing(sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)) as db:

@@ -1,10 +1,22 @@
-"""Where mgdesk keeps what it writes. MGDESK_DATA_DIR, when set, holds all of it."""
+"""Where mgdesk keeps what it writes. MGDESK_DATA_DIR, when set, holds all of it.
+
+The data folder holds autosaves of patients' cases and the audit log, so it is readable by
+its user only (0700), and so is every file mgdesk writes in it (0600).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sys
 from pathlib import Path
+
+from mgdesk.records.safefile import (
+    STALE_TEMPORARY_SECONDS,
+    make_private_folder,
+    remove_stale_temporaries,
+)
 
 APP_NAME = "mgdesk"
 DATA_DIR_VARIABLE = "MGDESK_DATA_DIR"
@@ -29,3 +41,35 @@ def user_data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
     return base / APP_NAME
+
+
+def private_data_dir() -> Path:
+    """user_data_dir(), created if missing and made readable by this user only (an earlier
+    mgdesk left it readable by all). Raises OSError if it cannot be created."""
+    folder = user_data_dir()
+    make_private_folder(folder)
+    if sys.platform != "win32" and folder.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):  # not this user's folder: leave it
+            folder.chmod(0o700)
+    return folder
+
+
+# write_atomically's temporary files: ".<name>.<8 hex digits>.tmp".
+_TEMPORARY_NAME = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{8}\.tmp")
+
+
+def tidy_data_dir(older_than: float = STALE_TEMPORARY_SECONDS) -> None:
+    """At start: make the data folder private, and remove the temporary files that writes
+    killed mid-way left in it and in its autosave folder (once they are older than a write
+    still in progress could be). Never fails: what cannot be tidied is left as it is."""
+    try:
+        folder = private_data_dir()
+        folders = [folder, *(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())]
+    except OSError:
+        return
+    for each in folders:
+        with contextlib.suppress(OSError):
+            for candidate in each.iterdir():
+                match = _TEMPORARY_NAME.fullmatch(candidate.name)
+                if match:
+                    remove_stale_temporaries(each / match["name"], older_than)
