@@ -22,6 +22,7 @@ from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
 from mgdesk.document.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id, plan_blockers
 from mgdesk.records.audit import AuditLog, AuditLogError, PendingEntry
+from mgdesk.records.safefile import target_problem
 
 EXIT_OK = 0
 EXIT_OUTPUT_FAILED = 1
@@ -120,12 +121,9 @@ def run(
             exc.reasons,
             _acknowledge_hint(plan, acknowledged),
         )
-    if args.output is not None and not args.output.parent.is_dir():
-        return _refuse(
-            stderr,
-            "no order sheet was produced:",
-            [f"the folder {args.output.parent} does not exist"],
-        )
+    output_problem = None if args.output is None else target_problem(args.output)
+    if output_problem:
+        return _refuse(stderr, "no order sheet was produced:", [output_problem])
     # The audit entry is written before the sheet exists, so no printed sheet lacks one,
     # and its hash is printed in the footer, so paper anchors the chain.
     log = AuditLog()

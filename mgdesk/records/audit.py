@@ -47,11 +47,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mgdesk.core.plan import Plan
-from mgdesk.records.paths import user_data_dir
+from mgdesk.records.paths import make_private_folder, user_data_dir
 from mgdesk.records.safefile import (
     FileLock,
     describe_write_error,
-    make_private_folder,
     read_limited,
     refuse_unsafe_target,
     write_atomically,

@@ -25,11 +25,10 @@ from typing import Any
 
 from mgdesk import __version__
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
-from mgdesk.records.paths import user_data_dir
+from mgdesk.records.paths import make_private_folder, user_data_dir
 from mgdesk.records.safefile import (
     FileLock,
     describe_write_error,
-    make_private_folder,
     read_limited,
     write_atomically,
 )

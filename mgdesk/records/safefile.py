@@ -64,6 +64,20 @@ def refuse_unsafe_target(path: Path) -> os.stat_result | None:
     raise NotARegularFileError(path, _kind_of(status.st_mode))
 
 
+def target_problem(path: Path) -> str | None:
+    """Why write_atomically would refuse path before writing a byte (its folder is missing,
+    or it is not a regular file), or None; lets a command refuse before it starts."""
+    if not path.parent.is_dir():
+        return f"the folder {path.parent} does not exist"
+    try:
+        refuse_unsafe_target(path)
+    except NotARegularFileError as exc:
+        return str(exc.strerror)
+    except OSError:
+        pass  # the write itself will say what is wrong
+    return None
+
+
 def _kind_of(mode: int) -> str:
     for test, kind in (
         (stat.S_ISLNK, "a symbolic link"),
@@ -125,18 +139,6 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o666) -> None:
 def _set_mode(descriptor: int, mode: int) -> None:
     if sys.platform != "win32":  # Windows has no permission bits beyond read-only
         os.fchmod(descriptor, mode)
-
-
-def make_private_folder(folder: Path) -> None:
-    """Create folder, and any missing folder above it, readable by this user only (0700,
-    as the XDG base directory specification asks). An existing folder is left as it is."""
-    missing = []
-    for candidate in (folder, *folder.parents):
-        if candidate.is_dir():
-            break
-        missing.append(candidate)
-    for candidate in reversed(missing):
-        candidate.mkdir(mode=0o700, exist_ok=True)
 
 
 def read_limited(path: Path, limit: int) -> bytes:
