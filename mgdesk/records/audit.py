@@ -33,6 +33,7 @@ rewriting the log and recomputing its hashes, is found from any sheet printed la
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -415,10 +416,8 @@ class AuditLog:
         refuse_unsafe_target(self.queue_path)
         data = read_limited(self.queue_path, MAX_QUEUE_BYTES)
         if len(data) > MAX_QUEUE_BYTES:
-            raise AuditLogError(
-                f"the audit queue {self.queue_path} is larger than {MAX_QUEUE_BYTES} bytes: "
-                "it is not one mgdesk wrote"
-            )
+            too_large = f"it is larger than {MAX_QUEUE_BYTES} bytes, so not one mgdesk wrote"
+            raise OSError(errno.EFBIG, too_large, str(self.queue_path))
         return data
 
     def _create_private_log(self) -> None:

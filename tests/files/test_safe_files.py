@@ -19,7 +19,8 @@ from files_support import IS_ROOT, PYTHON, example_case, example_plan, subproces
 
 from mgdesk.commands import evaluate as evaluate_cli
 from mgdesk.core.errors import ProtocolInvalid
-from mgdesk.records.audit import AuditLog
+from mgdesk.records import audit
+from mgdesk.records.audit import AuditLog, AuditLogError
 from mgdesk.records.autosave import Autosave, default_autosave_folder
 from mgdesk.records.casefile import CaseFileError, open_case, save_case
 from mgdesk.records.paths import tidy_data_dir, user_data_dir
@@ -343,3 +344,14 @@ def test_every_write_removes_old_leftovers_of_its_file(tmp_path: Path) -> None:
     os.utime(stale, (old, old))
     write_atomically(sheet, b"%PDF- the sheet")
     assert sorted(tmp_path.iterdir()) == [sheet]
+
+
+def test_an_audit_queue_larger_than_mgdesk_writes_is_refused_not_read_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(audit, "MAX_QUEUE_BYTES", 1000)
+    log = AuditLog()
+    log.queue_path.parent.mkdir(parents=True)
+    log.queue_path.write_bytes(b'{"not": "an entry"}\n' * 100)
+    with pytest.raises(AuditLogError, match="larger than 1000 bytes"):
+        log.queued()
