@@ -30,7 +30,7 @@ from mgdesk.records.safefile import (
     temporary_name_for,
     write_atomically,
 )
-from mgdesk.records.site_protocol import install_protocol, load_protocol
+from mgdesk.records.site_protocol import InstallError, install_protocol, load_protocol
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file types and modes")
 CASE = example_case()
@@ -110,7 +110,7 @@ def test_every_writer_refuses_a_link_in_its_place(tmp_path: Path, umask_022: Non
     source.write_bytes(
         (Path(__file__).parents[2] / "mgdesk/resources/protocols/default.json").read_bytes()
     )
-    with pytest.raises(Exception, match="symbolic link"):
+    with pytest.raises(InstallError, match="symbolic link"):
         install_protocol(source, "user")
     assert elsewhere.read_bytes() == b"untouched"
     assert (data / "protocol.json").is_symlink()
