@@ -33,10 +33,8 @@ rewriting the log and recomputing its hashes, is found from any sheet printed la
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
-import os
 import re
 import sqlite3
 import stat
@@ -48,14 +46,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mgdesk.core.plan import Plan
-from mgdesk.records.paths import make_private_folder, user_data_dir
-from mgdesk.records.safefile import (
-    FileLock,
-    describe_write_error,
-    read_limited,
-    refuse_unsafe_target,
-    write_atomically,
-)
+from mgdesk.records.paths import make_private_file, make_private_folder, user_data_dir
+from mgdesk.records.safefile import FileLock, describe_write_error, read_within, write_atomically
 
 AUDIT_FILE_NAME = "audit.sqlite3"
 SCHEMA_VERSION = 1
@@ -381,7 +373,7 @@ class AuditLog:
             if not lock.wait(QUEUE_LOCK_SECONDS):
                 raise TimeoutError("the audit queue is in use by another program")
             try:
-                existing = self._read_queue_bytes()
+                existing = read_within(self.queue_path, MAX_QUEUE_BYTES)
             except FileNotFoundError:
                 existing = b""
             write_atomically(self.queue_path, existing + line, mode=0o600)
@@ -389,7 +381,7 @@ class AuditLog:
     def _read_queue(self) -> tuple[list[dict[str, Any]], list[bytes]]:
         """The queued items in order, and the lines that are not items."""
         try:
-            lines = self._read_queue_bytes().splitlines(keepends=True)
+            lines = read_within(self.queue_path, MAX_QUEUE_BYTES).splitlines(keepends=True)
         except FileNotFoundError:
             return [], []
         except OSError as exc:
@@ -412,25 +404,10 @@ class AuditLog:
                 unreadable.append(line)
         return items, unreadable
 
-    def _read_queue_bytes(self) -> bytes:
-        refuse_unsafe_target(self.queue_path)
-        data = read_limited(self.queue_path, MAX_QUEUE_BYTES)
-        if len(data) > MAX_QUEUE_BYTES:
-            too_large = f"it is larger than {MAX_QUEUE_BYTES} bytes, so not one mgdesk wrote"
-            raise OSError(errno.EFBIG, too_large, str(self.queue_path))
-        return data
-
-    def _create_private_log(self) -> None:
-        """Make the log readable by its user only: SQLite gives its journal files the log's
-        mode, and creates a missing log with the umask's."""
-        make_private_folder(self.path.parent)
-        if refuse_unsafe_target(self.path) is None:
-            with suppress(FileExistsError):  # another program may have created it meanwhile
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        self._create_private_log()
+        # A log mgdesk creates is private; SQLite gives its journal files the log's mode.
+        make_private_file(self.path, tighten=False)
         with closing(
             sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         ) as db:

@@ -26,12 +26,7 @@ from typing import Any
 from mgdesk import __version__
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
 from mgdesk.records.paths import make_private_folder, user_data_dir
-from mgdesk.records.safefile import (
-    FileLock,
-    describe_write_error,
-    read_limited,
-    write_atomically,
-)
+from mgdesk.records.safefile import FileLock, describe_write_error, read_within, write_atomically
 
 AUTOSAVE_FORMAT = "mgdesk-autosave/1"
 _PREFIX = "autosave-"
@@ -233,10 +228,7 @@ def _session_of(file: Path) -> str:
 
 def _read_record(file: Path) -> AutosaveRecord | None:
     try:
-        data = read_limited(file, MAX_AUTOSAVE_BYTES)
-        if len(data) > MAX_AUTOSAVE_BYTES:
-            return None
-        raw = json.loads(data.decode("utf-8"))
+        raw = json.loads(read_within(file, MAX_AUTOSAVE_BYTES).decode("utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(raw, dict) or raw.get("format") != AUTOSAVE_FORMAT:

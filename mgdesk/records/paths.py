@@ -49,10 +49,11 @@ def make_private_folder(folder: Path) -> None:
         candidate.mkdir(mode=0o700, exist_ok=True)
 
 
-def make_private_file(file: Path) -> None:
-    """Create file empty, readable by this user only (0600), or make it so if it exists, for
-    a writer that keeps a file's mode but creates it with the umask's (QSettings, SQLite).
-    Raises OSError (NotARegularFileError from safefile for a link, a pipe or a device)."""
+def make_private_file(file: Path, *, tighten: bool = True) -> None:
+    """Create file empty, readable by this user only (0600), or, with tighten, make it so if
+    it exists: for a writer that keeps a file's mode but creates it with the umask's
+    (QSettings, SQLite). Raises OSError (NotARegularFileError from safefile for a link, a
+    pipe or a device)."""
     from mgdesk.records.safefile import refuse_unsafe_target  # see tidy_data_dir
 
     make_private_folder(file.parent)
@@ -60,7 +61,7 @@ def make_private_file(file: Path) -> None:
     if existing is None:
         with contextlib.suppress(FileExistsError):  # another program may have made it meanwhile
             os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    elif sys.platform != "win32" and existing.st_mode & 0o077:
+    elif tighten and sys.platform != "win32" and existing.st_mode & 0o077:
         file.chmod(0o600)
 
 

@@ -159,6 +159,15 @@ def read_limited(path: Path, limit: int) -> bytes:
         return read_stream_limited(file, limit)
 
 
+def read_within(path: Path, limit: int) -> bytes:
+    """All of path; OSError (EFBIG) if it holds more than limit bytes, read no further."""
+    data = read_limited(path, limit)
+    if len(data) > limit:
+        too_large = f"it is larger than {limit} bytes, more than mgdesk writes there"
+        raise OSError(errno.EFBIG, too_large, str(path))
+    return data
+
+
 def read_stream_limited(stream: IO[bytes], limit: int) -> bytes:
     """The first limit + 1 bytes of stream at most (more than limit bytes: too large)."""
     chunks: list[bytes] = []
