@@ -24,7 +24,11 @@ from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.document.report import text_report
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
+from mgdesk.records.safefile import read_limited, read_stream_limited
 from mgdesk.records.site_protocol import active_protocol, load_protocol
+
+# The most read from a file or standard input: --format jsonl takes many cases at once.
+MAX_INPUT_BYTES = 200 * MAX_CASE_FILE_BYTES
 
 
 class InputError(Exception):
@@ -110,19 +114,24 @@ def _patient_label(document: Any) -> str:
 
 
 def read_input(source: str, stdin: IO[bytes]) -> bytes:
+    """The bytes of the file named source, or of stdin for "-"; never more than
+    MAX_INPUT_BYTES are read, so a pipe or a device that never ends is refused too."""
     if source == "-":
-        return stdin.read()
-    path = Path(source)
+        data = read_stream_limited(stdin, MAX_INPUT_BYTES)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError(f"standard input is larger than {MAX_INPUT_BYTES} bytes: too large")
+        return data
     try:
-        if path.stat().st_size > 200 * MAX_CASE_FILE_BYTES:
-            raise InputError(f"{source} is too large to be a case file")
-        return path.read_bytes()
+        data = read_limited(Path(source), MAX_INPUT_BYTES)
     except FileNotFoundError:
         raise InputError(f"no such file: {source}") from None
     except IsADirectoryError:
         raise InputError(f"{source} is a folder, not a case file") from None
     except OSError as exc:
         raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{source} is too large to be a case file")
+    return data
 
 
 def decode_case(data: bytes) -> Any:

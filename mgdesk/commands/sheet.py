@@ -31,6 +31,7 @@ from mgdesk.core.plan import Plan
 from mgdesk.document.issue import NotWritten, SheetRecorder, Written, issue_sheet
 from mgdesk.document.sheet import OrderSheet, plan_blockers
 from mgdesk.records.audit import AuditLog
+from mgdesk.records.safefile import target_problem
 
 PAPERS = ("a4", "letter")
 
@@ -154,9 +155,8 @@ class _Destination:
     paper: str | None
 
     def problems(self) -> list[str]:
-        if self.output is not None and not self.output.parent.is_dir():
-            return [f"the folder {self.output.parent} does not exist"]
-        return []
+        problem = None if self.output is None else target_problem(self.output)
+        return [problem] if problem else []
 
     def write(self, sheet: OrderSheet) -> Written:
         # Qt is imported here, after pint and the core (see mgdesk/printing/__init__.py).

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 from mgdesk import __version__
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
-from mgdesk.records.paths import APP_NAME
+from mgdesk.records.paths import APP_NAME, tidy_data_dir
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -70,6 +70,7 @@ def run(args: Sequence[str]) -> int:
     if sys.stdout is None:
         sys.stdout = io.StringIO()
     options = build_parser().parse_args(list(args))
+    tidy_data_dir()
     # High-DPI: Qt 6 scales by the screen's exact factor (PassThrough) without being asked.
     app = QApplication(sys.argv[:1] or [APP_NAME])
     app.setOrganizationName(APP_NAME)

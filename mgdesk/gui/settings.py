@@ -2,7 +2,7 @@
 
 With MGDESK_DATA_DIR set (tests always set it) the store is an INI file in that folder,
 and Qt's own per-user settings (a file dialog's recent folders) are pointed there too,
-so nothing is written to the real profile.
+so nothing is written to the real profile. The settings file is readable by its user only.
 
 A damaged settings file never stops the window: it is renamed aside
 (settings.ini.corrupt-<timestamp>, kept for inspection), the defaults are used, and
@@ -12,6 +12,8 @@ hand, or written by another version) reads as its default.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from mgdesk.printing.paper import locale_paper
-from mgdesk.records.paths import APP_NAME, data_override, user_data_dir
+from mgdesk.records.paths import APP_NAME, data_override, make_private_file, private_data_dir
 
 # The order sheet's paper keys (mgdesk.printing.render); "" follows the locale (never a printer).
 PAPER_SIZES = ("", "a4", "letter")
@@ -138,8 +140,7 @@ def open_settings() -> Settings:
                 QSettings.Format.NativeFormat, QSettings.Scope.UserScope, APP_NAME, APP_NAME
             )
         )
-    folder = user_data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_data_dir()
     for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
     return _checked(lambda: QSettings(str(folder / SETTINGS_FILE), QSettings.Format.IniFormat))
@@ -147,7 +148,7 @@ def open_settings() -> Settings:
 
 def _checked(open_store: Callable[[], QSettings]) -> Settings:
     """The store, or a fresh one if its file is damaged (the damaged file renamed aside)."""
-    store = open_store()
+    store = _private(open_store())
     file = Path(store.fileName())
     if store.status() == QSettings.Status.AccessError:
         return Settings(
@@ -173,9 +174,19 @@ def _checked(open_store: Callable[[], QSettings]) -> Settings:
     else:
         kept = f"it is kept as {aside} for inspection"
     return Settings(
-        open_store(),
+        _private(open_store()),
         (f"The settings file {file} was damaged: mgdesk uses its defaults, and {kept}.",),
     )
+
+
+def _private(store: QSettings) -> QSettings:
+    """store, its file made readable by this user only before Qt writes it (Qt keeps the
+    mode of the file it replaces, and gives a new one the umask's)."""
+    file = Path(store.fileName())
+    if sys.platform != "win32" and file.suffix.lower() in (".ini", ".conf"):
+        with contextlib.suppress(OSError):  # the store still works, as the umask allows
+            make_private_file(file)
+    return store
 
 
 def _damaged(file: Path) -> bool:

@@ -40,6 +40,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
@@ -62,12 +63,14 @@ from mgdesk.records.audit_chain import (
     first_bad,
     queued_hash,
 )
-from mgdesk.records.paths import user_data_dir
-from mgdesk.records.safefile import FileLock, describe_write_error, write_atomically
+from mgdesk.records.paths import make_private_file, make_private_folder, user_data_dir
+from mgdesk.records.safefile import FileLock, describe_write_error, read_within, write_atomically
 
 AUDIT_FILE_NAME = "audit.sqlite3"
 SCHEMA_VERSION = 1
 QUEUE_LOCK_SECONDS = 5.0
+# About 100 000 queued entries; a larger queue is not one mgdesk wrote.
+MAX_QUEUE_BYTES = 64_000_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -293,13 +296,13 @@ class AuditLog:
 
     def _enqueue(self, item: Mapping[str, Any], *, wait: bool) -> Path:
         """Append item to the queue; returns the file that holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_folder(self.path.parent)
         line = canonical_json(item) + b"\n"
         with FileLock(self._queue_lock_path) as lock:
             # Once an entry has been spilled, later ones follow it, so the order holds.
             if lock.wait(QUEUE_LOCK_SECONDS if wait else 0) and len(self._queue_files()) == 1:
                 try:
-                    existing = self.queue_path.read_bytes()
+                    existing = read_within(self.queue_path, MAX_QUEUE_BYTES)
                 except FileNotFoundError:
                     existing = b""
                 write_atomically(self.queue_path, existing + line, mode=0o600)
@@ -337,7 +340,7 @@ class AuditLog:
         lines: list[bytes] = []
         for path in self._queue_files() if files is None else files:
             try:
-                lines += path.read_bytes().splitlines(keepends=True)
+                lines += read_within(path, MAX_QUEUE_BYTES).splitlines(keepends=True)
             except FileNotFoundError:
                 continue
             except OSError as exc:
@@ -360,7 +363,8 @@ class AuditLog:
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A log mgdesk creates is private; SQLite gives its journal files the log's mode.
+        make_private_file(self.path, tighten=False)
         with closing(
             sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         ) as db:
@@ -427,8 +431,12 @@ class AuditLog:
         return ChainReport(len(rows), first_bad(rows), len(items), problem)
 
     def _rows(self, *, last_only: bool = False) -> list[tuple[Any, ...]]:
-        if not self.path.exists():
-            raise AuditLogError(f"there is no audit log at {self.path}")
+        try:
+            is_file = stat.S_ISREG(self.path.stat().st_mode)
+        except OSError:
+            raise AuditLogError(f"there is no audit log at {self.path}") from None
+        if not is_file:  # a pipe or a device is never opened: it could block
+            raise AuditLogError(f"{self.path} is not a regular file, so not an audit log")
         query = f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY seq"
         if last_only:
             query += " DESC LIMIT 1"

@@ -24,11 +24,14 @@ from types import TracebackType
 from typing import Any
 
 from mgdesk import __version__
-from mgdesk.records.paths import user_data_dir
-from mgdesk.records.safefile import FileLock, describe_write_error, write_atomically
+from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
+from mgdesk.records.paths import make_private_folder, user_data_dir
+from mgdesk.records.safefile import FileLock, describe_write_error, read_within, write_atomically
 
 AUTOSAVE_FORMAT = "mgdesk-autosave/1"
 _PREFIX = "autosave-"
+# A case and what is said about it; anything larger is not an autosave mgdesk wrote.
+MAX_AUTOSAVE_BYTES = 2 * MAX_CASE_FILE_BYTES
 
 
 def default_autosave_folder() -> Path:
@@ -107,7 +110,7 @@ class Autosave:
             ) from None
         data = text.encode("utf-8")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_folder(self.folder)
             if not self._locked:
                 # The lock comes before the first autosave file, so no running session's
                 # file is ever mistaken for one left by a crash.
@@ -225,7 +228,7 @@ def _session_of(file: Path) -> str:
 
 def _read_record(file: Path) -> AutosaveRecord | None:
     try:
-        raw = json.loads(file.read_bytes().decode("utf-8"))
+        raw = json.loads(read_within(file, MAX_AUTOSAVE_BYTES).decode("utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(raw, dict) or raw.get("format") != AUTOSAVE_FORMAT:

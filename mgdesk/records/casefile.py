@@ -28,11 +28,7 @@ from mgdesk.core.case import (
     reject_duplicate_keys,
     reject_json_constant,
 )
-from mgdesk.records.safefile import (
-    describe_write_error,
-    remove_stale_temporaries,
-    write_atomically,
-)
+from mgdesk.records.safefile import describe_write_error, read_limited, write_atomically
 
 MAX_CASE_FILE_BYTES = 1_000_000
 # A case document is at most three levels deep (case > clinical > symptoms); anything much
@@ -88,7 +84,6 @@ def save_case(document: Mapping[str, Any], path: Path) -> None:
             f"Could not save the case to {path}: {describe_write_error(exc, path)}. "
             "The file that was there before, if any, is unchanged."
         ) from None
-    remove_stale_temporaries(path)
 
 
 def open_case(path: Path) -> dict[str, Any]:
@@ -98,8 +93,7 @@ def open_case(path: Path) -> dict[str, Any]:
     damaged, too large, from a newer mgdesk, or not a case at all.
     """
     try:
-        with path.open("rb") as file:
-            data = file.read(MAX_CASE_FILE_BYTES + 1)
+        data = read_limited(path, MAX_CASE_FILE_BYTES)
     except FileNotFoundError:
         raise CaseFileError(f"Could not open {path}: there is no such file.") from None
     except IsADirectoryError:

@@ -33,9 +33,9 @@ from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Amount, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, default_protocol, parse_protocol
-from mgdesk.records.casefile import CaseFileError, case_document_from_bytes
-from mgdesk.records.paths import APP_NAME, user_data_dir
-from mgdesk.records.safefile import describe_write_error, write_atomically
+from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, CaseFileError, case_document_from_bytes
+from mgdesk.records.paths import APP_NAME, private_data_dir, user_data_dir
+from mgdesk.records.safefile import describe_write_error, read_limited, write_atomically
 
 Location = Literal["user", "machine", "bundled"]
 InstallLocation = Literal["user", "machine"]
@@ -61,7 +61,7 @@ def load_protocol(path: Path | str) -> Protocol:
     """Read and validate a protocol file; raises ProtocolInvalid with every problem found."""
     file = Path(path)
     try:
-        data = file.read_bytes()
+        data = read_protocol_file(file)
     except OSError as exc:
         raise ProtocolInvalid([f"{file}: cannot be read ({exc.strerror or exc})"]) from None
     return parse_protocol(data, origin=str(file))
@@ -129,8 +129,7 @@ def active_protocol(today: date | None = None) -> ActiveProtocol:
 
 def read_protocol_file(path: Path) -> bytes:
     """The bytes of a protocol file, reading no more than parse_protocol would accept."""
-    with path.open("rb") as file:
-        return file.read(MAX_PROTOCOL_BYTES + 1)
+    return read_limited(path, MAX_PROTOCOL_BYTES)
 
 
 def _problem_summary(problems: Sequence[str]) -> str:
@@ -163,8 +162,12 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
         raise ProtocolInvalid(list(check.problems))
     target = installed_protocol_path(location)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(target, data, mode=0o644)
+        if location == "user":
+            private_data_dir()
+            write_atomically(target, data, mode=0o600)
+        else:  # every user of the workstation reads the machine-wide install
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(target, data, mode=0o644)
     except OSError as exc:
         hint = (
             ""
@@ -239,7 +242,7 @@ def load_worked_cases(paths: Sequence[Path]) -> list[WorkedCase]:
         members = sorted(path.glob("*.json")) if path.is_dir() else [path]
         for member in members:
             try:
-                data = member.read_bytes()
+                data = read_limited(member, MAX_CASE_FILE_BYTES)
             except OSError as exc:
                 raise CaseFileError(f"Could not open {member}: {exc.strerror or exc}.") from None
             cases.append(_worked_case(member, data))

@@ -216,6 +216,8 @@ def test_a_file_that_cannot_be_opened_changes_nothing(
     [
         ("missing-folder", "does not exist"),
         ("a-folder", "is a folder"),
+        ("a-named-pipe", "is a named pipe (FIFO), not a regular file"),
+        ("a-symbolic-link", "is a symbolic link, not a regular file"),
         ("full-disk", "is full"),
         ("read-only", "read-only disk"),
     ],
@@ -233,6 +235,10 @@ def test_a_case_that_cannot_be_saved_stays_on_screen_unsaved(
         target = tmp_path / "no-such-folder" / "case.mgcase"
     elif where == "a-folder":
         target.mkdir()
+    elif where == "a-named-pipe":
+        os.mkfifo(target)
+    elif where == "a-symbolic-link":
+        target.symlink_to(tmp_path / "elsewhere.mgcase")
     else:
         code = errno.ENOSPC if where == "full-disk" else errno.EROFS
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +92,23 @@ def test_recent_files_are_newest_first_unique_and_bounded(tmp_path: Path) -> Non
     assert open_settings().recent_files == [paths[0]]  # one entry reads back as a list
     settings.remove_recent_files([paths[0]])
     assert open_settings().recent_files == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_the_settings_file_and_its_folder_are_private(data_dir: Path) -> None:
+    """Modes are read with os.stat: root reads any file whatever its mode."""
+    previous = os.umask(0o022)
+    try:
+        settings = open_settings()
+        settings.facility_name = "Ward 8"
+        settings.sync()
+        written = data_dir / "settings.ini"
+        written.chmod(0o644)  # as an earlier mgdesk left it
+        settings = open_settings()
+        settings.facility_name = "Ward 9"
+        settings.sync()
+    finally:
+        os.umask(previous)
+    assert open_settings().facility_name == "Ward 9"
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700

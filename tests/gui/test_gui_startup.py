@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from importlib.resources import files
@@ -51,6 +52,22 @@ def test_the_window_starts_with_a_case(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     written = [p for p in (tmp_path / "home").rglob("*") if p.is_file()]
     assert written == [], "everything mgdesk writes goes under MGDESK_DATA_DIR"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_the_start_makes_the_data_folder_private_and_removes_old_leftovers(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)  # as an earlier mgdesk left it
+    leftover = data / ".audit.sqlite3.queue.jsonl.0badf00d.tmp"  # from a write killed long ago
+    leftover.write_bytes(b"queued entries")
+    os.utime(leftover, (1_000_000_000, 1_000_000_000))
+    result = run_mgdesk(tmp_path, "--exit-after-startup")
+    assert result.returncode == 0, result.stderr
+    assert not leftover.exists()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
 
 
 def test_a_case_that_cannot_be_opened_is_reported(tmp_path: Path) -> None:

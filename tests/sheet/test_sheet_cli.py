@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from sheet_support import (
 )
 
 from mgdesk.commands import sheet as sheet_cli
+from mgdesk.records.audit import AuditLog
 
 MILD = "mild-oral-1.4-mg-dl.json"
 TORSADES = "torsades-with-pulse.json"
@@ -97,6 +99,51 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
         [str(examples_dir() / MILD), "-o", str(tmp_path / "nowhere" / "x.pdf")]
     )
     assert code == 2 and "does not exist" in err
+
+
+def _special_output(tmp_path: Path, kind: str) -> Path:
+    target = tmp_path / f"{kind}.pdf"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "link":
+        (tmp_path / "real.pdf").write_bytes(b"kept")
+        target.symlink_to(tmp_path / "real.pdf")
+    elif kind == "dangling-link":
+        target.symlink_to(tmp_path / "nowhere.pdf")
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("only root can make a device node")
+        os.mknod(target, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # the same device as /dev/full
+    return target
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file types")
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("fifo", "is a named pipe (FIFO), not a regular file"),
+        ("link", "is a symbolic link, not a regular file"),
+        ("dangling-link", "is a symbolic link, not a regular file"),
+        ("device", "is a device, not a regular file"),
+    ],
+)
+def test_an_output_that_is_not_a_regular_file_is_refused_and_left_as_it_is(
+    tmp_path: Path, kind: str, words: str
+) -> None:
+    target = _special_output(tmp_path, kind)
+    before = os.lstat(target)
+    code, out, err = run_in_process([str(examples_dir() / MILD), "-o", str(target)])
+    assert code == 2, err
+    assert f"{target} {words}" in err and out == ""
+    after = os.lstat(target)
+    assert (stat.S_IFMT(after.st_mode), after.st_ino) == (
+        stat.S_IFMT(before.st_mode),
+        before.st_ino,
+    )
+    assert not (tmp_path / "nowhere.pdf").exists()
+    assert kind != "link" or (tmp_path / "real.pdf").read_bytes() == b"kept"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert not AuditLog().path.exists()  # refused before any audit entry was written
 
 
 @pytest.mark.slow

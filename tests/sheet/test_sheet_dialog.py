@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +123,23 @@ def test_export_pdf(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert f"Sheet {sheet.sheet_id}" in pages[0] and "Printed name Dr Jane Roe" in " ".join(pages)
     assert media_box(path) == LETTER_POINTS
     assert dialog.paper() == "letter" and dialog.prescriber_name() == "Dr Jane Roe"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX named pipes")
+def test_exporting_over_a_named_pipe_is_refused_in_a_message(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dialog = dialog_for(qtbot, example(MILD))
+    pipe = tmp_path / "exported.pdf"
+    os.mkfifo(pipe)
+    monkeypatch.setattr(dialog, "_ask_pdf_path", lambda suggested: pipe)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+    with qtbot.assertNotEmitted(dialog.sheet_produced):
+        dialog.pdf_button.click()
+    assert len(shown) == 1
+    assert f"{pipe} is a named pipe (FIFO), not a regular file" in shown[0]
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
 
 
 def test_cancelling_the_file_dialog_writes_nothing(
