@@ -20,6 +20,7 @@ from mgdesk.core.case import Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
+from mgdesk.core.text import FACILITY_LIMIT, PRESCRIBER_LIMIT, printable_text_problem
 from mgdesk.document.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id, plan_blockers
 from mgdesk.records.audit import AuditLog, AuditLogError, PendingEntry
 
@@ -78,6 +79,9 @@ def run(
     stderr = stderr if stderr is not None else sys.stderr
     arguments = list(argv)
     args = build_parser().parse_args(arguments[1:] if arguments[:1] == ["sheet"] else arguments)
+    unprintable = _unprintable_arguments(args)
+    if unprintable:
+        return _refuse(stderr, "no order sheet was produced:", unprintable)
     try:
         protocol, evaluation_install = resolve_protocol(args.protocol, stderr)
     except ProtocolInvalid as exc:
@@ -136,6 +140,20 @@ def run(
         return EXIT_OUTPUT_FAILED
     _tell(stderr, pending.problem)
     return _produce(replace(sheet, audit_hash=pending.hash), args, log, pending, stdout, stderr)
+
+
+def _unprintable_arguments(args: argparse.Namespace) -> list[str]:
+    """The printed names given as options that would not print as typed, each naming its
+    option."""
+    problems = []
+    for option, value, limit in (
+        ("--prescriber", args.prescriber, PRESCRIBER_LIMIT),
+        ("--facility", args.facility, FACILITY_LIMIT),
+    ):
+        problem = printable_text_problem(value or "", limit)
+        if problem is not None:
+            problems.append(f"{option} {problem}")
+    return problems
 
 
 def _prepare_entry(

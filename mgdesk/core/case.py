@@ -25,6 +25,7 @@ from mgdesk.core.chemistry import (
 )
 from mgdesk.core.errors import CaseInvalid, FieldError
 from mgdesk.core.protocol import Protocol
+from mgdesk.core.text import printable_text_problem
 from mgdesk.core.units import Quantity, magnitude_in, parse_quantity
 
 CASE_FORMAT = "mgdesk-case/1"
@@ -203,10 +204,6 @@ def _shown_key(key: str) -> str:
     return shown if shown.isprintable() else ascii(shown)[1:-1]
 
 
-def _is_surrogate(c: str) -> bool:
-    return 0xD800 <= ord(c) <= 0xDFFF
-
-
 def _text(doc: Mapping[str, Any], key: str, prefix: str, errors: list[FieldError]) -> str | None:
     value = doc.get(key)
     if value is None:
@@ -215,15 +212,9 @@ def _text(doc: Mapping[str, Any], key: str, prefix: str, errors: list[FieldError
     if not isinstance(value, str):
         errors.append(FieldError(field, "must be text"))
         return None
-    limit = TEXT_LIMITS[key]
-    if len(value) > limit:
-        errors.append(FieldError(field, f"is longer than {limit} characters"))
-        return None
-    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
-        errors.append(FieldError(field, "contains control characters"))
-        return None
-    if any(_is_surrogate(c) for c in value):
-        errors.append(FieldError(field, "contains characters that are not valid text"))
+    problem = printable_text_problem(value, TEXT_LIMITS[key])
+    if problem is not None:
+        errors.append(FieldError(field, problem))
         return None
     return value.strip() or None
 

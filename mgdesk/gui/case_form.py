@@ -18,7 +18,13 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox
 
 from mgdesk.core import codes
-from mgdesk.core.case import CASE_FORMAT, CLINICAL_FIELDS, LAB_FIELDS, PATIENT_FIELDS
+from mgdesk.core.case import (
+    CASE_FORMAT,
+    CLINICAL_FIELDS,
+    LAB_FIELDS,
+    PATIENT_FIELDS,
+    TEXT_LIMITS,
+)
 from mgdesk.gui import labels
 from mgdesk.gui.case_form_view import (
     CHOICE_FIELDS,
@@ -408,9 +414,18 @@ def _unshowable(document: object) -> list[str]:
                 problems.append(f"{field} is not a field of the case format")
             elif value is None and field in NULL_REFUSED:
                 problems.append(f"{field}: null cannot be shown in the form")
+            elif field in TEXT_FIELDS and isinstance(value, str) and len(value) > _limit(field):
+                problems.append(
+                    f"{field} is longer than {_limit(field)} characters, more than the form takes"
+                )
             elif value is not None and not _showable(field, value):
                 problems.append(f"{field}: {str(value)[:40]!r} cannot be shown in the form")
     return problems
+
+
+def _limit(text_field: str) -> int:
+    """The longest text the field's line edit takes (longer text would be cut short)."""
+    return TEXT_LIMITS[text_field.partition(".")[2]]
 
 
 def _showable(field: str, value: object) -> bool:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from mgdesk.core.case import parse_case
+from mgdesk.core.case import TEXT_LIMITS, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.protocol import Protocol
 from mgdesk.gui.main_window import MainWindow
@@ -359,3 +359,23 @@ def test_the_window_before_the_protocol_is_loaded(qtbot: QtBot) -> None:
     assert window.protocol is not None
     assert line_edit(window, "labs.magnesium").text() == "1.4"
     assert "no unit" in window.form_view.rows["labs.magnesium"].error.text()
+
+
+def test_the_text_fields_take_no_more_than_the_core_accepts(window: MainWindow) -> None:
+    for key, limit in TEXT_LIMITS.items():
+        assert line_edit(window, f"patient.{key}").maxLength() == limit
+    problems = window.form.load(
+        {"patient": {"name": "x" * (TEXT_LIMITS["name"] + 1), "age_years": 50}, "labs": {}}
+    )
+    assert problems == ["patient.name is longer than 200 characters, more than the form takes"]
+
+
+def test_a_direction_override_in_the_name_is_refused_beside_the_field(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    enter_mild_man(qtbot, window)
+    line_edit(window, "patient.name").setText("Smith, John \u202e")
+    error = window.form_view.rows["patient.name"].error.text()
+    assert "direction control (U+202E" in error
+    assert_no_plan(window)
+    assert "\u202e" not in window.windowTitle()
