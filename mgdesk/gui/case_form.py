@@ -60,6 +60,7 @@ NULL_REFUSED = ("clinical.symptoms", *FLAG_FIELDS)
 SECTIONS = {"patient": PATIENT_FIELDS, "labs": LAB_FIELDS, "clinical": CLINICAL_FIELDS}
 # Messages from the core that continue the field's name ("is required: ...").
 _CONTINUES_NAME = re.compile(r"^(is|must|has|cannot|contains|names)\b")
+MAX_SHOWN_NUMBER = 200  # characters
 _SIGNED_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
 
 
@@ -365,6 +366,8 @@ def _age_value(text: str) -> object:
 def _plain_number(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, Decimal):
+        return f"{value:f}"  # as written in the file, never in exponent form ("1E+2")
     return str(value)
 
 
@@ -435,6 +438,9 @@ def _showable(field: str, value: object) -> bool:
         # An empty line edit means no value, which blank text is not (the core refuses it).
         if isinstance(value, str):
             return bool(value.strip())
+        if isinstance(value, Decimal):
+            # A number the form writes out in full: "1e999999999" in full would not fit.
+            return value.is_finite() and len(f"{value:f}") <= MAX_SHOWN_NUMBER
         return isinstance(value, int | float) and not isinstance(value, bool)
     if field == "patient.sex":
         return value in codes.SEXES

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mgdesk.core.plan import Plan
+from mgdesk.records import exact_json
 from mgdesk.records.paths import user_data_dir
 from mgdesk.records.safefile import FileLock, describe_write_error, write_atomically
 
@@ -98,7 +99,7 @@ def default_audit_path() -> Path:
 
 def canonical_json(value: Any) -> bytes:
     """The one byte form of a JSON value that its hashes are taken over."""
-    return json.dumps(
+    return exact_json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -379,3 +380,31 @@ def test_a_direction_override_in_the_name_is_refused_beside_the_field(
     assert "direction control (U+202E" in error
     assert_no_plan(window)
     assert "\u202e" not in window.windowTitle()
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [("labs.magnesium", "١٫٤"), ("labs.magnesium", "１．４"), ("patient.age_years", "٥٠")],
+)
+def test_digits_other_than_0_to_9_are_named_in_the_form(
+    qtbot: QtBot, window: MainWindow, field: str, typed: str
+) -> None:
+    enter_mild_man(qtbot, window)
+    line_edit(window, field).setText(typed)
+    error = window.form_view.rows[field].error.text()
+    assert "use the digits 0-9" in error and "empty" not in error
+    assert_no_plan(window)
+
+
+def test_a_case_file_with_exact_numbers_is_shown_as_written(
+    window: MainWindow, protocol: Protocol
+) -> None:
+    document = {
+        "patient": {"age_years": Decimal("45.50"), "sex": "male", "weight": "80 kg"},
+        "labs": {"magnesium": "1.4 mg/dL"},
+    }
+    assert window.form.load(document) == []
+    assert line_edit(window, "patient.age_years").text() == "45.50"
+    assert window.plan_view.plan == evaluate(parse_case(document, protocol), protocol)
+    assert window.form.load({**document, "patient": {"age_years": Decimal("1E+2")}}) == []
+    assert line_edit(window, "patient.age_years").text() == "100"
