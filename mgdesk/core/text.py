@@ -34,7 +34,7 @@ def printable_text_problem(value: str, limit: int | None = None) -> str | None:
     for character in value:
         category = unicodedata.category(character)
         if category == "Cc":
-            return f"contains control characters ({_code(character)}): remove them"
+            return f"contains a control character ({_code(character)}): remove it"
         if character in BIDI_CONTROLS:
             return (
                 f"contains an invisible direction control ({_code(character)}) that would "
