@@ -7,6 +7,7 @@ import json
 import os
 import random
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -325,3 +326,18 @@ def test_a_case_in_other_digits_says_to_use_0_to_9(tmp_path: Path) -> None:
         "patient.age_years": True,
         "labs.magnesium": True,
     }
+
+
+def test_exact_numbers_in_any_form_are_saved_as_written_and_nan_is_not(tmp_path: Path) -> None:
+    document = {
+        "format": "mgdesk-case/1",
+        "patient": {"age_years": Decimal("1E+2")},
+        "labs": {"magnesium": [Decimal("-0.0"), Decimal("0E-7")]},
+    }
+    path = tmp_path / "case.mgcase"
+    save_case(document, path)
+    assert open_case(path) == document
+    assert '"age_years": 1E+2' in path.read_text(encoding="utf-8")
+    with pytest.raises(CaseFileError, match="cannot be saved"):
+        save_case({"patient": {"age_years": Decimal("NaN")}}, tmp_path / "nan.mgcase")
+    assert not (tmp_path / "nan.mgcase").exists()
