@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -146,7 +147,7 @@ def decode_case(data: bytes) -> Any:
     try:
         # NaN and Infinity are read as numbers here so that the case's validation names
         # the field they were typed in; no field accepts them.
-        return json.loads(text, object_pairs_hook=reject_duplicate_keys)
+        return json.loads(text, parse_float=Decimal, object_pairs_hook=reject_duplicate_keys)
     except RecursionError:
         raise InputError("is nested too deeply to be a case") from None
     except ValueError as exc:

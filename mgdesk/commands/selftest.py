@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -223,5 +224,6 @@ def _expected() -> dict[str, Any]:
 
 def _evaluated(name: str) -> tuple[Case, Plan]:
     protocol = default_protocol()
-    case = parse_case(json.loads(_examples().joinpath(name).read_text(encoding="utf-8")), protocol)
+    text = _examples().joinpath(name).read_text(encoding="utf-8")
+    case = parse_case(json.loads(text, parse_float=Decimal), protocol)
     return case, evaluate(case, protocol)

@@ -28,6 +28,7 @@ from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
+from mgdesk.core.text import FACILITY_LIMIT, PRESCRIBER_LIMIT, printable_text_problem
 from mgdesk.document.issue import NotWritten, SheetRecorder, Written, issue_sheet
 from mgdesk.document.sheet import OrderSheet, plan_blockers
 from mgdesk.records.audit import AuditLog
@@ -82,6 +83,9 @@ def run(
     stderr = stderr if stderr is not None else standard_error()
     arguments = list(argv)
     args = build_parser().parse_args(arguments[1:] if arguments[:1] == ["sheet"] else arguments)
+    unprintable = _unprintable_arguments(args)
+    if unprintable:
+        return _refuse(stderr, "no order sheet was produced:", unprintable)
     stdin = stdin if stdin is not None else standard_input()
     try:
         protocol, evaluation_install = resolve_protocol(args.protocol, stderr)
@@ -209,3 +213,17 @@ def _refuse(stderr: IO[str], title: str, reasons: Sequence[str], hints: Sequence
 
 if __name__ == "__main__":
     sys.exit(run(["sheet", *sys.argv[1:]]))
+
+
+def _unprintable_arguments(args: argparse.Namespace) -> list[str]:
+    """The printed names given as options that would not print as typed, each naming its
+    option."""
+    problems = []
+    for option, value, limit in (
+        ("--prescriber", args.prescriber, PRESCRIBER_LIMIT),
+        ("--facility", args.facility, FACILITY_LIMIT),
+    ):
+        problem = printable_text_problem(value or "", limit)
+        if problem is not None:
+            problems.append(f"{option} {problem}")
+    return problems

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -25,10 +26,13 @@ from mgdesk.core.chemistry import (
 )
 from mgdesk.core.errors import CaseInvalid, FieldError
 from mgdesk.core.protocol import Protocol, QuantityRange
-from mgdesk.core.units import Quantity, magnitude_in, parse_quantity
+from mgdesk.core.text import printable_text_problem
+from mgdesk.core.units import Quantity, magnitude_in, other_digits_problem, parse_quantity
 
 CASE_FORMAT = "mgdesk-case/1"
 TEXT_LIMITS = {"id": 64, "name": 200, "allergies": 500}
+# An age has no use for more; the exact value of 1e-999999999 would fill the memory.
+MAX_DECIMAL_PLACES = 100
 
 PATIENT_FIELDS = ("id", "name", "age_years", "sex", "weight", "pregnant", "allergies")
 LAB_FIELDS = ("magnesium", "potassium", "creatinine", "creatinine_clearance")
@@ -203,10 +207,6 @@ def _shown_key(key: str) -> str:
     return shown if shown.isprintable() else ascii(shown)[1:-1]
 
 
-def _is_surrogate(c: str) -> bool:
-    return 0xD800 <= ord(c) <= 0xDFFF
-
-
 def _text(doc: Mapping[str, Any], key: str, prefix: str, errors: list[FieldError]) -> str | None:
     value = doc.get(key)
     if value is None:
@@ -215,15 +215,9 @@ def _text(doc: Mapping[str, Any], key: str, prefix: str, errors: list[FieldError
     if not isinstance(value, str):
         errors.append(FieldError(field, "must be text"))
         return None
-    limit = TEXT_LIMITS[key]
-    if len(value) > limit:
-        errors.append(FieldError(field, f"is longer than {limit} characters"))
-        return None
-    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
-        errors.append(FieldError(field, "contains control characters"))
-        return None
-    if any(_is_surrogate(c) for c in value):
-        errors.append(FieldError(field, "contains characters that are not valid text"))
+    problem = printable_text_problem(value, TEXT_LIMITS[key])
+    if problem is not None:
+        errors.append(FieldError(field, problem))
         return None
     return value.strip() or None
 
@@ -248,7 +242,7 @@ def _choice(
     if value is None:
         return None
     if not isinstance(value, str) or value not in options:
-        shown = repr(value)[:40]
+        shown = _shown_value(value)
         errors.append(FieldError(f"{prefix}{key}", f"{shown} is not one of: {', '.join(options)}"))
         return None
     return value
@@ -266,7 +260,7 @@ def _clinical(doc: Mapping[str, Any], errors: list[FieldError]) -> Clinical:
                 errors.append(
                     FieldError(
                         f"clinical.symptoms[{i}]",
-                        f"{repr(word)[:40]} is not one of: {', '.join(known)}",
+                        f"{_shown_value(word)} is not one of: {', '.join(known)}",
                     )
                 )
             elif word in symptoms:
@@ -298,11 +292,37 @@ def _clinical(doc: Mapping[str, Any], errors: list[FieldError]) -> Clinical:
 
 
 def _number(value: object) -> Fraction | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """The exact value of a JSON number: read as a decimal (case files are decoded with
+    parse_float=Decimal), or from the shortest text of a float given through the API."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+    if isinstance(value, float):
+        return Fraction(str(value)) if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        if not value.is_finite() or _decimal_places(value) > MAX_DECIMAL_PLACES:
+            return None
+        if value.adjusted() > MAX_DECIMAL_PLACES:
+            # Beyond every plausible range; its exact value (1e999999999) would fill the memory.
+            return Fraction(-(10**MAX_DECIMAL_PLACES) if value < 0 else 10**MAX_DECIMAL_PLACES)
+    return Fraction(value)
+
+
+def _decimal_places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) else 0
+
+
+def _not_a_number_of_years(value: object) -> str:
+    if isinstance(value, str):
+        return other_digits_problem(value) or "must be a number of years"
+    if isinstance(value, Decimal) and value.is_finite():
+        return f"has more than {MAX_DECIMAL_PLACES} decimal places: round it"
+    return "must be a number of years"
+
+
+def _shown_value(value: object) -> str:
+    """A value as it was written in the case (a JSON number as its decimal), shortened."""
+    return (str(value) if isinstance(value, Decimal) else repr(value))[:40]
 
 
 def _patient(
@@ -324,7 +344,7 @@ def _patient(
                 )
             )
         elif age is None:
-            errors.append(FieldError("patient.age_years", "must be a number of years"))
+            errors.append(FieldError("patient.age_years", _not_a_number_of_years(doc["age_years"])))
         elif not low <= age <= high:
             errors.append(
                 FieldError("patient.age_years", f"must be between {low} and {high} years")

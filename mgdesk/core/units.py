@@ -54,6 +54,7 @@ _QUANTITY_TEXT = re.compile(r"^\s*([+-]?)\s*([0-9.,]*[0-9][0-9.,]*|[A-Za-z]+)\s*
 # A unit as mgdesk reads it: names (with the micro sign) joined by "/", nothing to evaluate.
 _UNIT_TEXT = re.compile(r"\s*[A-Za-zµμ]+(?:\s*/\s*[A-Za-zµμ]+)*\s*")
 _MAX_UNIT_TEXT = 40
+_ARABIC_SEPARATORS = frozenset("\u066b\u066c")  # decimal and thousands separators
 
 
 @functools.cache
@@ -103,6 +104,15 @@ def unit(text: str) -> Unit:
     return parsed
 
 
+def other_digits_problem(text: str) -> str | None:
+    """Why a number written with digits other than 0-9 (Arabic-Indic "٤٥", full-width "４５")
+    or the Arabic decimal separator is not read, or None: mgdesk reads the digits 0-9 only,
+    rather than guess what another script's number means."""
+    if any((c.isdecimal() and not c.isascii()) or c in _ARABIC_SEPARATORS for c in text):
+        return f"{text.strip()!r}: use the digits 0-9 (with a decimal point) to write the number"
+    return None
+
+
 def exact_number(text: str) -> Fraction | None:
     """The exact value of a plain decimal number ("1.4", ".5", "12"), or None."""
     if _NUMBER.fullmatch(text) is None:
@@ -123,6 +133,9 @@ def parse_quantity(text: object, field: str, accepted: tuple[str, ...]) -> Quant
         )
     if len(text) > 64:
         raise FieldError(field, "is too long to be a number and a unit")
+    other_digits = other_digits_problem(text)
+    if other_digits is not None:
+        raise FieldError(field, other_digits)
     match = _QUANTITY_TEXT.match(text)
     if not text.strip() or match is None:
         raise FieldError(field, f"is empty: enter a number and a unit ({units_hint})")

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from mgdesk.core.case import Case
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
+from mgdesk.core.text import as_typed
 from mgdesk.document.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
 from mgdesk.records.audit import AuditLog, AuditLogError, PendingEntry
 
@@ -76,7 +77,7 @@ class SheetRecorder:
             plan=self._plan,
             protocol_sha256=sheet.protocol_sha256,
             acknowledged_warnings=[w.code for w in sheet.acknowledged],
-            patient_id=sheet.patient_id or None,
+            patient_id=as_typed(sheet.patient_id) or None,
         )
 
     def commit(self, pending: PendingEntry, output: str) -> str | None:

@@ -28,6 +28,7 @@ from mgdesk.core.formatting import (
 )
 from mgdesk.core.plan import Order, Plan
 from mgdesk.core.protocol import Protocol
+from mgdesk.core.text import FACILITY_LIMIT, PRESCRIBER_LIMIT, isolated, printable_text_problem
 from mgdesk.core.units import Quantity, magnitude_in, quantity
 
 SHEET_TITLE = "Magnesium replacement order sheet"
@@ -205,6 +206,7 @@ def build_sheet(
         raise SheetRefused(blockers)
     reasons = _missing_patient_data(case, plan.emergency_only)
     reasons += _acknowledgement_problems(plan, acknowledged)
+    reasons += _unprintable_entries(facility, prescriber)
     if reasons:
         raise SheetRefused(reasons)
 
@@ -218,13 +220,13 @@ def build_sheet(
     sheet = OrderSheet(
         sheet_id=sheet_id,
         generated_at=generated_at,
-        facility=facility.strip() or "facility not set",
+        facility=isolated(facility.strip()) or "facility not set",
         title=f"{SHEET_TITLE}: {protocol.title}",
         population=protocol.population,
-        patient_name=patient.name or "",
-        patient_id=patient.id or "",
+        patient_name=isolated(patient.name or ""),
+        patient_id=isolated(patient.id or ""),
         patient_details=_patient_details(case),
-        allergies=patient.allergies or "",
+        allergies=isolated(patient.allergies or ""),
         weight=_weight(patient.weight)
         if patient.weight is not None
         else "not recorded (emergency sheet: every magnesium order on it is an emergency order)",
@@ -236,7 +238,7 @@ def build_sheet(
         monitoring=tuple(m.text for m in plan.monitoring),
         warnings=warnings,
         acknowledged=tuple(w for w in warnings if w.code in stop_codes),
-        prescriber=prescriber.strip() if prescriber and prescriber.strip() else None,
+        prescriber=isolated(prescriber.strip()) if prescriber and prescriber.strip() else None,
         steps=_steps(plan, references),
         order_sources=tuple(
             SheetField(f"{n}. {o.title}", references.cite(o.sources))
@@ -295,6 +297,19 @@ def _missing_patient_data(case: Case, emergency_only: bool) -> list[str]:
             "Weight is not recorded: enter it before printing (only a sheet of emergency orders "
             "alone may be printed without it)."
         )
+    return reasons
+
+
+def _unprintable_entries(facility: str, prescriber: str | None) -> list[str]:
+    """What the facility and prescriber names hold that would not print as typed (the
+    patient's details were checked with the case)."""
+    reasons = []
+    problem = printable_text_problem(facility, FACILITY_LIMIT)
+    if problem is not None:
+        reasons.append(f"The facility name {problem}.")
+    problem = printable_text_problem(prescriber or "", PRESCRIBER_LIMIT)
+    if problem is not None:
+        reasons.append(f"The prescriber's name {problem}.")
     return reasons
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore
 from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMessageBox
 
+from mgdesk.core.text import isolated, printable_text_problem
 from mgdesk.gui.unsaved_work import UnsavedWork
 from mgdesk.records.autosave import Autosave, AutosaveError, default_autosave_folder
 from mgdesk.records.casefile import CaseFileError, open_case, save_case
@@ -222,8 +223,8 @@ class CaseFiles:
         box.setWindowTitle("Restore unsaved work?")
         box.setText("mgdesk stopped before this case was saved. Restore it?")
         details = [
-            ("Patient", record.patient_name or "no name entered"),
-            ("Patient ID", record.patient_id or "no ID entered"),
+            ("Patient", _shown_text(record.patient_name, "no name entered")),
+            ("Patient ID", _shown_text(record.patient_id, "no ID entered")),
             ("Autosaved", record.saved_at_local.replace("T", " ")),
         ]
         if record.source_path is not None:
@@ -245,3 +246,13 @@ class CaseFiles:
         box.finished.connect(lambda _: answer(choices.get(box.clickedButton(), LATER)))
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+
+def _shown_text(typed: str | None, missing: str) -> str:
+    """Typed text as the question shows it: isolated if right-to-left, and never with the
+    invisible characters that would reorder it (the form shows what is wrong with it)."""
+    if not typed:
+        return missing
+    if printable_text_problem(typed) is not None:
+        return "not shown: it holds invisible or control characters"
+    return isolated(typed)

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox
 
 from mgdesk.core import codes
-from mgdesk.core.case import CASE_FORMAT, CLINICAL_FIELDS, LAB_FIELDS, PATIENT_FIELDS
+from mgdesk.core.case import (
+    CASE_FORMAT,
+    CLINICAL_FIELDS,
+    LAB_FIELDS,
+    PATIENT_FIELDS,
+    TEXT_LIMITS,
+)
 from mgdesk.gui import labels
 from mgdesk.gui.case_form_view import (
     CHOICE_FIELDS,
@@ -54,6 +60,7 @@ NULL_REFUSED = ("clinical.symptoms", *FLAG_FIELDS)
 SECTIONS = {"patient": PATIENT_FIELDS, "labs": LAB_FIELDS, "clinical": CLINICAL_FIELDS}
 # Messages from the core that continue the field's name ("is required: ...").
 _CONTINUES_NAME = re.compile(r"^(is|must|has|cannot|contains|names)\b")
+MAX_SHOWN_NUMBER = 200  # characters
 _SIGNED_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
 
 
@@ -343,22 +350,18 @@ def _value(document: Mapping[str, Any], field: str) -> Any:
 
 
 def _age_value(text: str) -> object:
-    """A number when text is one exactly, else the text itself (the core explains what is wrong)."""
+    """The number typed, exactly (as a case file's numbers are read), else the text itself
+    (the core explains what is wrong)."""
     if not _SIGNED_DECIMAL.fullmatch(text):
         return text
-    if "." not in text:
-        return int(text)
-    number = float(text)
-    try:
-        exact = Decimal(repr(number)) == Decimal(text)
-    except InvalidOperation:
-        exact = False
-    return number if exact else text
+    return int(text) if "." not in text else Decimal(text)
 
 
 def _plain_number(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, Decimal):
+        return f"{value:f}"  # as written in the file, never in exponent form ("1E+2")
     return str(value)
 
 
@@ -408,9 +411,18 @@ def _unshowable(document: object) -> list[str]:
                 problems.append(f"{field} is not a field of the case format")
             elif value is None and field in NULL_REFUSED:
                 problems.append(f"{field}: null cannot be shown in the form")
+            elif field in TEXT_FIELDS and isinstance(value, str) and len(value) > _limit(field):
+                problems.append(
+                    f"{field} is longer than {_limit(field)} characters, more than the form takes"
+                )
             elif value is not None and not _showable(field, value):
                 problems.append(f"{field}: {str(value)[:40]!r} cannot be shown in the form")
     return problems
+
+
+def _limit(text_field: str) -> int:
+    """The longest text the field's line edit takes (longer text would be cut short)."""
+    return TEXT_LIMITS[text_field.partition(".")[2]]
 
 
 def _showable(field: str, value: object) -> bool:
@@ -420,6 +432,9 @@ def _showable(field: str, value: object) -> bool:
         # An empty line edit means no value, which blank text is not (the core refuses it).
         if isinstance(value, str):
             return bool(value.strip())
+        if isinstance(value, Decimal):
+            # A number the form writes out in full: "1e999999999" in full would not fit.
+            return value.is_finite() and len(f"{value:f}") <= MAX_SHOWN_NUMBER
         return isinstance(value, int | float) and not isinstance(value, bool)
     if field == "patient.sex":
         return value in codes.SEXES

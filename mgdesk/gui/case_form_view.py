@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from mgdesk.core import codes
+from mgdesk.core.case import TEXT_LIMITS
 from mgdesk.gui import labels
 from mgdesk.gui.colours import invalid_colour, level_tint
 
@@ -180,6 +181,9 @@ class CaseFormView(QWidget):
         edit = QLineEdit()
         edit.setObjectName(field)
         edit.setAccessibleName(labels.FIELD_LABELS[field])
+        limit = TEXT_LIMITS.get(field.partition(".")[2])
+        if limit is not None:
+            edit.setMaxLength(limit)
         self.line_edits[field] = edit
         self._add_row(form, field, text, FieldRow([edit], QLabel(suffix) if suffix else None))
 

@@ -304,9 +304,14 @@ class MainWindow(QMainWindow):
 
     def update_title(self) -> None:
         """The file's name with Qt's modified marker, the patient, and mgdesk."""
+        from mgdesk.core.text import printable_text_problem
+
         patient = self.assessment.document.get("patient", {}) if self.assessment else {}
+        # Text the core refuses (a direction override, say) is left out rather than shown.
         who = ", ".join(
-            str(patient[k]).strip() for k in ("name", "id") if str(patient.get(k) or "").strip()
+            str(patient[k]).strip()
+            for k in ("name", "id")
+            if str(patient.get(k) or "").strip() and printable_text_problem(str(patient[k])) is None
         )
         case_path = self.files.case_path
         name = case_path.name if case_path else "Untitled case"

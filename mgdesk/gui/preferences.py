@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mgdesk.core.text import FACILITY_LIMIT
 from mgdesk.gui.settings import PAPER_SIZES, Settings
 from mgdesk.printing.render import PAPER_LABELS as SHEET_PAPER_LABELS
 
@@ -28,6 +29,7 @@ class PreferencesDialog(QDialog):
         self.setWindowTitle("Preferences")
         self.facility = QLineEdit(settings.facility_name)
         self.facility.setAccessibleName("Facility name")
+        self.facility.setMaxLength(FACILITY_LIMIT)
         self.paper = QComboBox()
         self.paper.setAccessibleName("Paper size")
         for size in PAPER_SIZES:

@@ -38,6 +38,12 @@ from PySide6.QtWidgets import (
 from mgdesk.core.case import Case
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
+from mgdesk.core.text import (
+    FACILITY_LIMIT,
+    PRESCRIBER_LIMIT,
+    isolated,
+    printable_text_problem,
+)
 from mgdesk.document.issue import (
     Issued,
     NotWritten,
@@ -119,6 +125,7 @@ class OrderSheetDialog(QDialog):
         form = QFormLayout()
         self._prescriber = QLineEdit(prescriber or "")
         self._prescriber.setObjectName("prescriber")  # tests and tools find widgets by name
+        self._prescriber.setMaxLength(PRESCRIBER_LIMIT)
         self._prescriber.setPlaceholderText("printed under the signature line (optional)")
         self._prescriber.textChanged.connect(self._refresh)
         form.addRow("Prescriber name:", self._prescriber)
@@ -164,10 +171,21 @@ class OrderSheetDialog(QDialog):
     def _summary_html(self) -> str:
         """Whose sheet, for where, with which orders and protocol: checked before signing."""
         patient = self._case.patient
-        who = ", ".join(p for p in (patient.name, patient.id and f"ID {patient.id}") if p)
-        facility = html.escape(self._facility) or (
-            "<i>not set</i>: the sheet will say “facility not set” (set it in Edit › Preferences)"
+        who = ", ".join(
+            p
+            for p in (
+                patient.name and isolated(patient.name),
+                patient.id and f"ID {isolated(patient.id)}",
+            )
+            if p
         )
+        preferences = "in Edit › Preferences"
+        if printable_text_problem(self._facility, FACILITY_LIMIT) is not None:
+            facility = f"<i>cannot be printed</i> (see below): correct it {preferences}"
+        else:
+            facility = html.escape(isolated(self._facility)) or (
+                f"<i>not set</i>: the sheet will say “facility not set” (set it {preferences})"
+            )
         protocol = f"{self._protocol.id} version {self._protocol.version}"
         cautions = [
             text

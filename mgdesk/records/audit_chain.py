@@ -10,11 +10,12 @@ sha256("queued\\n" + canonical JSON of its content).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from mgdesk.records import exact_json
 
 GENESIS_HASH = "0" * 64
 # The fields an entry's hash covers, besides its sequence number and queued_as.
@@ -38,7 +39,7 @@ _HASH = re.compile(r"[0-9a-f]{64}")
 
 def canonical_json(value: Any) -> bytes:
     """The one byte form of a JSON value that its hashes are taken over."""
-    return json.dumps(
+    return exact_json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
 

@@ -19,11 +19,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from mgdesk import __version__
+from mgdesk.records import exact_json
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
 from mgdesk.records.paths import make_private_folder, user_data_dir
 from mgdesk.records.safefile import FileLock, describe_write_error, read_within, write_atomically
@@ -103,7 +105,7 @@ class Autosave:
             "case": dict(document),
         }
         try:
-            text = json.dumps(record, ensure_ascii=False, indent=1, allow_nan=False)
+            text = exact_json.dumps(record, ensure_ascii=False, indent=1, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise AutosaveError(
                 f"Autosave failed: the case holds a value that cannot be saved ({exc})."
@@ -228,7 +230,7 @@ def _session_of(file: Path) -> str:
 
 def _read_record(file: Path) -> AutosaveRecord | None:
     try:
-        raw = json.loads(read_within(file, MAX_AUTOSAVE_BYTES).decode("utf-8"))
+        raw = json.loads(read_within(file, MAX_AUTOSAVE_BYTES).decode("utf-8"), parse_float=Decimal)
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(raw, dict) or raw.get("format") != AUTOSAVE_FORMAT:

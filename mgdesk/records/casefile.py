@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,12 @@ from mgdesk.core.case import (
     reject_duplicate_keys,
     reject_json_constant,
 )
-from mgdesk.records.safefile import describe_write_error, read_limited, write_atomically
+from mgdesk.records import exact_json
+from mgdesk.records.safefile import (
+    describe_write_error,
+    read_limited,
+    write_atomically,
+)
 
 MAX_CASE_FILE_BYTES = 1_000_000
 # A case document is at most three levels deep (case > clinical > symptoms); anything much
@@ -60,7 +66,7 @@ def case_file_bytes(document: Mapping[str, Any]) -> bytes:
             value = {k: value[k] for k in _stable_order(value, SECTION_FIELDS[key])}
         ordered[key] = value
     try:
-        text = json.dumps(ordered, ensure_ascii=False, indent=1, allow_nan=False)
+        text = exact_json.dumps(ordered, ensure_ascii=False, indent=1, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise CaseFileError(f"this case holds a value that cannot be saved ({exc})") from None
     data = (text + "\n").encode("utf-8")
@@ -123,7 +129,10 @@ def case_document_from_bytes(data: bytes, source: str) -> dict[str, Any]:
         raise refuse("the file is empty")
     try:
         document = json.loads(
-            text, parse_constant=reject_json_constant, object_pairs_hook=reject_duplicate_keys
+            text,
+            parse_float=Decimal,
+            parse_constant=reject_json_constant,
+            object_pairs_hook=reject_duplicate_keys,
         )
     except RecursionError:
         raise refuse("it is nested far too deeply to be a case file") from None

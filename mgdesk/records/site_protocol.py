@@ -21,6 +21,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from importlib.resources import files
 from pathlib import Path
@@ -251,7 +252,7 @@ def load_worked_cases(paths: Sequence[Path]) -> list[WorkedCase]:
 
 def _worked_case(path: Path, data: bytes) -> WorkedCase:
     try:
-        raw = json.loads(data.decode("utf-8-sig"))
+        raw = json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raw = None
     if (
@@ -413,9 +414,10 @@ def _close(actual: Amount, expected: object) -> bool:
             and len(expected) == 2
             and all(_close(a, e) for a, e in zip(actual, expected, strict=True))
         )
-    if isinstance(expected, bool) or not isinstance(expected, int | float):
+    if isinstance(expected, bool) or not isinstance(expected, int | Decimal):
         return False
-    return abs(float(actual) - expected) <= _TOLERANCE * max(abs(expected), 1e-9)
+    wanted = float(expected)
+    return abs(float(actual) - wanted) <= _TOLERANCE * max(abs(wanted), 1e-9)
 
 
 def _shown(value: Fraction | None) -> str:

@@ -159,6 +159,42 @@ INVALID: list[tuple[str, Any, str, str]] = [
     ("control characters", base_case(patient__name="Ann\x00e"), "patient.name", "control"),
     ("lone surrogate", base_case(patient__name="Ann\ud800"), "patient.name", "not valid text"),
     (
+        "right-to-left override in a name",
+        base_case(patient__name="Smith, John \u202e"),
+        "patient.name",
+        "direction control (U+202E",
+    ),
+    (
+        "direction isolate in an id",
+        base_case(patient__id="MRN\u2067-1234"),
+        "patient.id",
+        "direction control (U+2067",
+    ),
+    (
+        "right-to-left mark in allergies",
+        base_case(patient__allergies="none\u200f known"),
+        "patient.allergies",
+        "direction control (U+200F",
+    ),
+    (
+        "zero-width space in an id",
+        base_case(patient__id="MRN-12\u200b34"),
+        "patient.id",
+        "invisible character (U+200B",
+    ),
+    (
+        "byte order mark in a name",
+        base_case(patient__name="\ufeffSmith, John"),
+        "patient.name",
+        "invisible character (U+FEFF",
+    ),
+    (
+        "tab in allergies",
+        base_case(patient__allergies="none\tknown"),
+        "patient.allergies",
+        "control",
+    ),
+    (
         "lone surrogate in a field name",
         {**base_case(), "clinical": {"\udc80": 1}},
         "clinical.",

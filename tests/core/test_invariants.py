@@ -40,6 +40,9 @@ KG_PER_LB = Decimal("0.45359237")
 PARENTERAL_ROUTES = ("iv", "im", "subcut")
 RESTRICTED_IDS = {"mg_sulfate_iv_torsades", "mg_sulfate_iv_loading", "mg_sulfate_iv_severe"}
 
+# Text a case accepts: no control, format (invisible) or separator characters, no surrogates.
+PRINTED_AS_TYPED_EXCLUDES = ["Cc", "Cf", "Cs", "Zl", "Zp"]
+
 
 def text(number: Decimal) -> str:
     """A decimal as plain text, never in exponent form and without trailing zeros."""
@@ -169,11 +172,17 @@ def patients(draw: st.DrawFn) -> Patient:
     texts = {}
     if draw(st.booleans()):
         texts["id"] = draw(
-            st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), max_size=20)
+            st.text(
+                st.characters(codec="utf-8", exclude_categories=PRINTED_AS_TYPED_EXCLUDES),
+                max_size=20,
+            )
         )
     if draw(st.booleans()):
         texts["name"] = draw(
-            st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), max_size=30)
+            st.text(
+                st.characters(codec="utf-8", exclude_categories=PRINTED_AS_TYPED_EXCLUDES),
+                max_size=30,
+            )
         )
     return Patient(
         age=age,

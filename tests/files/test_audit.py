@@ -9,6 +9,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -435,3 +436,17 @@ def test_a_log_in_a_real_read_only_folder_is_reported(tmp_path: Path) -> None:
         caught.value
     )
     assert [e.sheet_id for e in log.entries()] == ["S-1", "S-1"]
+
+
+def test_the_case_hash_covers_an_exact_number_as_written(tmp_path: Path) -> None:
+    document = {"patient": {"age_years": Decimal("17.99999999999999999999")}}
+    assert canonical_json(document) == b'{"patient":{"age_years":17.99999999999999999999}}'
+    log = _log(tmp_path)
+    log.prepare(
+        sheet_id="S-1",
+        case_document=document,
+        plan=PLAN,
+        protocol_sha256=PROTOCOL_SHA,
+        acknowledged_warnings=[],
+    )
+    assert log.entries()[0].case_sha256 == hashlib.sha256(canonical_json(document)).hexdigest()

@@ -8,6 +8,7 @@ import os
 import random
 import sys
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +225,17 @@ def test_killing_the_autosave_at_random_moments_never_corrupts_it(tmp_path: Path
         Autosave(tmp_path).discard(record)
         assert list(tmp_path.iterdir()) == []
     print(f"{interrupted} of 25 kills interrupted a write")
+
+
+def test_an_exact_number_survives_the_autosave(tmp_path: Path) -> None:
+    document = {
+        "format": "mgdesk-case/1",
+        "patient": {"age_years": Decimal("55.99999999999999999")},
+    }
+    _crashed_session(tmp_path, document, patient_id=None, patient_name=None)
+    session = Autosave(tmp_path)
+    record = session.pending()
+    assert record is not None
+    assert record.document["patient"]["age_years"] == Decimal("55.99999999999999999")
+    assert '"age_years": 55.99999999999999999' in record.file.read_text(encoding="utf-8")
+    session.close()

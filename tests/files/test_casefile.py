@@ -7,6 +7,7 @@ import json
 import os
 import random
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +298,47 @@ def test_killing_a_save_at_random_moments_never_leaves_a_partial_file(tmp_path: 
         counter = document["counter"] + 1
     # Not asserted (timing varies), but kills do land in the middle of writes:
     print(f"{interrupted} of 25 kills interrupted a write")
+
+
+def test_a_number_is_opened_and_saved_exactly_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "case.mgcase"
+    path.write_text(
+        '{"format": "mgdesk-case/1", "patient": {"age_years": 17.99999999999999999999,'
+        ' "sex": "male"}, "labs": {"magnesium": "1.4 mg/dL"}}',
+        encoding="utf-8",
+    )
+    document = open_case(path)
+    assert parse_case(document, default_protocol()).patient.age_years < 18
+    save_case(document, tmp_path / "again.mgcase")
+    saved = (tmp_path / "again.mgcase").read_text(encoding="utf-8")
+    assert '"age_years": 17.99999999999999999999,' in saved
+    assert open_case(tmp_path / "again.mgcase") == document
+
+
+def test_a_case_in_other_digits_says_to_use_0_to_9(tmp_path: Path) -> None:
+    path = tmp_path / "case.mgcase"
+    path.write_text(
+        '{"patient": {"age_years": "٥٠", "sex": "male"}, "labs": {"magnesium": "١٫٤ mg/dL"}}',
+        encoding="utf-8",
+    )
+    with pytest.raises(CaseInvalid) as caught:
+        parse_case(open_case(path), default_protocol())
+    assert {e.field: "use the digits 0-9" in e.message for e in caught.value.errors} == {
+        "patient.age_years": True,
+        "labs.magnesium": True,
+    }
+
+
+def test_exact_numbers_in_any_form_are_saved_as_written_and_nan_is_not(tmp_path: Path) -> None:
+    document = {
+        "format": "mgdesk-case/1",
+        "patient": {"age_years": Decimal("1E+2")},
+        "labs": {"magnesium": [Decimal("-0.0"), Decimal("0E-7")]},
+    }
+    path = tmp_path / "case.mgcase"
+    save_case(document, path)
+    assert open_case(path) == document
+    assert '"age_years": 1E+2' in path.read_text(encoding="utf-8")
+    with pytest.raises(CaseFileError, match="cannot be saved"):
+        save_case({"patient": {"age_years": Decimal("NaN")}}, tmp_path / "nan.mgcase")
+    assert not (tmp_path / "nan.mgcase").exists()

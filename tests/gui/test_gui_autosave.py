@@ -207,6 +207,22 @@ def test_the_restore_question_says_whose_case_and_when(
     assert answers == [LATER]
 
 
+def test_the_restore_question_never_shows_a_reordered_name_and_isolates_a_right_to_left_id(
+    qtbot: QtBot, window: MainWindow, data_dir: Path
+) -> None:
+    leave_autosave(data_dir, example_case(MILD), id="ملف-77", name="Smith, John \u202e")
+    record = window.files.unsaved.autosave.pending()
+    assert record is not None
+    answers: list[str] = []
+    window.files.ask_restore(record, answers.append)
+    (box,) = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    details = box.informativeText()
+    assert "\u202e" not in details and "not shown: it holds invisible" in details
+    assert "\u2068ملف-77\u2069" in details
+    {b.text(): b for b in box.buttons()}["Decide later"].click()
+    assert answers == [LATER]
+
+
 def test_the_unsaved_changes_question_answers_with_the_button_clicked(
     qtbot: QtBot, window: MainWindow
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from mgdesk.core.case import parse_case
+from mgdesk.core.case import TEXT_LIMITS, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.protocol import Protocol
 from mgdesk.gui.main_window import MainWindow
@@ -280,15 +281,17 @@ def test_a_case_the_form_cannot_show_is_refused_and_nothing_changes(
     assert window.form.load([1, 2]) != []
 
 
-def test_an_age_that_is_not_exactly_a_number_is_not_rounded(
+def test_an_age_that_no_float_holds_is_read_exactly_not_rounded(
     qtbot: QtBot, window: MainWindow
 ) -> None:
+    """Just under 18 is under 18, in the form as in a case file (a float would say 18)."""
     enter_mild_man(qtbot, window)
     type_text(qtbot, window, "patient.age_years", "17.99999999999999999999")
     document, _ = window.form.document()
-    assert document["patient"]["age_years"] == "17.99999999999999999999"
-    assert window.plan_view.plan is None
-    assert "number of years" in window.form_view.rows["patient.age_years"].error.text()
+    assert document["patient"]["age_years"] == Decimal("17.99999999999999999999")
+    assert window.plan_view.plan is not None
+    assert window.plan_view.plan.status == "out_of_scope"
+    assert not window.plan_view.plan.orders
 
 
 def test_every_input_has_an_accessible_name(window: MainWindow) -> None:
@@ -359,3 +362,51 @@ def test_the_window_before_the_protocol_is_loaded(qtbot: QtBot) -> None:
     assert window.protocol is not None
     assert line_edit(window, "labs.magnesium").text() == "1.4"
     assert "no unit" in window.form_view.rows["labs.magnesium"].error.text()
+
+
+def test_the_text_fields_take_no_more_than_the_core_accepts(window: MainWindow) -> None:
+    for key, limit in TEXT_LIMITS.items():
+        assert line_edit(window, f"patient.{key}").maxLength() == limit
+    problems = window.form.load(
+        {"patient": {"name": "x" * (TEXT_LIMITS["name"] + 1), "age_years": 50}, "labs": {}}
+    )
+    assert problems == ["patient.name is longer than 200 characters, more than the form takes"]
+
+
+def test_a_direction_override_in_the_name_is_refused_beside_the_field(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    enter_mild_man(qtbot, window)
+    line_edit(window, "patient.name").setText("Smith, John \u202e")
+    error = window.form_view.rows["patient.name"].error.text()
+    assert "direction control (U+202E" in error
+    assert_no_plan(window)
+    assert "\u202e" not in window.windowTitle()
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [("labs.magnesium", "١٫٤"), ("labs.magnesium", "１．４"), ("patient.age_years", "٥٠")],
+)
+def test_digits_other_than_0_to_9_are_named_in_the_form(
+    qtbot: QtBot, window: MainWindow, field: str, typed: str
+) -> None:
+    enter_mild_man(qtbot, window)
+    line_edit(window, field).setText(typed)
+    error = window.form_view.rows[field].error.text()
+    assert "use the digits 0-9" in error and "empty" not in error
+    assert_no_plan(window)
+
+
+def test_a_case_file_with_exact_numbers_is_shown_as_written(
+    window: MainWindow, protocol: Protocol
+) -> None:
+    document = {
+        "patient": {"age_years": Decimal("45.50"), "sex": "male", "weight": "80 kg"},
+        "labs": {"magnesium": "1.4 mg/dL"},
+    }
+    assert window.form.load(document) == []
+    assert line_edit(window, "patient.age_years").text() == "45.50"
+    assert window.plan_view.plan == evaluate(parse_case(document, protocol), protocol)
+    assert window.form.load({**document, "patient": {"age_years": Decimal("1E+2")}}) == []
+    assert line_edit(window, "patient.age_years").text() == "100"

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from mgdesk import __version__
 from mgdesk.core.protocol import Protocol
+from mgdesk.core.text import FACILITY_LIMIT
 from mgdesk.gui.about import AboutDialog
 from mgdesk.gui.colours import contrast_ratio, level_tint
 from mgdesk.gui.main_window import MainWindow
@@ -155,6 +156,14 @@ def test_preferences_are_saved_on_accept(qtbot: QtBot, window: MainWindow) -> No
     assert open_settings().facility_name == "Ward 7"
     assert open_settings().paper_size == "a4"
     assert open_settings().record_patient_id
+
+
+def test_the_facility_name_takes_no_more_than_the_sheet_prints(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    dialog = PreferencesDialog(window.settings, window)
+    qtbot.addWidget(dialog)
+    assert dialog.facility.maxLength() == FACILITY_LIMIT
 
 
 def test_a_case_is_saved_and_opened_again(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
