@@ -4,8 +4,9 @@ A torsades dose or a loading dose for severe symptoms must not wait for an unrel
 (a long name, an implausible potassium). These orders are decided from the fields they
 depend on alone: the case is cut down to those fields, validated by parse_case and walked
 by the engine like any other case (so the same builders and invariant checks make them),
-and only the orders to give now are kept from its plan. Every other field is left out, so
-renal function is unknown to them: they carry the 48-hour cap, as the engine gives it.
+and only the orders to give now are kept from its plan. Every other field is left out.
+Renal function adds the 48-hour cap to them: it is read if all its fields are valid, and is
+otherwise unknown (so the orders carry the cap, as the engine gives it for unknown function).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mgdesk.core import codes
-from mgdesk.core.case import CASE_FORMAT, parse_case
+from mgdesk.core.case import CASE_FORMAT, Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld
 from mgdesk.core.plan import Order, PlanWarning
@@ -37,6 +38,8 @@ EMERGENCY_FIELDS = (
 # What the loading dose depends on besides: the symptoms, and the level (given only for a low
 # one). With torsades, the torsades dose serves as the loading dose whatever these say.
 LOADING_FIELDS = ("clinical.symptoms", "labs.magnesium")
+# Read when all of them are valid, otherwise left out (renal function is then unknown).
+RENAL_FIELDS = ("patient.weight", "labs.creatinine", "labs.creatinine_clearance")
 # Besides the warnings its orders name: give the torsades dose now, or why no dose is ordered.
 EMERGENCY_WARNINGS = (
     "torsades_do_not_delay",
@@ -83,11 +86,12 @@ def emergency_orders(
     if not isinstance(document, Mapping):
         return None
     fields = emergency_fields(document)
-    if any(field.partition("[")[0] in fields for field in unreadable):
+    unread = {field.partition("[")[0] for field in unreadable}
+    if unread & set(fields):
         return None
-    try:
-        case = parse_case(_only(document, fields), protocol)
-    except CaseInvalid:
+    renal = () if unread & set(RENAL_FIELDS) else RENAL_FIELDS
+    case = _valid_case(document, fields, renal, protocol)
+    if case is None:
         return None
     if not (case.torsades_present or case.clinical.severe_symptoms):
         return None
@@ -103,6 +107,25 @@ def emergency_orders(
         orders,
         tuple(w for w in plan.warnings_by_level() if w.code in named),
     )
+
+
+def _valid_case(
+    document: Mapping[str, Any],
+    fields: tuple[str, ...],
+    renal: tuple[str, ...],
+    protocol: Protocol,
+) -> Case | None:
+    """The case of fields and renal (or, if only the renal fields are invalid, of fields
+    alone); None if a field of fields is invalid or missing."""
+    try:
+        return parse_case(_only(document, fields + renal), protocol)
+    except CaseInvalid as invalid:
+        if not renal or any(e.field not in renal for e in invalid.errors):
+            return None
+    try:
+        return parse_case(_only(document, fields), protocol)
+    except CaseInvalid:
+        return None
 
 
 def _only(document: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:

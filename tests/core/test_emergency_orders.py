@@ -48,7 +48,7 @@ def test_pulseless_torsades_with_a_201_character_name_still_gets_its_push() -> N
     assert corrected is not None
     assert order_ids(found) == ["mg_sulfate_iv_torsades"]
     push = found.orders[0]
-    assert push.text == corrected.text and push.dose == corrected.dose
+    assert push == corrected
     assert "IV/IO push" in push.text and push.emergency
     assert {"torsades_do_not_delay", "rate_exception_life_threatening"} <= {
         w.code for w in found.warnings
@@ -62,7 +62,7 @@ def test_severe_tetany_with_an_implausible_potassium_still_gets_its_loading_dose
     corrected = plan_of(tetany()).order("mg_sulfate_iv_loading")
     assert corrected is not None
     assert order_ids(found) == ["mg_sulfate_iv_loading"]
-    assert found.orders[0].text == corrected.text
+    assert found.orders[0] == corrected
     assert found.severe_symptoms == ("tetany",)
 
 
@@ -194,16 +194,44 @@ def test_no_emergency_no_emergency_orders() -> None:
     assert emergency(not_low).orders == ()
 
 
-def test_the_orders_carry_their_warnings_and_the_48_hour_cap_without_renal_function() -> None:
+def test_the_orders_carry_their_warnings_and_the_digoxin_interaction() -> None:
     found = emergency(torsades(patient__name=LONG_NAME, clinical__digoxin=True))
     push = found.orders[0]
-    listed = [w.code for w in found.warnings]
-    assert set(push.warnings) <= set(listed)
-    assert {"digoxin_interaction", "calcium_antidote_available", "max_20g_per_48h"} <= set(
-        push.warnings
-    )
+    assert {"digoxin_interaction", "calcium_antidote_available"} <= set(push.warnings)
+    assert set(push.warnings) <= {w.code for w in found.warnings}
+
+
+@pytest.mark.parametrize("kind", ["torsades", "tetany"])
+def test_with_valid_renal_fields_the_orders_are_those_of_the_corrected_plan(kind: str) -> None:
+    valid = torsades() if kind == "torsades" else tetany()
+    expected = plan_of(valid).immediate_orders
+    assert len(expected) == 1 and "max_20g_per_48h" not in expected[0].warnings
+    invalid = dict(valid, patient={**valid["patient"], "name": LONG_NAME})
+    assert emergency(invalid).orders == expected
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"labs__creatinine": "0.9 mmol"},
+        {"patient__weight": "3000 kg"},
+        # a measured clearance mistyped: Cockcroft-Gault is not used in its place
+        {"labs__creatinine_clearance": "15 mL/hour"},
+    ],
+    ids=lambda change: f"{next(iter(change))}={next(iter(change.values()))}",
+)
+def test_with_an_invalid_renal_field_renal_function_is_unknown_and_the_cap_applies(
+    change: dict[str, Any],
+) -> None:
+    document = torsades(**change)
+    assert [e.field for e in errors_of(document)] == [next(iter(change)).replace("__", ".")]
+    push = emergency(document).orders[0]
+    assert "max_20g_per_48h" in push.warnings
+
+
+def test_dialysis_gives_the_emergency_orders_the_severe_renal_warning() -> None:
     on_dialysis = emergency(tetany(labs__potassium="1.2 mmol/L", clinical__dialysis=True))
-    assert "renal_crcl_below_20" in on_dialysis.orders[0].warnings
+    assert {"renal_crcl_below_20", "max_20g_per_48h"} <= set(on_dialysis.orders[0].warnings)
 
 
 def test_a_field_the_window_could_not_read_blocks_them_only_if_they_depend_on_it() -> None:
@@ -211,6 +239,8 @@ def test_a_field_the_window_could_not_read_blocks_them_only_if_they_depend_on_it
     assert order_ids(emergency(torsades(), ("labs.magnesium", "labs.potassium"))) == [
         "mg_sulfate_iv_torsades"
     ]
+    unread_weight = emergency(torsades(), ("patient.weight",))
+    assert "max_20g_per_48h" in unread_weight.orders[0].warnings
     assert emergency_orders(tetany(), PROTOCOL, ["labs.magnesium"]) is None
 
 
