@@ -1,6 +1,6 @@
 """Render the main window, the algorithm view and the order sheet dialog to PNG, offscreen.
 
-    python scripts/screenshots.py [--out docs/screenshots] [--scale 2]
+    python scripts/screenshots.py [--out docs/screenshots] [--scale 2] [--only NAME ...]
 
 Cases come from the shared worked cases (the case is under "case") and the bundled
 examples. Nothing is written outside the output folder: settings go to a temporary
@@ -28,13 +28,31 @@ CASES = (
     ("oral-failed", "worked:v19.json", "treatment"),
     ("unit-confusion", "example:high-unit-confusion.json", "magnesium"),
     ("magnesium-without-unit", "worked:v05.json", None),
+    ("emergency-invalid-torsades", "invalid:torsades-long-name", None),
+    ("emergency-invalid-tetany", "invalid:tetany-potassium-1.2", None),
 )
+# Cases not valid as a whole whose emergency orders are shown all the same: (worked case,
+# changes as {"section.field": value}).
+INVALID_CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "torsades-long-name": (
+        "v06.json",
+        {"patient.name": "Example " + "N" * 193, "clinical.torsades": "pulseless"},
+    ),
+    "tetany-potassium-1.2": ("v08.json", {"labs.potassium": "1.2 mmol/L"}),
+}
 DARK_CASE = "torsades-low-potassium"
 FULL_CHART_CASE = "oral-failed"
 
 
 def load_case(source: str) -> dict[str, Any]:
     kind, name = source.split(":", 1)
+    if kind == "invalid":
+        worked, changes = INVALID_CASES[name]
+        document = load_case(f"worked:{worked}")
+        for field, value in changes.items():
+            section, key = field.split(".")
+            document[section][key] = value
+        return document
     if kind == "example":
         from mgdesk import resources
 
@@ -50,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="device pixel ratio (2 for high-DPI)"
+    )
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", help="render only these cases (no sheet dialog)"
     )
     options = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -83,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     protocol = default_protocol()
     light = app.palette()
     for name, source, step in CASES:
+        if options.only and name not in options.only:
+            continue
         for dark in (False, True) if name == DARK_CASE else (False,):
             app.setPalette(dark_palette(QColor, QPalette) if dark else light)
             window = MainWindow(open_settings())
@@ -98,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             tag = f"{name}-dark" if dark else name
             save(window, f"{tag}-window")
+            if source.startswith("invalid:"):  # no plan, so no path to show
+                window.close()
+                continue
             window.resize(2000, 1300)
             window.splitter.setSizes([400, 450, 1150])
             app.processEvents()
@@ -110,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             window.deleteLater()
             app.processEvents()
     app.setPalette(light)
+    if options.only:
+        return 0
     small = MainWindow(open_settings())
     small.resize(900, 620)
     small.install_protocol(protocol)

@@ -19,11 +19,12 @@ from mgdesk.commands.streams import (
     standard_output,
 )
 from mgdesk.core.case import parse_case, reject_duplicate_keys
+from mgdesk.core.emergency import EmergencyPlan, emergency_orders
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
-from mgdesk.document.report import text_report
+from mgdesk.document.report import emergency_report, text_report
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
 from mgdesk.records.safefile import read_limited, read_stream_limited
 from mgdesk.records.site_protocol import active_protocol, load_protocol
@@ -94,7 +95,8 @@ def run(
     except InputError as exc:
         return _report_errors([FieldError("case", str(exc))], args.format, stdout, stderr)
     except CaseInvalid as exc:
-        return _report_errors(list(exc.errors), args.format, stdout, stderr)
+        emergency = emergency_orders(document, protocol)
+        return _report_errors(list(exc.errors), args.format, stdout, stderr, emergency)
     except PlanWithheld as exc:
         stderr.write(
             "mgdesk: the plan was withheld because it breaks a safety invariant:\n"
@@ -159,8 +161,10 @@ def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO
     plan was withheld; else 0."""
     invalid = withheld = False
     for number, line in _lines(data):
+        emergency: EmergencyPlan | None = None
         try:
-            plan: Plan = evaluate(parse_case(decode_case(line), protocol), protocol)
+            document = decode_case(line)
+            plan: Plan = evaluate(parse_case(document, protocol), protocol)
             stdout.write(
                 json.dumps(plan.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
             )
@@ -169,6 +173,7 @@ def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO
             errors = [FieldError("case", str(exc))]
         except CaseInvalid as exc:
             errors = list(exc.errors)
+            emergency = emergency_orders(document, protocol)
         except PlanWithheld as exc:
             withheld = True
             stdout.write(
@@ -179,12 +184,8 @@ def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO
                 stderr.write(f"line {number}: plan withheld: {violation}\n")
             continue
         invalid = True
-        stdout.write(
-            json.dumps(
-                {"line": number, "errors": [e.as_dict() for e in errors]}, ensure_ascii=False
-            )
-            + "\n"
-        )
+        stdout.write(json.dumps(_error_report(errors, emergency, line=number), ensure_ascii=False))
+        stdout.write("\n")
         for e in errors:
             stderr.write(f"line {number}: {e}\n")
     if invalid:
@@ -198,10 +199,28 @@ def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
-def _report_errors(errors: list[FieldError], fmt: str, stdout: IO[str], stderr: IO[str]) -> int:
+def _report_errors(
+    errors: list[FieldError],
+    fmt: str,
+    stdout: IO[str],
+    stderr: IO[str],
+    emergency: EmergencyPlan | None = None,
+) -> int:
+    """The errors on stderr; on stdout, the emergency orders that do not wait for them."""
     stderr.write("mgdesk: the case is not valid:\n" + "".join(f"  - {e}\n" for e in errors))
     if fmt in ("json", "jsonl"):
-        stdout.write(
-            json.dumps({"errors": [e.as_dict() for e in errors]}, ensure_ascii=False) + "\n"
-        )
+        stdout.write(json.dumps(_error_report(errors, emergency), ensure_ascii=False) + "\n")
+    elif emergency is not None:
+        stdout.write(emergency_report(emergency))
     return EXIT_INVALID
+
+
+def _error_report(
+    errors: list[FieldError], emergency: EmergencyPlan | None, line: int | None = None
+) -> dict[str, Any]:
+    """{"line": N, "errors": [...]}, with the emergency orders and their warnings if any."""
+    report: dict[str, Any] = {} if line is None else {"line": line}
+    report["errors"] = [e.as_dict() for e in errors]
+    if emergency is not None:
+        report.update(emergency.as_dict())
+    return report

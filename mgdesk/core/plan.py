@@ -12,6 +12,10 @@ Amount = Fraction | tuple[Fraction, Fraction]
 
 PLAN_FORMAT = "mgdesk-plan/1"
 
+# The orders given at once, before anything else is decided: the torsades dose, and the
+# loading dose for severe symptoms (the torsades dose serves as the loading dose with torsades).
+IMMEDIATE_ORDERS = ("mg_sulfate_iv_torsades", "mg_sulfate_iv_loading")
+
 
 def _number(value: Amount | None) -> Any:
     if value is None:
@@ -291,6 +295,11 @@ class Plan:
         plan may be printed without a weight."""
         magnesium = [o for o in self.orders if o.is_magnesium]
         return bool(magnesium) and all(o.emergency for o in magnesium)
+
+    @property
+    def immediate_orders(self) -> tuple[Order, ...]:
+        """The orders to give now (IMMEDIATE_ORDERS), in plan order."""
+        return tuple(o for o in self.orders if o.id in IMMEDIATE_ORDERS)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from mgdesk.core.emergency import EmergencyPlan
 from mgdesk.core.plan import Plan
 
 ROLE_LABEL = {"primary": "", "alternative": " [ALTERNATIVE]", "conditional": " [CONDITIONAL]"}
@@ -67,4 +68,34 @@ def text_report(plan: Plan, patient_label: str = "") -> str:
         "Decision support only: the prescriber reviews the basis of every order"
         " and stays responsible for it."
     )
+    return "\n".join(lines) + "\n"
+
+
+def emergency_report(emergency: EmergencyPlan) -> str:
+    """The emergency orders of a case that is not valid as a whole, for a terminal."""
+    if emergency.torsades != "none":
+        reason = f"torsades de pointes ({emergency.torsades.replace('_', ' ')})"
+    else:
+        reason = f"severe symptoms ({', '.join(emergency.severe_symptoms)})"
+    title = "EMERGENCY ORDERS: give now" if emergency.orders else "EMERGENCY: no order to give"
+    lines = [title, "=" * len(title)]
+    lines.append(
+        textwrap.fill(
+            f"For {reason}, from the fields these orders depend on. The rest of the plan "
+            "waits until the case's errors (on standard error) are corrected.",
+            width=92,
+        )
+    )
+    lines.append("")
+    lines.append("Orders:")
+    if not emergency.orders:
+        lines.append("  none: this protocol gives no magnesium order (see the warnings)")
+    for i, order in enumerate(emergency.orders, 1):
+        lines.append(_wrap(f"{i}. {order.title}: {order.text}", "  "))
+    lines.append("")
+    lines.append("Warnings:")
+    if not emergency.warnings:
+        lines.append("  none")
+    for w in emergency.warnings:
+        lines.append(_wrap(f"{w.level.upper()}: {w.text} [{w.code}]", "  "))
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""The one place the window asks the core: validate the case document, then evaluate it.
+"""The one place the window asks the core: validate the case document, then evaluate it;
+for a case that is not valid, the emergency orders that do not wait for it.
 
 Imported only after the first paint (it loads the core, and through it the unit
 registry and the protocol).
@@ -13,6 +14,7 @@ from typing import Any
 
 from mgdesk.core.case import Case, parse_case
 from mgdesk.core.chemistry import CREATININE_UNITS, MAGNESIUM_UNITS, POTASSIUM_UNITS, WEIGHT_UNITS
+from mgdesk.core.emergency import EmergencyPlan, emergency_fields, emergency_orders
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld
 from mgdesk.core.formatting import significant
@@ -39,6 +41,10 @@ class Assessment:
     plan: Plan | None
     errors: tuple[FieldError, ...]
     withheld: tuple[str, ...] = ()  # why a valid case has no plan (a safety check failed)
+    # For a case that is not valid: the orders to give now all the same, or the marked
+    # entries they wait for.
+    emergency: EmergencyPlan | None = None
+    emergency_blockers: tuple[FieldError, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,13 +74,28 @@ def assess(
         case = parse_case(dict(document), protocol)
     except CaseInvalid as invalid:
         core = tuple(e for e in invalid.errors if e.field not in local_fields)
-        return Assessment(document, None, None, local + core)
+        return _invalid(document, protocol, local + core, local_fields)
     if local:
-        return Assessment(document, None, None, local)
+        return _invalid(document, protocol, local, local_fields)
     try:
         return Assessment(document, case, evaluate(case, protocol), ())
     except PlanWithheld as withheld:
         return Assessment(document, case, None, (), withheld.violations)
+
+
+def _invalid(
+    document: Mapping[str, Any],
+    protocol: Protocol,
+    errors: tuple[FieldError, ...],
+    unreadable: set[str],
+) -> Assessment:
+    """No plan for an invalid case; its emergency orders, or the errors they wait for."""
+    emergency = emergency_orders(dict(document), protocol, unreadable)
+    needed = emergency_fields(document)
+    blockers = tuple(e for e in errors if e.field.partition("[")[0] in needed)
+    return Assessment(
+        document, None, None, errors, emergency=emergency, emergency_blockers=blockers
+    )
 
 
 def bands_of(protocol: Protocol) -> Bands:

@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
 
         self.numbers = self._requested_numbers or LocaleNumbers(QLocale().decimalPoint())
 
-        self.emergency_banner = _banner("Emergency: torsades de pointes")
+        self.emergency_banner = _banner("Emergency: orders to give now")
         self.emergency_banner.setFont(scaled_font(self.emergency_banner.font(), 1.15))
         self.approval_banner = _banner("Protocol approval")
         self.notices = NoticeBar()
@@ -260,28 +260,10 @@ class MainWindow(QMainWindow):
         self.assessment_shown.emit()
 
     def _show_emergency(self, assessment: Assessment) -> None:
-        import html
+        from mgdesk.gui.plan_view import emergency_html
 
-        from mgdesk.gui.plan_view import emergency_text
-
-        torsades = assessment.document.get("clinical", {}).get("torsades", "none") not in (
-            "none",
-            None,
-        )
-        if assessment.plan is not None and assessment.case is not None:
-            message = emergency_text(assessment.plan, assessment.case.torsades_present)
-        elif torsades:
-            message = (
-                "Torsades de pointes is selected, but no plan is shown until the marked "
-                "entries are corrected.",
-                "The magnesium level may be left empty.",
-            )
-        else:
-            message = None
-        heading, detail = message or ("", "")
-        self.emergency_banner.setText(
-            f"<b>{html.escape(heading)}</b> {html.escape(detail)}" if message else ""
-        )
+        message = emergency_html(assessment)
+        self.emergency_banner.setText(message or "")
         self.emergency_banner.setVisible(message is not None)
 
     def current_case_and_plan(self) -> tuple[Case, Plan] | None:

@@ -7,9 +7,9 @@ Stop warnings come first and in their own colour; orders keep the core's sequenc
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QPolygonF
@@ -347,13 +347,88 @@ def _threshold_text(threshold: Fraction) -> str:
     return preserving(threshold, lambda shown: shown == threshold)
 
 
-def emergency_text(plan: Plan, torsades_present: bool) -> tuple[str, str] | None:
-    """The torsades banner's heading and text: the order to give now, or why there is none."""
-    if not torsades_present:
+def emergency_html(assessment: Assessment) -> str | None:
+    """The emergency banner: for torsades or a severe symptom, the orders to give now, or why
+    there are none; for a case that is not valid, also that the rest of the plan waits."""
+    plan, case, emergency = assessment.plan, assessment.case, assessment.emergency
+    if plan is not None and case is not None:
+        clinical = case.clinical
+        subject = _emergency_subject(clinical.torsades, clinical.severe_symptoms)
+        # Without torsades, the plan itself says why a severe symptom gets no loading dose.
+        reasons = plan.stop_warnings if clinical.torsades != "none" else ()
+        return _give_now(subject, plan.immediate_orders, reasons) if subject else None
+    if emergency is not None:
+        subject = _emergency_subject(emergency.torsades, emergency.severe_symptoms)
+        body = subject and _give_now(
+            subject, emergency.orders, emergency.warnings, with_warnings=True
+        )
+        return f"{body}<br><i>{_e(REST_WAITS)}</i>" if body else None
+    subject = _emergency_subject(*_asked(assessment.document))
+    if subject is None:
         return None
-    order = plan.order("mg_sulfate_iv_torsades")
-    if order is not None:
-        return "Torsades de pointes. Give now:", order.text
-    return "Torsades de pointes. No magnesium order from this protocol:", " ".join(
-        w.text for w in plan.stop_warnings
+    if assessment.withheld:
+        return f"<b>{_e(subject)}:</b> no plan can be shown for this case (the plan says why)."
+    entries = dict.fromkeys(
+        labels.FIELD_LABELS.get(labels.field_of(e.field), e.field)
+        for e in assessment.emergency_blockers
     )
+    what = f": {', '.join(entries)}" if entries else ""
+    return (
+        f"<b>{_e(subject)}:</b> no dose is shown until the marked entries it depends on are "
+        f"corrected{_e(what)}."
+    )
+
+
+REST_WAITS = (
+    "The rest of the plan, including any infusion to follow, waits for the marked entries "
+    "to be corrected."
+)
+
+
+def _give_now(
+    subject: str,
+    orders: Sequence[Order],
+    reasons: Sequence[PlanWarning],
+    with_warnings: bool = False,
+) -> str | None:
+    """The orders to give now (with the warnings they carry, if asked), or the reasons there
+    are none; None if there are neither."""
+    if orders:
+        lines = [f"<b>{_e(subject)}. Give now:</b> " + "<br>".join(_e(o.text) for o in orders)]
+        if with_warnings:
+            named = {code for o in orders for code in o.warnings}
+            lines += [
+                f"<small>{_e(labels.label(labels.LEVEL_LABELS, w.level))}: {_e(w.text)}</small>"
+                for w in reasons
+                if w.code in named
+            ]
+        return "<br>".join(lines)
+    if not reasons:
+        return None
+    return f"<b>{_e(subject)}. No magnesium order from this protocol:</b> " + _e(
+        " ".join(w.text for w in reasons)
+    )
+
+
+def _emergency_subject(torsades: str, severe_symptoms: Sequence[str]) -> str | None:
+    if torsades != "none":
+        return "Torsades de pointes"
+    if severe_symptoms:
+        named = ", ".join(labels.label(labels.SYMPTOM_LABELS, s).lower() for s in severe_symptoms)
+        return f"Severe symptoms ({named})"
+    return None
+
+
+def _asked(document: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The emergency the form asks about (torsades, severe symptoms), before validation."""
+    from mgdesk.core import codes
+
+    clinical = document.get("clinical")
+    if not isinstance(clinical, Mapping):
+        return "none", ()
+    torsades = clinical.get("torsades")
+    symptoms = clinical.get("symptoms")
+    severe = tuple(
+        s for s in (symptoms if isinstance(symptoms, list) else []) if s in codes.SYMPTOMS_SEVERE
+    )
+    return (torsades if torsades in codes.TORSADES else "none"), severe

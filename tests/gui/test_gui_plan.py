@@ -98,15 +98,19 @@ def test_the_torsades_banner_comes_first_and_says_what_to_give(window: MainWindo
     assert banner.accessibleName().startswith("Emergency")
 
 
-def test_torsades_with_invalid_input_keeps_a_banner_but_no_order(
-    qtbot: QtBot, window: MainWindow
+def test_torsades_with_an_unrelated_invalid_entry_keeps_its_order_in_the_banner(
+    qtbot: QtBot, window: MainWindow, protocol: Protocol
 ) -> None:
-    assert window.form.load(shared_case("v06.json")["case"]) == []
+    # Safety issue item 7: the torsades order no longer waits for an unrelated field.
+    case = shared_case("v06.json")["case"]
+    assert window.form.load(case) == []
     type_text(qtbot, window, "labs.potassium", "33")
     assert window.plan_view.plan is None
     assert window.emergency_banner.isVisible()
-    assert "no plan is shown" in window.emergency_banner.text()
-    assert "magnesium sulfate" not in window.emergency_banner.text()
+    order = evaluate(parse_case(case, protocol), protocol).order("mg_sulfate_iv_torsades")
+    assert order is not None
+    assert words(order.text) in words(window.emergency_banner.text())
+    assert "waits for the marked entries" in window.emergency_banner.text()
 
 
 def test_no_banner_without_torsades(window: MainWindow) -> None:
