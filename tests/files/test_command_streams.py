@@ -16,6 +16,8 @@ from mgdesk.records.audit import AuditLog
 from mgdesk.records.paths import DATA_DIR_VARIABLE
 from mgdesk.records.site_protocol import install_protocol
 
+pytestmark = pytest.mark.slow  # each test runs mgdesk commands in subprocesses
+
 MILD = "mild-oral-1.4-mg-dl.json"
 SIGN = "≥"  # not in cp1252: a Windows console in a Western locale cannot show it
 

@@ -35,6 +35,7 @@ QUEUE = "mgdesk-test"  # the cups-pdf queue of test_cups.py; never reached here
 HANG_BOUND_S = 40
 
 
+@pytest.mark.slow  # waits out the print system's 5 s
 def test_the_sheet_command_reports_a_printer_that_does_not_answer(tmp_path: Path) -> None:
     case = examples_dir() / MILD
     with SilentPrintServer() as silent:
@@ -56,6 +57,7 @@ def test_the_sheet_command_reports_a_printer_that_does_not_answer(tmp_path: Path
     assert outcome.note is not None and "did not answer" in outcome.note
 
 
+@pytest.mark.slow  # waits out the print system's 5 s
 @pytest.mark.parametrize("button", ["print", "preview"])
 def test_the_dialog_reports_a_printer_that_does_not_answer(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, button: str
