@@ -21,6 +21,7 @@ from typing import Any, get_type_hints
 
 from mgdesk import resources
 from mgdesk.core import codes
+from mgdesk.core.ceilings import check_ceilings
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import (
     MAGNESIUM_ORDER_CODES,
@@ -280,6 +281,7 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         rationales[step] = rationale
 
     check_order(r, thresholds, plausibility, doses)
+    check_ceilings(r.problem, thresholds, plausibility, doses)
     check_placeholders(r, doc)
     if r.problems:
         raise ProtocolInvalid(r.problems)

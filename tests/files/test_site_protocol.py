@@ -39,9 +39,10 @@ def _broken() -> dict[str, Any]:
 
 
 def _withholding() -> dict[str, Any]:
-    """Valid as a file, but severe IV magnesium too fast: the engine withholds those plans."""
+    """Valid as a file, but its own IV rate limit is below its severe infusion's rate (a site
+    may lower a ceiling): the engine withholds those plans."""
     document = approved_protocol()
-    document["doses"]["severe_iv"]["duration"] = "10 min"
+    document["thresholds"]["iv_max_rate"] = "20 mg/min"
     return document
 
 
