@@ -8,9 +8,10 @@ The active protocol is the first of these that is present and valid:
 2. the machine-wide install: machine_data_dir()/protocol.json
 3. the bundled default
 
-An installed file that cannot be read or is not valid is skipped with a notice naming the
-reason, never silently. The installed file holds the exact bytes that were checked, so
-its SHA-256 is the one the pharmacy approved.
+An installed file that cannot be read, is not valid, or whose bytes no longer have the
+SHA-256 recorded when it was installed (records/installed_hash.py) is skipped with a notice
+naming the reason, never silently. The installed file holds the exact bytes that were
+checked, so its SHA-256 is the one the pharmacy approved.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from mgdesk.core.plan import Amount, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, default_protocol, parse_protocol
 from mgdesk.records.casefile import CaseFileError, case_document_from_bytes
+from mgdesk.records.installed_hash import installed_hash_problem, record_installed_hash
 from mgdesk.records.paths import APP_NAME, user_data_dir
 from mgdesk.records.safefile import describe_write_error, write_atomically
 
@@ -107,8 +109,13 @@ def active_protocol(today: date | None = None) -> ActiveProtocol:
     for install in _INSTALL_ORDER:
         file = installed_protocol_path(install)
         try:
-            chosen = (parse_protocol(read_protocol_file(file), origin=str(file)), install, file)
-            break
+            data = read_protocol_file(file)
+            protocol = parse_protocol(data, origin=str(file))
+            changed = installed_hash_problem(file, data)
+            if changed is None:
+                chosen = (protocol, install, file)
+                break
+            reason = changed
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -165,6 +172,7 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, data, mode=0o644)
+        record_installed_hash(target, data)
     except OSError as exc:
         hint = (
             ""

@@ -109,7 +109,10 @@ def test_an_invalid_protocol_is_refused_with_every_problem_and_the_old_one_stays
         assert problem in err
     assert "Traceback" not in err
     assert installed.read_bytes() == before
-    assert [p.name for p in isolated_folders[1].iterdir()] == ["protocol.json"]
+    assert sorted(p.name for p in isolated_folders[1].iterdir()) == [
+        "protocol.json",
+        "protocol.json.sha256",
+    ]
     assert active_protocol().location == "machine"
 
 
