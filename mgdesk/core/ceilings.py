@@ -30,7 +30,7 @@ class Ceiling:
         return f"{_figure(self.value)} {self.unit}"
 
 
-# Invariant 4. Magnesium sulfate injection label (FDA, Fresenius Kabi 50%): "should not
+# Invariant 4. Magnesium sulfate 50% injection label (FDA): "should not
 # exceed 150 mg/minute"; and diluted to a concentration of 20% or less for IV infusion.
 IV_MAX_RATE = Ceiling(Fraction(150), "mg/min", "FDA label, magnesium sulfate 50% injection")
 IV_MAX_CONCENTRATION = Ceiling(
