@@ -19,30 +19,31 @@ from mgdesk.core.units import magnitude_in, quantity
 
 @dataclass(frozen=True)
 class Ceiling:
-    """A fixed limit in its canonical unit, and where it comes from."""
+    """A fixed limit in its canonical unit, over what time if any, and where it comes from."""
 
     value: Fraction
     unit: str
     source: str
+    period: str = ""  # e.g. " in 48 hours"
 
     @property
     def text(self) -> str:
-        return f"{_figure(self.value)} {self.unit}"
+        """E.g. "mgdesk's fixed ceiling of 150 mg/min (FDA magnesium sulfate label)"."""
+        limit = f"{_figure(self.value)} {self.unit}{self.period}"
+        return f"mgdesk's fixed ceiling of {limit} ({self.source})"
 
 
-# Invariant 4. Magnesium sulfate 50% injection label (FDA): "should not
-# exceed 150 mg/minute"; and diluted to a concentration of 20% or less for IV infusion.
-IV_MAX_RATE = Ceiling(Fraction(150), "mg/min", "FDA label, magnesium sulfate 50% injection")
-IV_MAX_CONCENTRATION = Ceiling(
-    Fraction(20), "g/dL", "FDA label, magnesium sulfate 50% injection (20% or less)"
-)
+_LABEL = "FDA magnesium sulfate label"
+# Invariant 4. The label: "should not exceed 150 mg/minute", diluted to 20% or less.
+IV_MAX_RATE = Ceiling(Fraction(150), "mg/min", _LABEL)
+IV_MAX_CONCENTRATION = Ceiling(Fraction(20), "g/dL", _LABEL)
 # The one exception to IV_MAX_RATE: the pulseless torsades push, 2 g over 1 to 2 minutes
-# (AHA ECC 2020). Its ceiling is the fastest push the guideline gives: 2 g in 1 minute.
-PUSH_MAX_RATE = Ceiling(Fraction(2000), "mg/min", "AHA ECC 2020: 2 g IV/IO push over 1-2 min")
-# Invariant 5. Label: with severe renal impairment, at most 20 g in 48 hours.
-RENAL_MAX_48H = Ceiling(Fraction(20), "g", "FDA label: at most 20 g in 48 hours (renal)")
-# Invariant 6. Label: IM, up to 250 mg/kg within 4 hours.
-IM_MAX_PER_WEIGHT_4H = Ceiling(Fraction(250), "mg/kg", "FDA label: up to 250 mg/kg in 4 hours")
+# (AHA). Its ceiling is the fastest push the guideline gives: 2 g in 1 minute.
+PUSH_MAX_RATE = Ceiling(Fraction(2000), "mg/min", "AHA ECC 2020, pulseless torsades")
+# Invariant 5. The label: with severe renal impairment, at most 20 g in 48 hours.
+RENAL_MAX_48H = Ceiling(Fraction(20), "g", _LABEL, " in 48 hours")
+# Invariant 6. The label: IM, up to 250 mg/kg within 4 hours.
+IM_MAX_PER_WEIGHT_4H = Ceiling(Fraction(250), "mg/kg", _LABEL, " in 4 hours")
 
 # Each protocol threshold that a ceiling bounds.
 THRESHOLD_CEILINGS: Mapping[str, Ceiling] = {
@@ -82,7 +83,7 @@ def check_ceilings(
         if value is not None and magnitude_in(value, ceiling.unit) > ceiling.value:
             problem(
                 f"thresholds.{key}",
-                f"{_shown(value, ceiling.unit)} is above mgdesk's fixed ceiling of {ceiling.text}",
+                f"{_shown(value, ceiling.unit)} is above {ceiling.text}",
             )
     for name in (*_INFUSIONS, _PUSH):
         _check_iv(problem, name, doses.get(name, {}))
@@ -114,8 +115,7 @@ def _check_iv(problem: Callable[[str, str], None], name: str, dose: Mapping[str,
             problem(
                 where,
                 f"{_g(salt)} in {_figure(millilitres)} mL is "
-                f"{_figure(concentration)} g/dL, above mgdesk's fixed ceiling of "
-                f"{IV_MAX_CONCENTRATION.text}",
+                f"{_figure(concentration)} g/dL, above {IV_MAX_CONCENTRATION.text}",
             )
     if minutes is not None:
         rate = salt / minutes
@@ -125,7 +125,7 @@ def _check_iv(problem: Callable[[str, str], None], name: str, dose: Mapping[str,
             problem(
                 where,
                 f"{_g(salt)}{volume} over {_figure(minutes)} min is "
-                f"{_figure(rate)} mg/min, above mgdesk's fixed ceiling of {ceiling.text}",
+                f"{_figure(rate)} mg/min, above {ceiling.text}",
             )
 
 
@@ -147,8 +147,7 @@ def _check_im(
         problem(
             f"doses.{name}",
             f"{given} in 4 hours at the lowest plausible weight ({_figure(lightest_kg)} kg)"
-            f" is {_figure(per_weight)} mg/kg, above mgdesk's fixed ceiling of "
-            f"{IM_MAX_PER_WEIGHT_4H.text} in 4 hours",
+            f" is {_figure(per_weight)} mg/kg, above {IM_MAX_PER_WEIGHT_4H.text}",
         )
 
 
@@ -167,8 +166,7 @@ def _check_renal_total(
             f"doses.{_RENAL_THEN}",
             f"with restricted renal function a plan may hold doses.{largest} "
             f"({_figure(known[largest])} g) and doses.{_RENAL_THEN} ({_figure(then)} g): "
-            f"{_figure(total)} g of magnesium sulfate, above mgdesk's fixed ceiling of "
-            f"{RENAL_MAX_48H.text} in 48 hours",
+            f"{_figure(total)} g of magnesium sulfate, above {RENAL_MAX_48H.text}",
         )
 
 
