@@ -15,6 +15,7 @@ from mgdesk.core.ceilings import (
     IM_MAX_PER_WEIGHT_4H,
     IV_MAX_CONCENTRATION,
     IV_MAX_RATE,
+    PUSH_MAX_RATE,
     RENAL_MAX_48H,
     effective_limit,
 )
@@ -95,7 +96,10 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
         too_strong = (
             order.concentration_g_dl is None or order.concentration_g_dl > max_concentration
         )
-        if too_fast and not (exempt and "rate_exception_life_threatening" in order.warnings):
+        excepted = exempt and "rate_exception_life_threatening" in order.warnings
+        # The exception has a ceiling of its own: the push no faster than the guideline's.
+        too_fast_for_push = order.rate_mg_min is None or order.rate_mg_min > PUSH_MAX_RATE.value
+        if too_fast and (not excepted or too_fast_for_push):
             v.append(f"4: {order.id} runs faster than the IV limit")
         if too_strong:
             v.append(f"4: {order.id} is more concentrated than the IV limit")

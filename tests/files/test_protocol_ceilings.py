@@ -176,6 +176,26 @@ def test_the_invariants_hold_the_ceilings_whatever_the_protocol_says() -> None:
     )
 
 
+def test_the_invariants_hold_the_pulseless_push_to_its_own_ceiling() -> None:
+    protocol = default_protocol()
+    pulseless = {**SEVERE_CASE, "clinical": {"torsades": "pulseless"}}
+    case = parse_case(dict(pulseless), protocol)
+    push = evaluate(case, protocol).order("mg_sulfate_iv_torsades")
+    assert push is not None and push.rate_mg_min == 2000  # the exception, allowed
+    faster = dataclasses.replace(
+        protocol,
+        doses=dataclasses.replace(
+            protocol.doses,
+            torsades_pulseless=dataclasses.replace(
+                protocol.doses.torsades_pulseless, duration=quantity("0.5", "min")
+            ),
+        ),
+    )
+    with pytest.raises(PlanWithheld) as caught:
+        evaluate(parse_case(dict(pulseless), faster), faster)
+    assert caught.value.violations == ("4: mg_sulfate_iv_torsades runs faster than the IV limit",)
+
+
 def test_the_invariants_also_hold_a_lower_protocol_limit() -> None:
     protocol = default_protocol()
     lowered = dataclasses.replace(
