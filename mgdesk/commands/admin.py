@@ -1,7 +1,7 @@
 """Administration from the command line: site protocols and the audit log.
 
     mgdesk protocol install FILE [--user]
-    mgdesk protocol check FILE [--cases PATH ...]
+    mgdesk protocol check FILE [--cases PATH ...]   (compared with the protocol in force)
     mgdesk protocol show
     mgdesk audit list [--db PATH] [--last N] [--json]
     mgdesk audit verify [--db PATH] [--sheet HASH]
@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="install for yourself only, to evaluate it (per-user install)",
     )
     check = protocol_actions.add_parser(
-        "check", help="check a protocol file and show how its outcomes differ from the default"
+        "check",
+        help="check a protocol file and show, case by case, how its orders and outcomes "
+        "differ from the protocol in force",
     )
     check.add_argument("file", type=Path)
     check.add_argument(
@@ -157,7 +159,10 @@ def _check(file: Path, case_paths: list[Path], out: IO[str], err: IO[str]) -> in
     except CaseFileError as exc:
         err.write(f"mgdesk: {exc.message}\n")
         return EXIT_INVALID
-    result = check_protocol(data, str(file), cases)
+    in_force = active_protocol()
+    for notice in in_force.notices:
+        err.write(f"mgdesk: {notice}\n")
+    result = check_protocol(data, str(file), cases, in_force.protocol)
     if result.protocol is None or result.problems:
         err.write(
             f"mgdesk: {file} is not a valid protocol:\n"
@@ -171,13 +176,19 @@ def _check(file: Path, case_paths: list[Path], out: IO[str], err: IO[str]) -> in
     )
     for caution in _approval_cautions(protocol):
         out.write(f"Caution: {caution}\n")
+    current = in_force.protocol
+    compared = (
+        in_force.installed_as
+        if in_force.location == "bundled"
+        else f"protocol in force ({current.id} version {current.version}, {in_force.installed_as})"
+    )
     if result.changes:
         out.write(
-            f"Outcomes that differ from the bundled default ({result.cases_run} cases run):\n"
-            + "".join(f"  - {c}\n" for c in result.changes)
+            f"Outcomes and order fields that differ from the {compared} "
+            f"({result.cases_run} cases run):\n" + "".join(f"  - {c}\n" for c in result.changes)
         )
     else:
-        out.write(f"No outcome differs from the bundled default ({result.cases_run} cases run).\n")
+        out.write(f"No outcome differs from the {compared} ({result.cases_run} cases run).\n")
     return EXIT_OK
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +26,7 @@ from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolIn
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.document.report import emergency_report, text_report
+from mgdesk.document.sheet import EVALUATION_FILE
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
 from mgdesk.records.safefile import read_limited, read_stream_limited
 from mgdesk.records.site_protocol import active_protocol, load_protocol
@@ -55,15 +57,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_protocol(explicit: Path | None, stderr: IO[str]) -> tuple[Protocol, bool]:
-    """The protocol to use (a --protocol file, else the active installed one) and whether it
-    is a per-user evaluation install. What the user must know about it goes to stderr."""
+@dataclass(frozen=True)
+class ProtocolInUse:
+    """The protocol a command uses, and how every output must mark it."""
+
+    protocol: Protocol
+    evaluation_install: bool  # the active protocol is a per-user (evaluation) install
+    evaluation_file: bool  # a --protocol file: for evaluation only, not installed
+
+
+def resolve_protocol(explicit: Path | None, stderr: IO[str]) -> ProtocolInUse:
+    """The protocol to use (a --protocol file, else the active installed one). What the user
+    must know about it goes to stderr: a --protocol file is for evaluation only, whatever
+    approval it claims."""
     if explicit is not None:
-        return load_protocol(explicit), False
+        protocol = load_protocol(explicit)
+        stderr.write(
+            f"mgdesk: {explicit} ({protocol.id} version {protocol.version}) is a "
+            f"{EVALUATION_FILE}; its approval is not in force here\n"
+        )
+        return ProtocolInUse(protocol, evaluation_install=False, evaluation_file=True)
     active = active_protocol()
     for notice in active.notices:
         stderr.write(f"mgdesk: {notice}\n")
-    return active.protocol, active.location == "user"
+    return ProtocolInUse(
+        active.protocol, evaluation_install=active.location == "user", evaluation_file=False
+    )
 
 
 def run(
@@ -77,12 +96,13 @@ def run(
     args = build_parser().parse_args(list(argv))
     stdin = stdin if stdin is not None else standard_input()
     try:
-        protocol, _ = resolve_protocol(args.protocol, stderr)
+        in_use = resolve_protocol(args.protocol, stderr)
     except ProtocolInvalid as exc:
         stderr.write(
             "mgdesk: the protocol was refused:\n" + "".join(f"  - {p}\n" for p in exc.problems)
         )
         return EXIT_INVALID
+    protocol = in_use.protocol
     try:
         data = read_input(args.case, stdin)
     except InputError as exc:
@@ -106,7 +126,9 @@ def run(
     if args.format == "json":
         stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=1) + "\n")
     else:
-        stdout.write(text_report(plan, _patient_label(document)))
+        stdout.write(
+            text_report(plan, _patient_label(document), evaluation_file=in_use.evaluation_file)
+        )
     return EXIT_OK
 
 

@@ -88,9 +88,10 @@ def run(
         return _refuse(stderr, "no order sheet was produced:", unprintable)
     stdin = stdin if stdin is not None else standard_input()
     try:
-        protocol, evaluation_install = resolve_protocol(args.protocol, stderr)
+        in_use = resolve_protocol(args.protocol, stderr)
     except ProtocolInvalid as exc:
         return _refuse(stderr, "the protocol was refused:", exc.problems)
+    protocol = in_use.protocol
     try:
         case = parse_case(decode_case(read_input(args.case, stdin)), protocol)
         plan = evaluate(case, protocol)
@@ -117,7 +118,8 @@ def run(
         acknowledged=acknowledged,
         write=destination.write,
         recorder=SheetRecorder(AuditLog(), case.document, plan),
-        evaluation_install=evaluation_install,
+        evaluation_install=in_use.evaluation_install,
+        evaluation_file=in_use.evaluation_file,
         destination_problems=destination.problems,
     )
     for problem in issued.audit_problems:

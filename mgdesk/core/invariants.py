@@ -1,4 +1,5 @@
-"""The safety invariants of PROTOCOL.md, checked on every plan with the protocol's own numbers.
+"""The safety invariants of PROTOCOL.md, checked on every plan with the protocol's own numbers
+and, for the limits of invariants 4-6, never above mgdesk's fixed ceilings (core/ceilings.py).
 
 A violation withholds the plan: a wrong order must never reach a screen or a sheet.
 """
@@ -10,6 +11,14 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from mgdesk.core import codes
+from mgdesk.core.ceilings import (
+    IM_MAX_PER_WEIGHT_4H,
+    IV_MAX_CONCENTRATION,
+    IV_MAX_RATE,
+    PUSH_MAX_RATE,
+    RENAL_MAX_48H,
+    effective_limit,
+)
 from mgdesk.core.errors import PlanWithheld
 from mgdesk.core.formatting import significant
 from mgdesk.core.protocol import ORDER_CODES, WARNING_CODES
@@ -77,8 +86,8 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
     ):
         v.append("11: torsades without the torsades order first")
     # 4. IV rate and dilution.
-    max_rate = magnitude_in(t.iv_max_rate, "mg/min")
-    max_concentration = magnitude_in(t.iv_max_concentration, "g/dL")
+    max_rate = effective_limit(t.iv_max_rate, IV_MAX_RATE, "mg/min")
+    max_concentration = effective_limit(t.iv_max_concentration, IV_MAX_CONCENTRATION, "g/dL")
     for order in magnesium_orders:
         if order.route != "iv":
             continue
@@ -87,7 +96,10 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
         too_strong = (
             order.concentration_g_dl is None or order.concentration_g_dl > max_concentration
         )
-        if too_fast and not (exempt and "rate_exception_life_threatening" in order.warnings):
+        excepted = exempt and "rate_exception_life_threatening" in order.warnings
+        # The exception has a ceiling of its own: the push no faster than the guideline's.
+        too_fast_for_push = order.rate_mg_min is None or order.rate_mg_min > PUSH_MAX_RATE.value
+        if too_fast and (not excepted or too_fast_for_push):
             v.append(f"4: {order.id} runs faster than the IV limit")
         if too_strong:
             v.append(f"4: {order.id} is more concentrated than the IV limit")
@@ -108,7 +120,7 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
             if known_low and "renal_crcl_below_20" not in order.warnings:
                 v.append(f"5: {order.id} lacks renal_crcl_below_20")
         total = sum((_salt_mg(o) for o in magnesium_orders), start=Fraction(0))
-        if total > magnitude_in(t.renal_max_48h, "mg"):
+        if total > effective_limit(t.renal_max_48h, RENAL_MAX_48H, "mg"):
             v.append("5: emergency magnesium above the 48-hour cap")
     # 6. IM severe alternative only with full renal function and a weight, within mg/kg.
     im = plan.order("mg_sulfate_im_severe")
@@ -120,7 +132,9 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
             or clearance.ml_min < magnitude_in(t.clearance_full_dose_from, "mL/min")
         ):
             v.append("6: IM severe alternative without full renal function and a weight")
-        elif _salt_mg(im) > magnitude_in(t.im_max_per_weight_4h * weight, "mg"):
+        elif _salt_mg(im) > effective_limit(
+            t.im_max_per_weight_4h, IM_MAX_PER_WEIGHT_4H, "mg/kg"
+        ) * (magnitude_in(weight, "kg")):
             v.append("6: IM severe dose above the mg/kg maximum")
     # 7. Antidote and toxicity monitoring with every parenteral magnesium order.
     for order in magnesium_orders:

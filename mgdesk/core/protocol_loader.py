@@ -21,6 +21,8 @@ from typing import Any, get_type_hints
 
 from mgdesk import resources
 from mgdesk.core import codes
+from mgdesk.core.case import reject_duplicate_keys
+from mgdesk.core.ceilings import check_ceilings
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import (
     MAGNESIUM_ORDER_CODES,
@@ -75,9 +77,11 @@ def parse_protocol(data: bytes, origin: str = "protocol") -> Protocol:
     if len(data) > MAX_PROTOCOL_BYTES:
         raise ProtocolInvalid([f"{origin}: larger than {MAX_PROTOCOL_BYTES} bytes"])
     try:
-        document = json.loads(data.decode("utf-8"))
+        document = json.loads(data.decode("utf-8"), object_pairs_hook=_once_each)
     except UnicodeDecodeError:
         raise ProtocolInvalid([f"{origin}: not UTF-8 text"]) from None
+    except _DuplicateKeyError as exc:  # json.loads would keep the last, silently
+        raise ProtocolInvalid([f"{origin}: {exc}: each field may be given only once"]) from None
     except (ValueError, RecursionError) as exc:  # ValueError: also a number too long to convert
         raise ProtocolInvalid([f"{origin}: not valid JSON ({exc})"]) from None
     if not isinstance(document, dict):
@@ -88,6 +92,17 @@ def parse_protocol(data: bytes, origin: str = "protocol") -> Protocol:
         )
     protocol = _build(document, hashlib.sha256(data).hexdigest(), origin)
     return protocol
+
+
+class _DuplicateKeyError(ValueError):
+    """A field given twice in one object of the protocol file."""
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    try:
+        return reject_duplicate_keys(pairs)
+    except ValueError as exc:
+        raise _DuplicateKeyError(str(exc)) from None
 
 
 def _has_lone_surrogate(document: object) -> bool:
@@ -280,6 +295,7 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         rationales[step] = rationale
 
     check_order(r, thresholds, plausibility, doses)
+    check_ceilings(r.problem, thresholds, plausibility, doses)
     check_placeholders(r, doc)
     if r.problems:
         raise ProtocolInvalid(r.problems)

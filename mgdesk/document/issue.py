@@ -126,6 +126,7 @@ def issue_sheet(
     write: Writer,
     recorder: SheetRecorder | None,
     evaluation_install: bool = False,
+    evaluation_file: bool = False,
     destination_problems: Callable[[], Sequence[str]] = tuple,
 ) -> Issued:
     """Build, record, write and record the outcome of one sheet (see the module docstring).
@@ -146,6 +147,7 @@ def issue_sheet(
             sheet_id=new_sheet_id(),
             audit_hash=AUDIT_HASH_TO_COME if recorder is not None else None,
             evaluation_install=evaluation_install,
+            evaluation_file=evaluation_file,
         )
     except SheetRefused as exc:
         return Issued("refused", reasons=exc.reasons)

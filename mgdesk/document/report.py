@@ -6,7 +6,12 @@ import textwrap
 
 from mgdesk.core.emergency import EmergencyPlan
 from mgdesk.core.plan import Plan
+from mgdesk.document.sheet import EVALUATION_FILE
 
+EVALUATION_FILE_HEADER = (
+    f"{EVALUATION_FILE.upper()} (a file given with --protocol: any approval it claims is not"
+    " in force)"
+)
 ROLE_LABEL = {"primary": "", "alternative": " [ALTERNATIVE]", "conditional": " [CONDITIONAL]"}
 
 
@@ -14,10 +19,14 @@ def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(text, width=92, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
-def text_report(plan: Plan, patient_label: str = "") -> str:
+def text_report(plan: Plan, patient_label: str = "", *, evaluation_file: bool = False) -> str:
+    """evaluation_file: the protocol is a file given for this report only (--protocol), so
+    the report is marked for evaluation only, whatever approval the file claims."""
     lines: list[str] = []
     title = "mgdesk plan" + (f" for {patient_label}" if patient_label else "")
     lines += [title, "=" * len(title)]
+    if evaluation_file:
+        lines.append(EVALUATION_FILE_HEADER)
     lines.append(f"Status: {plan.status}    Severity: {plan.severity or 'no level given'}")
     if plan.magnesium:
         lines.append(
@@ -63,6 +72,8 @@ def text_report(plan: Plan, patient_label: str = "") -> str:
     p = plan.protocol
     approval = "site-approved" if p["site_approved"] else "NOT approved by this site"
     lines.append("")
+    if evaluation_file:
+        approval += f", {EVALUATION_FILE}"
     lines.append(f"Protocol: {p['id']} version {p['version']}, SHA-256 {p['sha256']}, {approval}")
     lines.append(
         "Decision support only: the prescriber reviews the basis of every order"

@@ -36,6 +36,7 @@ END_OF_ORDERS = "END OF ORDERS — nothing below this line is an order"
 NOT_VALID = "Not valid without the prescriber's signature."
 NOT_SITE_APPROVED = "NOT site-approved protocol"
 EVALUATION_INSTALL = "protocol installed per user, for evaluation only"
+EVALUATION_FILE = "protocol for evaluation only: not installed"
 CHECKBOX = "\u2610"  # BALLOT BOX; DejaVu Sans has the glyph
 SHA_SHOWN = 12
 # Crockford's base 32: no I, L, O or U, so a sheet id read aloud or copied by hand is unambiguous.
@@ -139,6 +140,8 @@ class OrderSheet:
     past_review: bool
     evaluation_install: bool
     audit_hash: str | None
+    # A protocol file given for this sheet only (--protocol), whatever approval it claims.
+    evaluation_file: bool = False
 
     @property
     def generated_text(self) -> str:
@@ -166,6 +169,8 @@ class OrderSheet:
             cautions.append(NOT_SITE_APPROVED)
         if self.evaluation_install:
             cautions.append(EVALUATION_INSTALL)
+        if self.evaluation_file:
+            cautions.append(EVALUATION_FILE)
         if self.past_review and self.review_date is not None:
             cautions.append(
                 f"CAUTION: protocol past its review date ({self.review_date.isoformat()})"
@@ -198,6 +203,7 @@ def build_sheet(
     sheet_id: str,
     audit_hash: str | None = None,
     evaluation_install: bool = False,
+    evaluation_file: bool = False,
 ) -> OrderSheet:
     """The sheet for one evaluated case; raises SheetRefused with every reason it cannot be
     printed."""
@@ -256,6 +262,7 @@ def build_sheet(
         past_review=protocol.is_past_review(generated_at.date()),
         evaluation_install=evaluation_install,
         audit_hash=audit_hash,
+        evaluation_file=evaluation_file,
     )
     # Imported here: the wording rules read the rendered sheet, built from this module.
     from mgdesk.document.wording import refuse_bad_wording

@@ -8,9 +8,10 @@ The active protocol is the first of these that is present and valid:
 2. the machine-wide install: machine_data_dir()/protocol.json
 3. the bundled default
 
-An installed file that cannot be read or is not valid is skipped with a notice naming the
-reason, never silently. The installed file holds the exact bytes that were checked, so
-its SHA-256 is the one the pharmacy approved.
+An installed file that cannot be read, is not valid, or whose bytes no longer have the
+SHA-256 recorded when it was installed (records/installed_hash.py) is skipped with a notice
+naming the reason, never silently. The installed file holds the exact bytes that were
+checked, so its SHA-256 is the one the pharmacy approved.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from mgdesk import resources
 from mgdesk.core.case import CASE_FORMAT, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
-from mgdesk.core.plan import Amount, Plan
+from mgdesk.core.plan import Amount, Order, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, default_protocol, parse_protocol
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, CaseFileError, case_document_from_bytes
+from mgdesk.records.installed_hash import installed_hash_problem, record_installed_hash
 from mgdesk.records.paths import APP_NAME, private_data_dir, user_data_dir
 from mgdesk.records.safefile import describe_write_error, read_limited, write_atomically
 
@@ -108,8 +110,13 @@ def active_protocol(today: date | None = None) -> ActiveProtocol:
     for install in _INSTALL_ORDER:
         file = installed_protocol_path(install)
         try:
-            chosen = (parse_protocol(read_protocol_file(file), origin=str(file)), install, file)
-            break
+            data = read_protocol_file(file)
+            protocol = parse_protocol(data, origin=str(file))
+            changed = installed_hash_problem(file, data)
+            if changed is None:
+                chosen = (protocol, install, file)
+                break
+            reason = changed
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -165,10 +172,12 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
     try:
         if location == "user":
             private_data_dir()
-            write_atomically(target, data, mode=0o600)
+            mode = 0o600
         else:  # every user of the workstation reads the machine-wide install
             target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(target, data, mode=0o644)
+            mode = 0o644
+        write_atomically(target, data, mode=mode)
+        record_installed_hash(target, data, mode)
     except OSError as exc:
         hint = (
             ""
@@ -203,6 +212,8 @@ class CaseOutcome:
     severity: str | None = None
     orders: tuple[tuple[str, str], ...] = ()  # (order id, role), in plan order
     mg_mmol: tuple[tuple[str, str], ...] = ()  # (order id, magnesium per dose in mmol)
+    # (order id, ((field, value as printed), ...)): every field of an order that reaches paper
+    order_fields: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()  # why a case was rejected or a plan withheld
 
@@ -264,14 +275,21 @@ def _worked_case(path: Path, data: bytes) -> WorkedCase:
     return WorkedCase(path.name, case_document_from_bytes(data, str(path)))
 
 
-def check_protocol(data: bytes, origin: str, cases: Sequence[WorkedCase] = ()) -> ProtocolCheck:
+def check_protocol(
+    data: bytes,
+    origin: str,
+    cases: Sequence[WorkedCase] = (),
+    in_force: Protocol | None = None,
+) -> ProtocolCheck:
     """Validate a protocol file's bytes, then run the bundled examples and cases through it.
 
     Problems: anything that makes the file invalid, including a plan the engine withholds
-    or cannot produce under it. Changes: every outcome that differs from the bundled
-    default (status, severity, order ids and roles, mg_mmol, warning codes), and every
-    expected result of a worked case that the protocol does not give.
+    or cannot produce under it. Changes: every outcome that differs from the protocol in
+    force (the bundled default unless given: status, severity, order ids and roles, mg_mmol,
+    every order field that reaches paper, warning codes), and every expected result of a
+    worked case that the protocol does not give.
     """
+    current = in_force or default_protocol()
     try:
         candidate = parse_protocol(data, origin=origin)
     except ProtocolInvalid as exc:
@@ -280,7 +298,7 @@ def check_protocol(data: bytes, origin: str, cases: Sequence[WorkedCase] = ()) -
     changes: list[str] = []
     worked = [*bundled_examples(), *cases]
     for case in worked:
-        before, _ = run_case(case.document, default_protocol())
+        before, _ = run_case(case.document, current)
         after, plan = run_case(case.document, candidate)
         if after.status in ("withheld", "failed"):
             problems.extend(f"{case.name}: the plan is {after.status}: {e}" for e in after.errors)
@@ -307,12 +325,42 @@ def run_case(document: Mapping[str, Any], protocol: Protocol) -> tuple[CaseOutco
         severity=plan.severity,
         orders=tuple((o.id, o.role) for o in plan.orders),
         mg_mmol=tuple((o.id, _amount(o.mg_mmol)) for o in plan.orders if o.mg_mmol is not None),
+        order_fields=tuple((o.id, printed_fields(o)) for o in plan.orders),
         warnings=tuple(sorted(plan.warning_codes())),
     )
     return outcome, plan
 
 
-def _amount(value: Amount) -> str:
+def printed_fields(order: Order) -> tuple[tuple[str, str], ...]:
+    """The fields of an order that reach paper, as text (mmol is compared as mg_mmol)."""
+    dose, product = order.dose, order.product
+
+    def shown(value: Amount | int | str | None) -> str:
+        if value is None:
+            return "none"
+        return value if isinstance(value, str) else _amount(value)
+
+    return (
+        ("route", shown(order.route)),
+        ("salt mass (mg)", shown(dose.salt_mass_mg if dose else None)),
+        ("mEq", shown(dose.meq if dose else None)),
+        ("elemental mg", shown(dose.elemental_mg if dose else None)),
+        ("product", shown(product.text if product else None)),
+        ("diluent", shown(order.diluent)),
+        ("volume (mL)", shown(order.volume_ml)),
+        ("concentration (%)", shown(order.concentration_g_dl)),
+        ("duration (min)", shown(order.duration_min)),
+        ("duration up to (min)", shown(order.duration_max_min)),
+        ("rate (mL/h)", shown(order.rate_ml_h)),
+        ("rate (mg/min)", shown(order.rate_mg_min)),
+        ("frequency", shown(order.frequency)),
+        ("number of doses", shown(order.doses)),
+        ("title", order.title),
+        ("text", order.text),
+    )
+
+
+def _amount(value: Amount | int) -> str:
     if isinstance(value, tuple):
         return f"{_amount(value[0])} to {_amount(value[1])}"
     return f"{float(value):g}"
@@ -343,6 +391,11 @@ def differences(before: CaseOutcome, after: CaseOutcome) -> list[str]:
     for order, mmol in after.mg_mmol:
         if order in old_mmol and old_mmol[order] != mmol:
             found.append(f"mg_mmol of {order}: {old_mmol[order]} -> {mmol}")
+    old_fields = dict(before.order_fields)
+    for order, fields in after.order_fields:
+        for (name, new), (_, old) in zip(fields, old_fields.get(order, fields), strict=True):
+            if old != new:
+                found.append(f"order {order}: {name} {old!r} -> {new!r}")
     found.extend(f"warning added: {w}" for w in after.warnings if w not in before.warnings)
     found.extend(f"warning removed: {w}" for w in before.warnings if w not in after.warnings)
     return found

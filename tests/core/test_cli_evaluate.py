@@ -325,9 +325,10 @@ def test_the_installed_command_never_shows_a_traceback(data: bytes, fmt: str, co
 
 
 def _withholding_protocol(tmp_path: Path) -> Path:
-    """A site protocol whose severe IV infusion runs too fast: its plans are withheld."""
+    """A site protocol whose severe IV infusion runs faster than its own lowered limit: its
+    plans are withheld."""
     document = json.loads(files(resources).joinpath("protocols", "default.json").read_bytes())
-    document["doses"]["severe_iv"]["duration"] = "10 min"
+    document["thresholds"]["iv_max_rate"] = "20 mg/min"
     path = tmp_path / "site.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path

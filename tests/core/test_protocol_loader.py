@@ -428,7 +428,7 @@ def test_a_missing_protocol_file_is_refused(tmp_path: Path) -> None:
 
 def test_a_protocol_that_breaks_an_invariant_withholds_the_plan(tmp_path: Path) -> None:
     site = load_protocol(
-        write(tmp_path, edited(lambda d: d["doses"]["severe_iv"].update(duration="10 min")))
+        write(tmp_path, edited(lambda d: d["thresholds"].update(iv_max_rate="20 mg/min")))
     )
     with pytest.raises(PlanWithheld) as caught:
         plan_of(base_case(labs__magnesium="0.9 mg/dL"), site)

@@ -39,9 +39,10 @@ def _broken() -> dict[str, Any]:
 
 
 def _withholding() -> dict[str, Any]:
-    """Valid as a file, but severe IV magnesium too fast: the engine withholds those plans."""
+    """Valid as a file, but its own IV rate limit is below its severe infusion's rate (a site
+    may lower a ceiling): the engine withholds those plans."""
     document = approved_protocol()
-    document["doses"]["severe_iv"]["duration"] = "10 min"
+    document["thresholds"]["iv_max_rate"] = "20 mg/min"
     return document
 
 
@@ -108,7 +109,10 @@ def test_an_invalid_protocol_is_refused_with_every_problem_and_the_old_one_stays
         assert problem in err
     assert "Traceback" not in err
     assert installed.read_bytes() == before
-    assert [p.name for p in isolated_folders[1].iterdir()] == ["protocol.json"]
+    assert sorted(p.name for p in isolated_folders[1].iterdir()) == [
+        "protocol.json",
+        "protocol.json.sha256",
+    ]
     assert active_protocol().location == "machine"
 
 

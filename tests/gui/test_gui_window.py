@@ -21,6 +21,7 @@ from mgdesk.gui.colours import contrast_ratio, level_tint
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.preferences import PreferencesDialog
 from mgdesk.gui.settings import open_settings
+from mgdesk.records.installed_hash import record_installed_hash
 
 DARK = {
     QPalette.ColorRole.Window: "#2b2b2b",
@@ -245,7 +246,11 @@ def test_the_active_site_protocol_is_used_and_its_approval_shown(
         review_date="2099-01-01",
     )
     data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "protocol.json").write_text(json.dumps(document), encoding="utf-8")
+    installed = (json.dumps(document)).encode("utf-8")
+    (data_dir / "protocol.json").write_bytes(installed)
+    record_installed_hash(
+        data_dir / "protocol.json", installed, 0o600
+    )  # as `protocol install` does
     window = make_window(qtbot, None)
     assert window.finish_startup()
     assert window.protocol is not None and window.protocol.approval.site_approved
@@ -327,18 +332,17 @@ def test_a_protocol_past_its_review_date_is_cautioned_on_screen(
 ) -> None:
     machine = tmp_path / "mgdesk-system"  # the conftest's machine-wide folder
     machine.mkdir(parents=True, exist_ok=True)
-    (machine / "protocol.json").write_text(
-        json.dumps(
-            site_protocol(
-                site_approved=True,
-                site="Ward 7",
-                approved_by="Pharmacy",
-                effective_date="2020-01-01",
-                review_date="2021-01-01",
-            )
-        ),
-        encoding="utf-8",
-    )
+    installed = json.dumps(
+        site_protocol(
+            site_approved=True,
+            site="Ward 7",
+            approved_by="Pharmacy",
+            effective_date="2020-01-01",
+            review_date="2021-01-01",
+        )
+    ).encode("utf-8")
+    (machine / "protocol.json").write_bytes(installed)
+    record_installed_hash(machine / "protocol.json", installed, 0o644)  # as `protocol install` does
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "protocol.json").write_text('{"not": "a protocol"}', encoding="utf-8")
     window = make_window(qtbot, None)
