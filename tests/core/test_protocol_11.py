@@ -644,3 +644,25 @@ def test_the_plan_lists_the_magnesium_given() -> None:
     assert [e["im_in_4h"] for e in given["entries"]] == [False, True]
     assert given["entries"][1]["entered"] == "8 mmol"
     assert given["limit_applies"] is True and given["emergency_now_g"] == 2
+
+
+def test_the_text_report_names_the_estimate_the_weight_and_the_magnesium_given() -> None:
+    from core_support import run_cli
+
+    egfr = run_cli(
+        ["evaluate", "-"],
+        json.dumps(base_case(labs__creatinine=None, labs__egfr="25 mL/min/1.73 m2")),
+    )
+    assert "Renal function (eGFR): eGFR, as entered = 25 mL/min/1.73 m2" in egfr.stdout
+    assert "Creatinine clearance (entered)" not in egfr.stdout
+    tall = run_cli(
+        ["evaluate", "-"],
+        json.dumps(y22_case() | {"patient": {**y22_case()["patient"], "height": "175 cm"}}),
+    )
+    words = " ".join(tall.stdout.split())
+    assert "Body size: BMI 22.9, ideal 70.5 kg, adjusted 70.3 kg" in words
+    assert "Cockcroft-Gault used the actual body weight 70 kg: BMI 22.9, ideal 70.5 kg" in words
+    assert (
+        "Magnesium given: 17 g magnesium sulfate (69 mmol) given IV/IM in the last 48 hours"
+        in words
+    )
