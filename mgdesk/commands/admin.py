@@ -176,6 +176,11 @@ def _check(file: Path, case_paths: list[Path], out: IO[str], err: IO[str]) -> in
     )
     for caution in _approval_cautions(protocol):
         out.write(f"Caution: {caution}\n")
+    if protocol.read_as_1_0:
+        out.write(
+            "Read as a revision 1.0 protocol: it lacks these fields of revision 1.1:\n"
+            + "".join(f"  - {note}\n" for note in protocol.read_as_1_0)
+        )
     current = in_force.protocol
     compared = (
         in_force.installed_as

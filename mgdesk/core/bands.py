@@ -15,7 +15,7 @@ from mgdesk.core.chemistry import (
 from mgdesk.core.formatting import display_unit, preserving, significant
 from mgdesk.core.plan import MagnesiumLevel
 from mgdesk.core.protocol import Protocol
-from mgdesk.core.units import Quantity, magnitude_in
+from mgdesk.core.units import Quantity, exact_magnitude, magnitude_in
 
 
 def band_of(mg_dl: Fraction, protocol: Protocol) -> str:
@@ -64,3 +64,25 @@ def in_all_units(q: Quantity, protocol: Protocol) -> str:
     """A magnesium concentration in every unit, as a threshold is shown: "1.2 mg/dL = ..."."""
     values = magnesium_in_all_units(q, protocol)
     return " = ".join(f"{significant(values[u], 4)} {u}" for u in MAGNESIUM_UNITS)
+
+
+def unit_confusion(
+    entered: Quantity, level: MagnesiumLevel, band: str, protocol: Protocol
+) -> dict[str, str] | None:
+    """The values of possible_unit_confusion when the number typed, read in another unit,
+    would be mild or normal rather than severe or high; else None."""
+    entered_unit = display_unit(entered)
+    for other in MAGNESIUM_UNITS:
+        if other == entered_unit:
+            continue
+        other_band = band_in(exact_magnitude(entered), other, protocol)
+        if other_band in ("mild", "normal"):
+            return {
+                "entered": level.entered,
+                "band": band,
+                "unit": entered_unit,
+                "other_band": other_band,
+                "other_unit": other,
+                "all_units": level.shown_text,
+            }
+    return None

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -17,6 +18,8 @@ from mgdesk.core import codes
 from mgdesk.core.chemistry import (
     CLEARANCE_UNITS,
     CREATININE_UNITS,
+    EGFR_UNITS,
+    HEIGHT_UNITS,
     MAGNESIUM_UNITS,
     POTASSIUM_UNITS,
     WEIGHT_UNITS,
@@ -25,6 +28,7 @@ from mgdesk.core.chemistry import (
     potassium_mmol_l,
 )
 from mgdesk.core.errors import CaseInvalid, FieldError
+from mgdesk.core.given import MagnesiumGiven, read_given
 from mgdesk.core.protocol import Protocol, QuantityRange
 from mgdesk.core.text import printable_text_problem
 from mgdesk.core.units import Quantity, magnitude_in, other_digits_problem, parse_quantity
@@ -34,8 +38,8 @@ TEXT_LIMITS = {"id": 64, "name": 200, "allergies": 500}
 # An age has no use for more; the exact value of 1e-999999999 would fill the memory.
 MAX_DECIMAL_PLACES = 100
 
-PATIENT_FIELDS = ("id", "name", "age_years", "sex", "weight", "pregnant", "allergies")
-LAB_FIELDS = ("magnesium", "potassium", "creatinine", "creatinine_clearance")
+PATIENT_FIELDS = ("id", "name", "age_years", "sex", "weight", "pregnant", "allergies", "height")
+LAB_FIELDS = ("magnesium", "potassium", "creatinine", "creatinine_clearance", "egfr")
 CLINICAL_FIELDS = (
     "symptoms",
     "torsades",
@@ -48,7 +52,9 @@ CLINICAL_FIELDS = (
     "myasthenia_gravis",
     "digoxin",
     "prior_therapy",
+    "magnesium_given",
 )
+TOP_FIELDS = ("format", "patient", "labs", "clinical", "assessed_at")
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class Patient:
     weight: Quantity | None
     pregnant: bool | None
     allergies: str | None
+    height: Quantity | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class Labs:
     potassium: Quantity | None
     creatinine: Quantity | None
     creatinine_clearance: Quantity | None
+    egfr: Quantity | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,9 @@ class Case:
     labs: Labs
     clinical: Clinical
     document: Mapping[str, Any]
+    assessed_at: datetime | None = None  # the time of this assessment, with its offset
+    # clinical.magnesium_given, read (revision 1.1)
+    magnesium_given: tuple[MagnesiumGiven, ...] = ()
 
     @property
     def torsades_present(self) -> bool:
@@ -156,7 +167,7 @@ def parse_case(document: object, protocol: Protocol) -> Case:
         else:
             message = f"must be {CASE_FORMAT!r}"
         raise CaseInvalid([FieldError("format", message)])
-    _unknown(document, ("format", "patient", "labs", "clinical"), "", errors)
+    _unknown(document, TOP_FIELDS, "", errors)
     patient_doc = _section(document, "patient", errors, required=True)
     labs_doc = _section(document, "labs", errors, required=True)
     clinical_doc = _section(document, "clinical", errors, required=False)
@@ -167,12 +178,22 @@ def parse_case(document: object, protocol: Protocol) -> Case:
     clinical = _clinical(clinical_doc, errors)
     patient = _patient(patient_doc, protocol, errors)
     labs = _labs(labs_doc, protocol, clinical, errors)
+    height, egfr = _height_and_egfr(patient_doc, labs_doc, protocol, errors)
+    given, assessed_at, given_errors = read_given(document, clinical_doc, protocol)
+    errors.extend(given_errors)
     for section in ("patient", "labs"):
         if not isinstance(document.get(section), dict):
             errors = [e for e in errors if not e.field.startswith(f"{section}.")]
     if errors or patient is None:
         raise CaseInvalid(errors)
-    return Case(patient, labs, clinical, document)
+    return Case(
+        replace(patient, height=height),
+        replace(labs, egfr=egfr),
+        clinical,
+        document,
+        assessed_at,
+        given,
+    )
 
 
 def _section(
@@ -503,3 +524,71 @@ def _labs(
         protocol.plausibility.creatinine_clearance,
     )
     return Labs(magnesium, potassium, creatinine, clearance)
+
+
+# -- revision 1.1: height and eGFR --------------------------------------------------------
+
+
+def _height_and_egfr(
+    patient_doc: Mapping[str, Any],
+    labs_doc: Mapping[str, Any],
+    protocol: Protocol,
+    errors: list[FieldError],
+) -> tuple[Quantity | None, Quantity | None]:
+    plausible = protocol.plausibility
+    height = _measured(
+        patient_doc,
+        "height",
+        "patient.",
+        HEIGHT_UNITS,
+        protocol,
+        errors,
+        lambda q: magnitude_in(q, "cm"),
+        "cm",
+        plausible.height,
+    )
+    egfr: Quantity | None = None
+    if _entered_as(labs_doc.get("egfr"), "labs.egfr", CLEARANCE_UNITS):
+        errors.append(
+            FieldError(
+                "labs.egfr",
+                f"{str(labs_doc['egfr']).strip()} is a creatinine clearance, not an eGFR: "
+                f"enter it as labs.creatinine_clearance (an eGFR is in {EGFR_UNITS[0]})",
+            )
+        )
+    else:
+        egfr = _measured(
+            labs_doc,
+            "egfr",
+            "labs.",
+            EGFR_UNITS,
+            protocol,
+            errors,
+            lambda q: magnitude_in(q, EGFR_UNITS[0]),
+            EGFR_UNITS[0],
+            plausible.egfr,
+        )
+    clearance = labs_doc.get("creatinine_clearance")
+    if _entered_as(clearance, "labs.creatinine_clearance", EGFR_UNITS):
+        errors[:] = [e for e in errors if e.field != "labs.creatinine_clearance"]
+        errors.append(
+            FieldError(
+                "labs.creatinine_clearance",
+                f"{str(clearance).strip()} is an eGFR, not a measured clearance: "
+                f"enter it as labs.egfr (a creatinine clearance is in {CLEARANCE_UNITS[0]})",
+            )
+        )
+    return height, egfr
+
+
+def _entered_as(value: object, field: str, units: tuple[str, ...]) -> bool:
+    """Whether value reads as a quantity in one of units (an eGFR and a clearance are never
+    converted into each other: one typed in the other's field is refused, naming the right
+    field)."""
+    if value is None:
+        return False
+    try:
+        parse_quantity(value, field, units)
+    except FieldError:
+        return False
+    return True

@@ -26,6 +26,10 @@ POTASSIUM_UNITS = ("mmol/L", "mEq/L")
 CREATININE_UNITS = ("mg/dL", "umol/L", "µmol/L")
 WEIGHT_UNITS = ("kg", "lb")
 CLEARANCE_UNITS = ("mL/min",)
+HEIGHT_UNITS = ("cm", "m", "in")
+EGFR_UNITS = ("mL/min/1.73 m2",)
+# Magnesium already given: a mass of magnesium sulfate heptahydrate, or magnesium itself.
+GIVEN_UNITS = ("g", "mg", "mmol", "mEq")
 
 # A protocol constant as a cache key: pint hashes a quantity by converting it to base units.
 _Constant = tuple[Fraction | int, Unit]

@@ -17,6 +17,8 @@ WARNING_PLACEHOLDERS: dict[str, frozenset[str]] = {
         {"entered", "band", "unit", "other_band", "other_unit", "all_units"}
     ),
     "product_dose_rounding": frozenset({"product", "units", "delivers", "delivered", "ordered"}),
+    "parenteral_magnesium_given": frozenset({"given", "given_mmol"}),
+    "cumulative_limit_reached": frozenset({"given"}),
 }
 ORDER_PLACEHOLDERS: dict[tuple[str, str], frozenset[str]] = {
     ("mg_oxide_oral", "escalation"): frozenset({"escalated"}),

@@ -38,8 +38,15 @@ EMERGENCY_FIELDS = (
 # What the loading dose depends on besides: the symptoms, and the level (given only for a low
 # one). With torsades, the torsades dose serves as the loading dose whatever these say.
 LOADING_FIELDS = ("clinical.symptoms", "labs.magnesium")
-# Read when all of them are valid, otherwise left out (renal function is then unknown).
-RENAL_FIELDS = ("patient.weight", "labs.creatinine", "labs.creatinine_clearance")
+# Read when all of them are valid, otherwise left out (renal function is then unknown). The
+# magnesium already given is never read: it reduces no emergency dose (PROTOCOL.md 8f).
+RENAL_FIELDS = (
+    "patient.weight",
+    "patient.height",
+    "labs.creatinine",
+    "labs.creatinine_clearance",
+    "labs.egfr",
+)
 # Besides the warnings its orders name: give the torsades dose now, or why no dose is ordered.
 EMERGENCY_WARNINGS = (
     "torsades_do_not_delay",

@@ -12,17 +12,23 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from mgdesk.core import orders as build
-from mgdesk.core.bands import band_in, in_all_units, magnesium_reading, renal_band
+from mgdesk.core.bands import in_all_units, magnesium_reading, renal_band, unit_confusion
 from mgdesk.core.case import Case
 from mgdesk.core.chemistry import (
-    MAGNESIUM_UNITS,
     potassium_mmol_l,
 )
 from mgdesk.core.formatting import (
     display_unit,
     plain_quantity,
-    preserving,
     significant,
+)
+from mgdesk.core.given import (
+    GivenTotals,
+    allowance,
+    emergency_now_g,
+    given_summary,
+    given_totals,
+    given_warnings,
 )
 from mgdesk.core.invariants import check_plan
 from mgdesk.core.plan import (
@@ -37,8 +43,9 @@ from mgdesk.core.plan import (
     StepValue,
 )
 from mgdesk.core.protocol import OralOrder, Protocol
-from mgdesk.core.renal import renal_function
-from mgdesk.core.units import Quantity, exact_magnitude, magnitude_in
+from mgdesk.core.renal import body_size, estimate_shown, renal_function, renal_inputs
+from mgdesk.core.revision_invariants import check_revision_invariants
+from mgdesk.core.units import Quantity, magnitude_in, quantity
 
 EMERGENCY_RENAL = ("below_20", "dialysis", "unknown")
 
@@ -50,6 +57,9 @@ def evaluate(case: Case, protocol: Protocol) -> Plan:
     """
     plan = _Evaluation(case, protocol).run()
     check_plan(case, plan, protocol)
+    check_revision_invariants(
+        case, plan, protocol, lambda other: _Evaluation(other, protocol).run()
+    )
     return plan
 
 
@@ -75,6 +85,9 @@ class _Evaluation:
     clearance: Clearance | None = None
     clearance_unknown_reason: str | None = None
     status: str = "ok"
+    # Magnesium already given (step 8f): the severe infusion cut or withheld for the
+    # 48-hour allowance.
+    cut_for_allowance: bool = False
 
     # -- walking the graph -------------------------------------------------------------
 
@@ -144,7 +157,21 @@ class _Evaluation:
             missing=tuple(self.missing),
             protocol=self.protocol.summary(),
             clearance_unknown_reason=self.clearance_unknown_reason,
+            body_size=body_size(self.case, self.protocol),
+            magnesium_given=given_summary(
+                self.case, self.protocol, self._given, self.orders, self._limit_applies
+            ),
         )
+
+    @functools.cached_property
+    def _given(self) -> GivenTotals:
+        c = self.case
+        return given_totals(c.magnesium_given, c.assessed_at, self.protocol)
+
+    @property
+    def _limit_applies(self) -> bool:
+        """Whether the 48-hour limit counts across doses (step 6 decided emergency only)."""
+        return self.renal_decided and self.renal in EMERGENCY_RENAL
 
     def warn(self, code: str, **values: str) -> None:
         self._warn(code, values, torsades_wording=self.case.torsades_present)
@@ -234,22 +261,9 @@ class _Evaluation:
         entered = self.case.labs.magnesium
         if self.level is None or entered is None or self.band not in ("severe", "high"):
             return
-        entered_unit = display_unit(entered)
-        for other in MAGNESIUM_UNITS:
-            if other == entered_unit:
-                continue
-            other_band = band_in(exact_magnitude(entered), other, self.protocol)
-            if other_band in ("mild", "normal"):
-                self.warn(
-                    "possible_unit_confusion",
-                    entered=self.level.entered,
-                    band=self.band,
-                    unit=entered_unit,
-                    other_band=other_band,
-                    other_unit=other,
-                    all_units=self.level.shown_text,
-                )
-                return
+        values = unit_confusion(entered, self.level, self.band, self.protocol)
+        if values is not None:
+            self.warn("possible_unit_confusion", **values)
 
     def contraindications(self) -> tuple[str, list[StepValue], list[StepValue]]:
         c = self.case.clinical
@@ -314,25 +328,16 @@ class _Evaluation:
             StepValue("emergency only below", plain_quantity(low)),
         ]
         labs, patient = self.case.labs, self.case.patient
-        inputs = [
-            StepValue("creatinine", _entered(labs.creatinine)),
-            StepValue("weight", _entered(patient.weight)),
-            StepValue("age", f"{significant(patient.age_years, 4)} years"),
-            StepValue("sex", patient.sex),
-            StepValue("measured clearance", _entered(labs.creatinine_clearance)),
-            StepValue("dialysis", _yes(self.case.clinical.dialysis)),
-        ]
+        inputs = renal_inputs(self.case)
         renal = renal_function(self.case, self.protocol)
-        if renal.ml_min is not None and renal.method is not None:
-            band = renal_band(renal.ml_min, self.protocol)
-            shown = preserving(renal.ml_min, lambda v: renal_band(v, self.protocol) == band)
-            self.clearance = Clearance(
-                renal.ml_min,
-                renal.method,
-                f"{renal.arithmetic} = {shown} mL/min",
-                f"{shown} mL/min",
-            )
-            inputs.append(StepValue("creatinine clearance", f"{self.clearance.arithmetic}"))
+        self.clearance = estimate_shown(renal, self.protocol)
+        if self.clearance is not None:
+            name = "eGFR" if renal.method == "egfr" else "creatinine clearance"
+            inputs.append(StepValue(name, self.clearance.arithmetic))
+            if renal.method == "egfr":
+                self.warn("egfr_used_for_renal_function")
+            if renal.weight_warning is not None:
+                self.warn(renal.weight_warning)
         else:
             self.clearance_unknown_reason = (
                 f"no {' or '.join(renal.missing)} recorded, and no measured clearance"
@@ -406,6 +411,16 @@ class _Evaluation:
         return "low", inputs, thresholds
 
     def treatment(self) -> tuple[str, list[StepValue], list[StepValue]]:
+        """Step 8, then what the magnesium already given calls for (step 8f)."""
+        outcome, inputs, thresholds = self._treatment()
+        limited, cut = self._limit_applies, self.cut_for_allowance
+        for code, values in given_warnings(self.protocol, self._given, self.orders, limited, cut):
+            self.warn(code, **values)
+        if self._given.counted:
+            inputs.append(StepValue("magnesium given in the last 48 hours", self._given.shown))
+        return outcome, inputs, thresholds
+
+    def _treatment(self) -> tuple[str, list[StepValue], list[StepValue]]:
         c = self.case.clinical
         inputs = [
             StepValue("band", self.band or "no level"),
@@ -431,7 +446,9 @@ class _Evaluation:
         if restricted:
             if c.severe_symptoms:
                 self._loading()
-                self._add_built(build.severe_infusion(self.protocol, reduced=True, emergency=True))
+                allowed = self._allowed()
+                if self.case.magnesium_given:
+                    inputs.append(StepValue("infusion within the 48-hour limit", allowed))
                 return "emergency_only", inputs, thresholds
             return "withheld_renal", inputs, thresholds
         reduced = self.renal == "reduced_dose"
@@ -445,6 +462,8 @@ class _Evaluation:
             return "severe_band", inputs, thresholds
         if c.mild_symptoms or not c.oral_route_available:
             self._add_built(build.im_mild(self.protocol, reduced=reduced))
+            if self.protocol.settings.mild_iv_alternative:
+                self._add_built(build.mild_infusion(self.protocol, reduced=reduced))
             return "mild_parenteral", inputs, thresholds
         return self._oral_ladder(), inputs, thresholds
 
@@ -492,12 +511,24 @@ class _Evaluation:
             return  # the torsades dose serves as the loading dose
         self._add_built(build.loading_infusion(self.protocol))
 
+    def _allowed(self) -> str:
+        """The half-dose severe infusion within the 48-hour allowance (step 8f), for the trace."""
+        allowed = allowance(self.protocol, self._given.total_g, emergency_now_g(self.orders))
+        self.cut_for_allowance = allowed.cut
+        if allowed.dose_g is not None:
+            cut_to = quantity(allowed.dose_g, "g") if allowed.cut else None
+            built = build.severe_infusion(
+                self.protocol, reduced=True, emergency=True, cut_to=cut_to
+            )
+            self._add_built(built)
+        return allowed.trace()
+
     def _im_severe(self, reduced: bool) -> str:
         """Order the IM alternative where it is allowed; either way, say why, for the trace."""
         if reduced:
             full_dose_from = plain_quantity(self.protocol.thresholds.clearance_full_dose_from)
             return f"not listed: creatinine clearance below {full_dose_from}"
-        trace, built = build.im_severe(self.protocol, self.case.patient.weight)
+        trace, built = build.im_severe(self.protocol, self.case.patient.weight, self._given.im_4h_g)
         if built is not None:
             self._add_built(built)
         return trace
@@ -508,16 +539,18 @@ class _Evaluation:
         doses, entries = self.protocol.doses, self.protocol.orders
         start = magnitude_in(doses.oral_start.magnesium, "mmol")
         escalated = magnitude_in(doses.oral_escalated.magnesium, "mmol")
+        # 1.1: a lower start at clearance 20 to < 30; after a failed trial, still the start.
+        first = magnitude_in(doses.oral_start_reduced.magnesium, "mmol") if reduced else start
         organic_first = c.oral_mg_intolerance
         oxide = ("mg_oxide_oral", entries.mg_oxide_oral)
         organic = ("mg_organic_oral", entries.mg_organic_oral)
         if c.prior_therapy == "none":
             if organic_first:
-                self._oral(*organic, "primary", start, escalate=not reduced)
+                self._oral(*organic, "primary", first, escalate=not reduced)
             else:
-                self._oral(*oxide, "primary", start, escalate=not reduced)
+                self._oral(*oxide, "primary", first, escalate=not reduced)
                 self._oral(
-                    *organic, "alternative", start, escalate=False, alternative_to="mg_oxide_oral"
+                    *organic, "alternative", first, escalate=False, alternative_to="mg_oxide_oral"
                 )
             return "oral_first_line"
         if c.prior_therapy == "oral_failed":

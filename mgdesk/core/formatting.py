@@ -38,6 +38,10 @@ DISPLAY_UNITS = (
     "g/dL",
     "g/mol",
     "eq/mol",
+    "cm",
+    "m",
+    "in",
+    "mL/min/1.73 m2",
 )
 # Enough digits that rounding to a few significant figures sees the exact value (a fixed
 # context: localcontext() would copy one per number).

@@ -51,6 +51,7 @@ ORDER_SEQUENCE = {
     "mg_sulfate_iv_severe": 3,
     "mg_sulfate_im_severe": 3,
     "mg_sulfate_im_mild": 3,
+    "mg_sulfate_iv_mild": 3,
     "mg_oxide_oral": 3,
     "mg_organic_oral": 3,
     "mg_sulfate_bag_refractory": 3,
@@ -156,17 +157,44 @@ def loading_infusion(protocol: Protocol) -> Built:
     )
 
 
-def severe_infusion(protocol: Protocol, *, reduced: bool, emergency: bool) -> Built:
+def severe_infusion(
+    protocol: Protocol, *, reduced: bool, emergency: bool, cut_to: Quantity | None = None
+) -> Built:
+    """The severe infusion; cut_to: the salt mass the 48-hour allowance leaves (a smaller
+    dose in the same volume over the same duration)."""
     doses = protocol.doses
-    return _sulfate_infusion(
+    d = doses.severe_iv_reduced if reduced else doses.severe_iv
+    if cut_to is not None:
+        d = replace(d, salt_mass=cut_to)
+    built = _sulfate_infusion(
         protocol,
         "mg_sulfate_iv_severe",
         protocol.orders.mg_sulfate_iv_severe,
-        doses.severe_iv_reduced if reduced else doses.severe_iv,
+        d,
         emergency=emergency,
         frequency="once",
         reduced=reduced,
     )
+    if cut_to is None:
+        return built
+    text = f"{built.order.text}; cut to what remains of the 48-hour limit"
+    return Built(replace(built.order, text=text), built.roundings)
+
+
+def mild_infusion(protocol: Protocol, *, reduced: bool) -> Built:
+    """The IV alternative to the IM mild course (if IV access is available)."""
+    doses = protocol.doses
+    built = _sulfate_infusion(
+        protocol,
+        "mg_sulfate_iv_mild",
+        protocol.orders.mg_sulfate_iv_mild,
+        doses.mild_iv_reduced if reduced else doses.mild_iv,
+        emergency=False,
+        frequency="once",
+        reduced=reduced,
+    )
+    order = replace(built.order, role="alternative", alternative_to="mg_sulfate_im_mild")
+    return Built(order, built.roundings)
 
 
 def _sulfate_infusion(
@@ -268,16 +296,22 @@ def _iv_sulfate(
 # -- IM magnesium sulfate --------------------------------------------------------------
 
 
-def im_severe(protocol: Protocol, weight: Quantity | None) -> tuple[str, Built | None]:
-    """The IM alternative to the severe infusion where the weight allows it, and either way
-    why, for the trace (full doses only: the caller leaves it out on reduced doses)."""
+def im_severe(
+    protocol: Protocol, weight: Quantity | None, im_given_g: Fraction = Fraction(0)
+) -> tuple[str, Built | None]:
+    """The IM alternative to the severe infusion where the weight allows it (counting the IM
+    magnesium given in the last 4 hours), and either way why, for the trace (full doses only:
+    the caller leaves it out on reduced doses)."""
     if weight is None:
         return "not listed: no weight recorded", None
     d = protocol.doses.severe_im
     per_weight = protocol.thresholds.im_max_per_weight_4h
     limit = per_weight * weight
     compared = f"{plain_quantity(per_weight)} x {plain_quantity(weight)} = {mass(limit)}"
-    if d.salt_mass > limit:
+    given = quantity(im_given_g, "g")
+    if im_given_g > 0:
+        compared += f" with {mass(given)} given IM in the last 4 hours"
+    if magnitude_in(d.salt_mass, "g") + im_given_g > magnitude_in(limit, "g"):
         return f"not listed: {mass(d.salt_mass)} exceeds {compared}", None
     product = sulfate(protocol)
     dose = dose_of_salt(d.salt_mass, product, protocol)

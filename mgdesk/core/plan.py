@@ -228,19 +228,110 @@ class MagnesiumLevel:
 
 
 @dataclass(frozen=True)
+class WeightUsed:
+    """The weight Cockcroft-Gault used, and why."""
+
+    kind: str  # "actual", "ideal" or "adjusted"
+    kg: Fraction
+    reason: str  # e.g. "adjusted body weight 73.4 kg: BMI 41.0, ideal 52.4 kg"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "kg": float(self.kg), "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Clearance:
-    """The creatinine clearance used, how it was found, and how it is shown."""
+    """The renal estimate used (a measured clearance, Cockcroft-Gault or an eGFR), how it was
+    found, and how it is shown."""
 
     ml_min: Fraction
-    method: str
+    method: str  # "entered" (measured), "cockcroft_gault" or "egfr"
     arithmetic: str
+    shown: str
+    weight: WeightUsed | None = None  # with Cockcroft-Gault
+
+    def as_dict(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {
+            "mL_min": float(self.ml_min),
+            "method": self.method,
+            "arithmetic": self.arithmetic,
+            "shown": self.shown,
+        }
+        if self.weight is not None:
+            shown["weight"] = self.weight.as_dict()
+        return shown
+
+
+@dataclass(frozen=True)
+class BodySize:
+    """BMI and ideal and adjusted body weight, from an entered height and weight."""
+
+    height_cm: Fraction
+    weight_kg: Fraction
+    bmi: Fraction
+    ideal_kg: Fraction | None  # None under 152.4 cm (60 in), where it is not defined
+    adjusted_kg: Fraction | None
+    shown: str  # e.g. "BMI 41.0, ideal 52.4 kg, adjusted 73.4 kg"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "height_cm": float(self.height_cm),
+            "weight_kg": float(self.weight_kg),
+            "bmi": float(self.bmi),
+            "ideal_kg": _number(self.ideal_kg),
+            "adjusted_kg": _number(self.adjusted_kg),
+            "shown": self.shown,
+        }
+
+
+@dataclass(frozen=True)
+class GivenEntry:
+    """One entry of magnesium given before the assessment, as the limits count it."""
+
+    time: str  # ISO 8601 with its offset
+    route: str  # "iv" or "im"
+    entered: str  # the amount as entered
+    salt_g: Fraction  # as magnesium sulfate heptahydrate
+    mmol: Fraction
+    in_48h: bool  # counted toward the 48-hour total
+    im_in_4h: bool  # counted toward the IM limit of 4 hours
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "time": self.time,
+            "route": self.route,
+            "entered": self.entered,
+            "salt_g": float(self.salt_g),
+            "mmol": float(self.mmol),
+            "in_48h": self.in_48h,
+            "im_in_4h": self.im_in_4h,
+        }
+
+
+@dataclass(frozen=True)
+class GivenSummary:
+    """Magnesium given before the assessment (PROTOCOL.md step 8f) and what it leaves."""
+
+    assessed_at: str
+    entries: tuple[GivenEntry, ...]
+    total_g: Fraction  # magnesium sulfate in the last 48 hours
+    total_mmol: Fraction
+    im_4h_g: Fraction  # magnesium sulfate IM in the last 4 hours
+    limit_applies: bool  # the 48-hour limit applies (clearance < 20, dialysis or unknown)
+    emergency_now_g: Fraction  # the torsades and loading doses of this plan
+    allowance_g: Fraction | None  # what the limit leaves for other orders, where it applies
     shown: str
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "mL_min": float(self.ml_min),
-            "method": self.method,
-            "arithmetic": self.arithmetic,
+            "assessed_at": self.assessed_at,
+            "entries": [e.as_dict() for e in self.entries],
+            "total_g": float(self.total_g),
+            "total_mmol": float(self.total_mmol),
+            "im_4h_g": float(self.im_4h_g),
+            "limit_applies": self.limit_applies,
+            "emergency_now_g": float(self.emergency_now_g),
+            "allowance_g": _number(self.allowance_g),
             "shown": self.shown,
         }
 
@@ -274,6 +365,9 @@ class Plan:
     # Why creatinine_clearance is None, once the renal step has looked ("no creatinine
     # recorded, and no measured clearance"); for the views, not part of as_dict.
     clearance_unknown_reason: str | None = None
+    # Revision 1.1; in as_dict only when present, so a 1.0 plan keeps its keys.
+    body_size: BodySize | None = None
+    magnesium_given: GivenSummary | None = None
 
     def warning_codes(self) -> tuple[str, ...]:
         return tuple(w.code for w in self.warnings)
@@ -302,6 +396,11 @@ class Plan:
         return tuple(o for o in self.orders if o.id in IMMEDIATE_ORDERS)
 
     def as_dict(self) -> dict[str, Any]:
+        revision_1_1: dict[str, Any] = {}
+        if self.body_size is not None:
+            revision_1_1["body_size"] = self.body_size.as_dict()
+        if self.magnesium_given is not None:
+            revision_1_1["magnesium_given"] = self.magnesium_given.as_dict()
         return {
             "format": PLAN_FORMAT,
             "status": self.status,
@@ -310,6 +409,7 @@ class Plan:
             "creatinine_clearance": self.creatinine_clearance.as_dict()
             if self.creatinine_clearance
             else None,
+            **revision_1_1,
             "orders": [o.as_dict() for o in self.orders],
             "emergency_only": self.emergency_only,
             "warnings": [w.as_dict() for w in self.warnings],

@@ -117,6 +117,25 @@ class Thresholds:
     im_max_per_weight_4h: Quantity = field(metadata=_kind("mass_per_weight"))
     renal_max_48h: Quantity = field(metadata=MASS)
     product_rounding_tolerance_percent: Fraction = field(metadata=_kind("percent"))
+    # Revision 1.1: the BMI bounds of the Cockcroft-Gault weight rule (kg/m2), and the step
+    # to which the half-dose infusion is cut down to the 48-hour allowance.
+    bmi_underweight_below: Fraction = field(metadata=_kind("bmi"))
+    bmi_overweight_from: Fraction = field(metadata=_kind("bmi"))
+    cumulative_infusion_step: Quantity = field(metadata=MASS)
+
+
+# The weight Cockcroft-Gault uses (PROTOCOL.md step 6): "bmi_rule" (actual, ideal or adjusted
+# body weight by BMI, when a height is entered) or "actual" (actual body weight always).
+CG_WEIGHT_RULES = ("bmi_rule", "actual")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The site's choices among the rules the engine knows (revision 1.1)."""
+
+    cockcroft_gault_weight: str
+    # Whether mg_sulfate_iv_mild is offered beside every IM mild course.
+    mild_iv_alternative: bool
 
 
 @dataclass(frozen=True)
@@ -143,6 +162,10 @@ class Plausibility:
     weight: QuantityRange = field(metadata=MASS)
     creatinine_clearance: QuantityRange = field(metadata=_kind("clearance"))
     age_years: YearsRange = field(metadata=YEARS)
+    height: QuantityRange = field(metadata=_kind("length"))
+    egfr: QuantityRange = field(metadata=_kind("egfr"))
+    # One entry of the magnesium already given, as magnesium sulfate heptahydrate.
+    magnesium_given: QuantityRange = field(metadata=MASS)
 
 
 # -- doses: one class for each shape of dose -------------------------------------------
@@ -223,7 +246,10 @@ class Doses:
     mild_im: IntramuscularCourse
     mild_im_reduced: IntramuscularCourse
     oral_start: OralDose
+    oral_start_reduced: OralDose
     oral_escalated: OralDose
+    mild_iv: InfusionDose
+    mild_iv_reduced: InfusionDose
     refractory_bag: RefractoryBagDose
     refractory_bag_reduced: RefractoryBagDose
     alfacalcidol: AlfacalcidolDose
@@ -290,6 +316,7 @@ class Orders:
     mg_sulfate_iv_severe: SulfateOrder
     mg_sulfate_im_severe: SulfateOrder
     mg_sulfate_im_mild: SulfateOrder
+    mg_sulfate_iv_mild: SulfateOrder
     mg_oxide_oral: OralOrder
     mg_organic_oral: OralOrder
     alfacalcidol_oral: TextOrder
@@ -348,6 +375,11 @@ class Warnings:
     refer_specialist: WarningText = field(metadata=INFO)
     review_causative_drugs: WarningText = field(metadata=INFO)
     product_dose_rounding: WarningText = field(metadata=INFO)
+    cockcroft_gault_actual_weight: WarningText = field(metadata=INFO)
+    ideal_weight_not_defined: WarningText = field(metadata=INFO)
+    egfr_used_for_renal_function: WarningText = field(metadata=INFO)
+    parenteral_magnesium_given: WarningText = field(metadata=INFO)
+    cumulative_limit_reached: WarningText = field(metadata=STOP)
 
     def by_code(self, code: str) -> WarningText:
         """The warning a plan or an order names by its code."""
@@ -462,6 +494,9 @@ class Protocol:
     # The rationale of each step's outcome: rationales[step][outcome].
     rationales: Mapping[str, Mapping[str, str]]
     origin: str
+    settings: Settings
+    # The revision 1.1 fields a site's 1.0 file leaves out, each with how it was read.
+    read_as_1_0: tuple[str, ...] = ()
 
     def is_past_review(self, today: date) -> bool:
         return self.approval.review_date is not None and today > self.approval.review_date

@@ -208,6 +208,12 @@ def check_order(
         strict=False,
     )
     lt(
+        "bmi_underweight_below",
+        "bmi_overweight_from",
+        "must not be above bmi_overweight_from",
+        strict=False,
+    )
+    lt(
         "adult_from_age_years",
         "pregnancy_question_below_age_years",
         "must be below pregnancy_question_below_age_years",

@@ -25,6 +25,7 @@ from mgdesk.core.case import reject_duplicate_keys
 from mgdesk.core.ceilings import check_ceilings
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import (
+    CG_WEIGHT_RULES,
     MAGNESIUM_ORDER_CODES,
     MONITORING_CODES,
     ORDER_CODES,
@@ -41,6 +42,7 @@ from mgdesk.core.protocol import (
     Protocol,
     QuantityRange,
     Salt,
+    Settings,
     Source,
     Thresholds,
     Warnings,
@@ -49,6 +51,7 @@ from mgdesk.core.protocol import (
 )
 from mgdesk.core.protocol_checks import check_order, check_placeholders, read_graph
 from mgdesk.core.protocol_reader import Reader, kinds
+from mgdesk.core.protocol_revision import with_revision_1_1_fields
 from mgdesk.core.units import unit
 
 PROTOCOL_FORMAT = "mgdesk-protocol/1"
@@ -123,11 +126,12 @@ def _has_lone_surrogate(document: object) -> bool:
     return False
 
 
-def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
+def _build(original: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
     r = Reader()
-    fmt = doc.get("format")
+    fmt = original.get("format")
     if fmt != PROTOCOL_FORMAT:
         raise ProtocolInvalid([f"format: must be {PROTOCOL_FORMAT!r}, found {fmt!r}"])
+    doc, read_as_1_0 = with_revision_1_1_fields(original)
     top = {
         "format",
         "id",
@@ -148,6 +152,7 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         "sources",
         "graph",
         "steps",
+        "settings",
     }
     r.exact_keys(doc, top, "")
     ident = r.text(doc, "id", "")
@@ -157,6 +162,7 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
     oral_trial = r.text(doc, "adequate_oral_trial", "")
 
     approval = _approval(r, r.mapping(doc, "approval", ""))
+    settings = _settings(r, r.mapping(doc, "settings", ""))
 
     chem = r.measured(r.mapping(doc, "chemistry", ""), Chemistry, "chemistry.")
     for key, value in chem.items():
@@ -326,7 +332,24 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         graph=graph,
         rationales=rationales,
         origin=origin,
+        settings=settings,
+        read_as_1_0=read_as_1_0,
     )
+
+
+def _settings(r: Reader, doc: Mapping[str, Any]) -> Settings:
+    r.exact_keys(doc, {"cockcroft_gault_weight", "mild_iv_alternative"}, "settings.")
+    rule = doc.get("cockcroft_gault_weight")
+    if rule not in CG_WEIGHT_RULES:
+        r.problem(
+            "settings.cockcroft_gault_weight", f"must be one of: {', '.join(CG_WEIGHT_RULES)}"
+        )
+        rule = "actual"
+    mild_iv = doc.get("mild_iv_alternative")
+    if not isinstance(mild_iv, bool):
+        r.problem("settings.mild_iv_alternative", "must be true or false")
+        mild_iv = False
+    return Settings(str(rule), mild_iv)
 
 
 def _plausibility(ranges: Mapping[str, tuple[Any, Any]]) -> Plausibility:
@@ -365,6 +388,7 @@ def _check_order_products(
         "mg_sulfate_iv_severe",
         "mg_sulfate_im_severe",
         "mg_sulfate_im_mild",
+        "mg_sulfate_iv_mild",
         "mg_sulfate_bag_refractory",
     ):
         product = products.get(str(orders.get(code, {}).get("product")))

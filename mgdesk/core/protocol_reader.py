@@ -23,12 +23,15 @@ DIMENSIONS = {
     "clearance": "mL/min",
     "mass_rate": "mg/min",
     "mass_per_weight": "mg/kg",
+    "length": "cm",
+    "egfr": "mL/min/1.73 m2",
 }
 
 # Plain numbers, and the range each kind of number must lie in: a count ("sites",
 # "doses") is a whole number from 1, since the engine orders that many of something.
 MAX_AGE_YEARS = 130
-NUMBER_KINDS = ("count", "years", "percent")
+NUMBER_KINDS = ("count", "years", "percent", "bmi")
+BMI_RANGE = (10, 60)  # kg/m2: a BMI bound outside it is a typing error
 
 
 def kinds(schema: type) -> dict[str, str]:
@@ -134,6 +137,9 @@ class Reader:
             return None
         if kind == "years" and not 0 <= number <= MAX_AGE_YEARS:
             self.problem(where, f"{value!r} must be a number of years from 0 to {MAX_AGE_YEARS}")
+            return None
+        if kind == "bmi" and not BMI_RANGE[0] <= number <= BMI_RANGE[1]:
+            self.problem(where, f"{value!r} must be a BMI from {BMI_RANGE[0]} to {BMI_RANGE[1]}")
             return None
         if kind == "percent" and not 0 <= number <= 100:
             self.problem(where, f"{value!r} must be a percentage from 0 to 100")

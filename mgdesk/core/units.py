@@ -55,6 +55,14 @@ _QUANTITY_TEXT = re.compile(r"^\s*([+-]?)\s*([0-9.,]*[0-9][0-9.,]*|[A-Za-z]+)\s*
 _UNIT_TEXT = re.compile(r"\s*[A-Za-zµμ]+(?:\s*/\s*[A-Za-zµμ]+)*\s*")
 _MAX_UNIT_TEXT = 40
 _ARABIC_SEPARATORS = frozenset("\u066b\u066c")  # decimal and thousands separators
+# Spellings of units whose name holds a number, which the unit grammar above does not read:
+# each maps to the registry's name for it (units.txt). Spaces inside are collapsed first.
+_SPELLED_UNITS = {
+    "mL/min/1.73 m2": "egfr_mL_min_173m2",
+    "mL/min/1.73m2": "egfr_mL_min_173m2",
+    "mL/min/1.73 m²": "egfr_mL_min_173m2",
+    "mL/min/1.73m²": "egfr_mL_min_173m2",
+}
 
 
 @functools.cache
@@ -94,11 +102,14 @@ def unit(text: str) -> Unit:
     Only unit names joined by "/" reach pint: its parser evaluates arithmetic, and an
     exponent such as "mg**(9**9**9)" typed into a field would never finish.
     """
-    if len(text) > _MAX_UNIT_TEXT or _UNIT_TEXT.fullmatch(text) is None:
+    if len(text) > _MAX_UNIT_TEXT:
+        raise ValueError(f"unknown unit {text!r}")
+    spelled = _SPELLED_UNITS.get(" ".join(text.split()))
+    if spelled is None and _UNIT_TEXT.fullmatch(text) is None:
         raise ValueError(f"unknown unit {text!r}")
     reg = registry()
     try:
-        parsed: Unit = reg.parse_units(text)
+        parsed: Unit = reg.parse_units(spelled or text)
     except Exception as exc:  # pint raises several error types for bad unit text
         raise ValueError(f"unknown unit {text!r}") from exc
     return parsed

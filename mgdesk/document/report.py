@@ -34,8 +34,17 @@ def text_report(plan: Plan, patient_label: str = "", *, evaluation_file: bool = 
         )
     if plan.creatinine_clearance:
         c = plan.creatinine_clearance
-        method = "Cockcroft-Gault" if c.method == "cockcroft_gault" else "entered"
-        lines.append(f"Creatinine clearance ({method}): {c.arithmetic}")
+        if c.method == "egfr":
+            lines.append(f"Renal function (eGFR): {c.arithmetic}")
+        else:
+            method = "Cockcroft-Gault" if c.method == "cockcroft_gault" else "entered"
+            lines.append(f"Creatinine clearance ({method}): {c.arithmetic}")
+    if plan.body_size:
+        weight = plan.creatinine_clearance.weight if plan.creatinine_clearance else None
+        used = f"; Cockcroft-Gault used the {weight.reason}" if weight else ""
+        lines.append(_wrap(f"Body size: {plan.body_size.shown}{used}", ""))
+    if plan.magnesium_given:
+        lines.append(_wrap(f"Magnesium given: {plan.magnesium_given.shown}", ""))
     if plan.missing:
         lines.append("")
         lines.append("Missing before routine treatment can be decided:")

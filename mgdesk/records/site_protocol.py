@@ -232,6 +232,28 @@ class ProtocolCheck:
         return self.protocol is not None and not self.problems
 
 
+def _probe(
+    name: str, patient: Mapping[str, Any], labs: Mapping[str, Any], **clinical: Any
+) -> WorkedCase:
+    document = {"format": CASE_FORMAT, "patient": patient, "labs": labs, "clinical": clinical}
+    return WorkedCase(f"revision 1.1 probe: {name}", document)
+
+
+_MAN = {"age_years": 50, "sex": "male", "weight": "80 kg"}
+_MILD = {"magnesium": "1.4 mg/dL", "potassium": "4.2 mmol/L"}
+# Cases that show what revision 1.1 changed; run when a protocol is read as a 1.0 file.
+REVISION_1_1_PROBES = (
+    _probe("mild, clearance 25 mL/min", _MAN, {**_MILD, "creatinine_clearance": "25 mL/min"}),
+    _probe("mild with cramps", _MAN, {**_MILD, "creatinine": "1.0 mg/dL"}, symptoms=["cramps"]),
+    _probe("mild, no height", _MAN, {**_MILD, "creatinine": "1.0 mg/dL"}),
+    _probe(
+        "severe, woman of 80, 120 kg, 160 cm, creatinine 2.5 mg/dL",
+        {"age_years": 80, "sex": "female", "weight": "120 kg", "height": "160 cm"},
+        {"magnesium": "1.0 mg/dL", "potassium": "4.2 mmol/L", "creatinine": "2.5 mg/dL"},
+    ),
+)
+
+
 def bundled_examples() -> list[WorkedCase]:
     """The example cases shipped with mgdesk (other files in their folder are skipped)."""
     folder = files(resources).joinpath("examples")
@@ -296,7 +318,8 @@ def check_protocol(
         return ProtocolCheck(None, exc.problems, (), 0)
     problems: list[str] = []
     changes: list[str] = []
-    worked = [*bundled_examples(), *cases]
+    probes = REVISION_1_1_PROBES if candidate.read_as_1_0 else ()
+    worked = [*bundled_examples(), *probes, *cases]
     for case in worked:
         before, _ = run_case(case.document, current)
         after, plan = run_case(case.document, candidate)

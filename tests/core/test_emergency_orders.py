@@ -79,7 +79,9 @@ def test_only_the_orders_to_give_now_not_the_rest_of_the_plan() -> None:
         {"patient__id": "I" * 65},
         {"patient__allergies": "A" * 501},
         {"patient__weight": "3000 kg"},
-        {"patient__height": "180 cm"},  # not a field of the case format
+        {"patient__shoe_size": "42"},  # not a field of the case format
+        {"patient__height": "9 m"},
+        {"labs__egfr": "60 mL/min"},
         {"labs__potassium": "1.2 mmol/L"},
         {"labs__creatinine": "creatinine"},
         {"labs__creatinine_clearance": "9000 mL/min"},

@@ -36,7 +36,7 @@ def test_the_generated_cases_print_their_golden_plans() -> None:
     result = run_cli(["evaluate", "--format", "jsonl", "-"], stdin=cases)
     expected = (GOLDEN / "generated-plans.jsonl").read_text(encoding="utf-8").splitlines()
     printed = result.stdout.splitlines()
-    assert len(printed) == len(expected) == 400
+    assert len(printed) == len(expected) == 600  # 400 cases of 1.0's inputs, 200 of 1.1's
     for number, (got, want) in enumerate(zip(printed, expected, strict=True), 1):
         assert got == want, f"generated case on line {number} prints another plan"
 

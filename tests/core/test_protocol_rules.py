@@ -37,6 +37,7 @@ PARENTERAL_ORDERS = {
     "mg_sulfate_iv_severe",
     "mg_sulfate_im_severe",
     "mg_sulfate_im_mild",
+    "mg_sulfate_iv_mild",
     "mg_sulfate_bag_refractory",
 }
 ORAL_ORDERS = {"mg_oxide_oral", "mg_organic_oral"}
@@ -688,9 +689,11 @@ def test_reduced_refractory_bag_is_2_to_6_mmol() -> None:
     assert "2 to 6 mmol" in bag.text
 
 
-def test_reduced_oral_stays_at_12_mmol_at_every_step() -> None:
+def test_reduced_oral_starts_at_8_mmol_and_stays_at_12_after_a_failed_trial() -> None:
+    # Revision 1.1: the oral start at clearance 20 to < 30 is 8 mmol (was 12).
     first = plan_of(base_case(**REDUCED))
-    assert order(first, "mg_oxide_oral").mg_mmol == 12
+    assert order(first, "mg_oxide_oral").mg_mmol == 8
+    assert order(first, "mg_organic_oral").mg_mmol == 8
     assert "24 mmol" not in order(first, "mg_oxide_oral").text  # no escalation
     failed = plan_of(base_case(clinical__prior_therapy="oral_failed", **REDUCED))
     assert order(failed, "mg_oxide_oral").mg_mmol == 12
@@ -796,7 +799,7 @@ def test_no_im_severe_alternative_without_a_weight() -> None:
 @pytest.mark.parametrize("symptom", codes.SYMPTOMS_MILD)
 def test_mild_symptoms_give_the_im_course(symptom: str) -> None:
     plan = plan_of(base_case(clinical__symptoms=[symptom]))
-    assert roles(plan) == {"mg_sulfate_im_mild": "primary"}
+    assert roles(plan) == {"mg_sulfate_im_mild": "primary", "mg_sulfate_iv_mild": "alternative"}
     im = order(plan, "mg_sulfate_im_mild")
     for part in (
         "magnesium sulfate 1 g",
@@ -815,7 +818,7 @@ def test_mild_symptoms_give_the_im_course(symptom: str) -> None:
 
 def test_no_oral_route_gives_the_im_course() -> None:
     plan = plan_of(base_case(clinical__oral_route_available=False))
-    assert roles(plan) == {"mg_sulfate_im_mild": "primary"}
+    assert roles(plan) == {"mg_sulfate_im_mild": "primary", "mg_sulfate_iv_mild": "alternative"}
 
 
 def test_oral_first_line() -> None:
@@ -1100,6 +1103,17 @@ def test_every_code_status_severity_and_step_outcome_is_produced(tmp_path: Path)
     ]
     plans += [plan_of(base_case(labs__creatinine_clearance="29 mL/min"))]
     plans += [plan_of(base_case(labs__magnesium=SEVERE, clinical__heart_block=True))]
+    # Revision 1.1: an eGFR, a short height, magnesium already given up to the limit.
+    plans += [plan_of(base_case(labs__creatinine=None, labs__egfr="25 mL/min/1.73 m2"))]
+    plans += [plan_of(base_case(patient__height="150 cm"))]
+    given = base_case(
+        labs__magnesium=SEVERE,
+        labs__creatinine="6.0 mg/dL",
+        clinical__symptoms=["seizure"],
+        clinical__magnesium_given=[{"time": "2026-12-04T08:00Z", "route": "iv", "amount": "17 g"}],
+    )
+    given["assessed_at"] = "2026-12-04T12:00Z"
+    plans += [plan_of(given)]
     rounding = site_protocol(
         tmp_path,
         lambda d: d["orders"]["mg_oxide_oral"].update(product="magnesium_oxide_400mg_tablet"),

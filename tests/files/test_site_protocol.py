@@ -320,3 +320,41 @@ def test_bad_arguments_exit_2_without_a_traceback(
 ) -> None:
     assert run_admin(*args)[0] == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def _as_1_0(document: dict[str, Any]) -> dict[str, Any]:
+    """The protocol as a 1.0 file: without the fields revision 1.1 added."""
+    document["version"] = "1.0.0"
+    del document["settings"]
+    del document["doses"]["oral_start_reduced"]
+    del document["orders"]["mg_sulfate_iv_mild"]
+    del document["warnings"]["cumulative_limit_reached"]
+    return document
+
+
+def test_protocol_check_of_a_1_0_file_says_how_it_is_read_and_what_1_1_changes(
+    tmp_path: Path,
+) -> None:
+    path = _file(tmp_path, _as_1_0(default_protocol_document()))
+    status, out, err = run_admin("protocol", "check", str(path))
+    assert status == 0, err
+    assert "Read as a revision 1.0 protocol" in out
+    for note in (
+        "settings: missing, read as 1.0's rules",
+        "doses.oral_start_reduced: missing, read as doses.oral_start",
+        "orders.mg_sulfate_iv_mild: missing, read as the bundled order",
+        "warnings.cumulative_limit_reached: missing, read as the bundled wording",
+    ):
+        assert f"  - {note}" in out
+    for change in (
+        "revision 1.1 probe: mild, clearance 25 mL/min: mg_mmol of mg_oxide_oral: 8 -> 12",
+        "revision 1.1 probe: mild with cramps: order removed: mg_sulfate_iv_mild (alternative)",
+        "revision 1.1 probe: mild, no height: warning removed: cockcroft_gault_actual_weight",
+    ):
+        assert f"  - {change}\n" in out
+    assert "9 cases run" in out
+
+
+def test_protocol_check_of_a_1_1_file_runs_no_probe(tmp_path: Path) -> None:
+    status, out, _ = run_admin("protocol", "check", str(_file(tmp_path, approved_protocol())))
+    assert status == 0 and "Read as a revision 1.0" not in out and "probe" not in out

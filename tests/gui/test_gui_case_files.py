@@ -358,3 +358,38 @@ def test_a_value_the_form_cannot_show_is_not_dropped_but_refused(
     assert f"{section}.{field}" in window.notices.label.text()
     assert window.form.document() == before
     assert window.files.case_path is None
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("patient.height", {"patient": {"height": "160 cm"}}),
+        ("labs.egfr", {"labs": {"egfr": "25 mL/min/1.73 m2"}}),
+        (
+            "clinical.magnesium_given",
+            {
+                "clinical": {
+                    "magnesium_given": [
+                        {"time": "2026-12-04T08:00Z", "route": "iv", "amount": "2 g"}
+                    ]
+                }
+            },
+        ),
+    ],
+)
+def test_a_revision_1_1_field_is_not_dropped_but_refused(
+    window: MainWindow, tmp_path: Path, field: str, changes: dict[str, dict[str, Any]]
+) -> None:
+    """The form has no place for protocol 1.1's inputs yet: a file holding them is refused,
+    never shown (and saved) without them."""
+    assert window.form.load(example_case(MILD)) == []
+    before = window.form.document()
+    document = example_case(MILD, **changes)
+    if field == "clinical.magnesium_given":
+        document["assessed_at"] = "2026-12-04T12:00Z"
+    path = tmp_path / "case.mgcase"
+    save_case(document, path)
+    assert not window.files.open_case_file(path)
+    assert field in window.notices.label.text()
+    assert "cannot show this field yet" in window.notices.label.text()
+    assert window.form.document() == before

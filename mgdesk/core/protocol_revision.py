@@ -1,0 +1,107 @@
+"""Reading a site protocol written for revision 1.0 of PROTOCOL.md under revision 1.1.
+
+A 1.0 file lacks the fields 1.1 added. Each one it leaves out is filled in before the file
+is validated, so that the file keeps 1.0's behaviour where 1.1 changed a rule, and takes
+the bundled wording where 1.1 only added something to say:
+
+- settings: Cockcroft-Gault with actual body weight (1.0's rule), and no IV alternative to
+  the IM mild course (a site approved only the orders its file holds);
+- doses.oral_start_reduced: the file's own oral start dose (1.0 did not reduce it);
+- thresholds, plausibility, the IV mild order and its doses, and the new warnings: the
+  bundled default's (the IV mild order written in the product of the file's IM mild order).
+
+Each filled field is reported (Protocol.read_as_1_0), and `mgdesk protocol check` lists it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from collections.abc import Mapping
+from importlib.resources import files
+from typing import Any
+
+from mgdesk import resources
+
+SETTINGS_1_0 = {"cockcroft_gault_weight": "actual", "mild_iv_alternative": False}
+NEW_THRESHOLDS = ("bmi_underweight_below", "bmi_overweight_from", "cumulative_infusion_step")
+NEW_PLAUSIBILITY = ("height", "egfr", "magnesium_given")
+NEW_DOSES = ("mild_iv", "mild_iv_reduced")
+NEW_ORDER = "mg_sulfate_iv_mild"
+NEW_WARNINGS = (
+    "cockcroft_gault_actual_weight",
+    "ideal_weight_not_defined",
+    "egfr_used_for_renal_function",
+    "parenteral_magnesium_given",
+    "cumulative_limit_reached",
+)
+
+
+@functools.cache
+def _bundled() -> Mapping[str, Any]:
+    data = files(resources).joinpath("protocols", "default.json").read_bytes()
+    document: Mapping[str, Any] = json.loads(data.decode("utf-8"))
+    return document
+
+
+def with_revision_1_1_fields(doc: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The document with every 1.1 field it lacks filled in, and a note for each one filled.
+
+    A section that is not an object is left as it is, for the loader to report.
+    """
+    filled = copy.deepcopy(dict(doc))
+    notes: list[str] = []
+    bundled = _bundled()
+    if "settings" not in filled:
+        filled["settings"] = dict(SETTINGS_1_0)
+        notes.append(
+            "settings: missing, read as 1.0's rules: Cockcroft-Gault with actual body weight "
+            "(cockcroft_gault_weight: actual), no IV alternative to the IM mild course "
+            "(mild_iv_alternative: false)"
+        )
+    for section, keys in (("thresholds", NEW_THRESHOLDS), ("plausibility", NEW_PLAUSIBILITY)):
+        target = filled.get(section)
+        if not isinstance(target, dict):
+            continue
+        for key in keys:
+            if key not in target:
+                target[key] = copy.deepcopy(bundled[section][key])
+                notes.append(
+                    f"{section}.{key}: missing, read as the bundled {json.dumps(target[key])}"
+                )
+    doses = filled.get("doses")
+    if isinstance(doses, dict):
+        if "oral_start_reduced" not in doses and "oral_start" in doses:
+            doses["oral_start_reduced"] = copy.deepcopy(doses["oral_start"])
+            notes.append(
+                "doses.oral_start_reduced: missing, read as doses.oral_start "
+                "(1.0 did not reduce the oral start dose at clearance 20 to under 30)"
+            )
+        for key in NEW_DOSES:
+            if key not in doses:
+                doses[key] = copy.deepcopy(bundled["doses"][key])
+                notes.append(f"doses.{key}: missing, read as the bundled dose")
+    needed_sources: set[str] = set()
+    orders = filled.get("orders")
+    if isinstance(orders, dict) and NEW_ORDER not in orders:
+        order = copy.deepcopy(bundled["orders"][NEW_ORDER])
+        im_mild = orders.get("mg_sulfate_im_mild")
+        if isinstance(im_mild, dict) and "product" in im_mild:
+            order["product"] = im_mild["product"]
+        orders[NEW_ORDER] = order
+        needed_sources.update(order["sources"])
+        notes.append(f"orders.{NEW_ORDER}: missing, read as the bundled order")
+    warnings = filled.get("warnings")
+    if isinstance(warnings, dict):
+        for code in NEW_WARNINGS:
+            if code not in warnings:
+                warnings[code] = copy.deepcopy(bundled["warnings"][code])
+                needed_sources.update(warnings[code]["sources"])
+                notes.append(f"warnings.{code}: missing, read as the bundled wording")
+    sources = filled.get("sources")
+    if isinstance(sources, dict):
+        for key in sorted(needed_sources - set(sources)):
+            sources[key] = copy.deepcopy(bundled["sources"][key])
+            notes.append(f"sources.{key}: missing, read as the bundled source")
+    return filled, tuple(notes)
