@@ -436,6 +436,15 @@ class Graph:
 
 
 @dataclass(frozen=True)
+class SheetRules:
+    """What the site requires on each printed sheet beyond the prescriber's printed name
+    (always required): the optional "sheet" section of a protocol."""
+
+    prescriber_registration_required: bool = False
+    prescriber_contact_required: bool = False
+
+
+@dataclass(frozen=True)
 class Protocol:
     """A validated protocol: constants, thresholds, doses, wording and graph."""
 
@@ -462,6 +471,7 @@ class Protocol:
     # The rationale of each step's outcome: rationales[step][outcome].
     rationales: Mapping[str, Mapping[str, str]]
     origin: str
+    sheet_rules: SheetRules = SheetRules()
 
     def is_past_review(self, today: date) -> bool:
         return self.approval.review_date is not None and today > self.approval.review_date

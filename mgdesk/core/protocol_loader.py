@@ -39,6 +39,7 @@ from mgdesk.core.protocol import (
     Protocol,
     QuantityRange,
     Salt,
+    SheetRules,
     Source,
     Thresholds,
     Warnings,
@@ -134,7 +135,7 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         "graph",
         "steps",
     }
-    r.exact_keys(doc, top, "")
+    r.exact_keys(doc, top, "", optional={"sheet"})
     ident = r.text(doc, "id", "")
     version = r.text(doc, "version", "")
     title = r.text(doc, "title", "")
@@ -279,6 +280,7 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
                 r.text(rationale, outcome, f"steps.{step}.rationale.")
         rationales[step] = rationale
 
+    sheet_rules = _sheet_rules(r, doc.get("sheet", {}))
     check_order(r, thresholds, plausibility, doses)
     check_placeholders(r, doc)
     if r.problems:
@@ -310,6 +312,7 @@ def _build(doc: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         graph=graph,
         rationales=rationales,
         origin=origin,
+        sheet_rules=sheet_rules,
     )
 
 
@@ -362,6 +365,23 @@ def _check_order_products(
         or organic.salt.key in {"magnesium_oxide", "magnesium_sulfate_heptahydrate"}
     ):
         r.problem("orders.mg_organic_oral.product", "must be an oral organic magnesium salt")
+
+
+def _sheet_rules(r: Reader, doc: Any) -> SheetRules:
+    """The optional "sheet" section: which prescriber details every sheet must carry."""
+    if not isinstance(doc, dict):
+        r.problem("sheet", "must be an object")
+        return SheetRules()
+    keys = {"prescriber_registration_required", "prescriber_contact_required"}
+    r.exact_keys(doc, set(), "sheet.", optional=keys)
+    flags = {}
+    for key in keys:
+        value = doc.get(key, False)
+        if not isinstance(value, bool):
+            r.problem(f"sheet.{key}", "must be true or false")
+            value = False
+        flags[key] = value
+    return SheetRules(**flags)
 
 
 def _approval(r: Reader, doc: Mapping[str, Any]) -> Approval:

@@ -106,7 +106,10 @@ def test_an_order_sheet_is_exported_from_the_window_with_networking_disabled(
 
 def test_the_sheet_command_writes_a_pdf_with_networking_disabled(tmp_path: Path) -> None:
     pdf = tmp_path / "sheet.pdf"
-    run_guarded(offline_guard.command(["sheet", CASE, "-o", str(pdf)]), tmp_path / "attempts.log")
+    run_guarded(
+        offline_guard.command(["sheet", CASE, "-o", str(pdf), "--prescriber", "Dr Jane Roe"]),
+        tmp_path / "attempts.log",
+    )
     assert "Audit entry" in pdf_text(pdf)
 
 
@@ -127,7 +130,7 @@ def test_the_sheet_command_never_asks_the_print_system_for_a_pdf(tmp_path: Path)
     pdf = tmp_path / "sheet.pdf"
     with offline_guard.SilentPrintServer() as print_server:
         result = run_guarded(
-            offline_guard.command(["sheet", CASE, "-o", str(pdf)]),
+            offline_guard.command(["sheet", CASE, "-o", str(pdf), "--prescriber", "Dr Jane Roe"]),
             tmp_path / "attempts.log",
             print_server.address,
         )

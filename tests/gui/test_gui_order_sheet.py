@@ -48,6 +48,10 @@ def open_dialog(qtbot: QtBot, window: MainWindow) -> OrderSheetDialog:
     assert window.menus.order_sheet_action.isEnabled(), window.menus.order_sheet_action.toolTip()
     window.menus.order_sheet_action.trigger()  # the guard fails the test if this were exec()
     (dialog,) = [d for d in window.findChildren(OrderSheetDialog) if d.isVisible()]
+    prescriber = dialog.findChild(QLineEdit, "prescriber")
+    assert prescriber is not None
+    if not prescriber.text():  # the printed name is required; tests of other things give one
+        prescriber.setText("Dr Jane Roe")
     return dialog
 
 
@@ -165,7 +169,7 @@ def test_stop_warnings_must_be_acknowledged_in_the_dialog(qtbot: QtBot, window: 
     dialog = open_dialog(qtbot, window)
     assert not dialog.pdf_button.isEnabled()
     reasons = dialog.findChild(QLabel, "reasons")
-    assert reasons is not None and "is not acknowledged" in reasons.text()
+    assert reasons is not None and "Stop-level warning not acknowledged" in reasons.text()
     check = dialog.findChild(QCheckBox, "acknowledge_torsades_do_not_delay")
     assert check is not None
     check.setChecked(True)

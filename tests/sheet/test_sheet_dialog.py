@@ -60,7 +60,8 @@ def producing_buttons(dialog: OrderSheetDialog) -> list[bool]:
 def test_the_buttons_wait_for_each_stop_warning_to_be_acknowledged(qtbot: QtBot) -> None:
     dialog = dialog_for(qtbot, example(TORSADES))
     assert producing_buttons(dialog) == [False, False, False]
-    assert "torsades_do_not_delay is not acknowledged" in reasons_text(dialog)
+    assert "Stop-level warning not acknowledged: Torsades de pointes" in reasons_text(dialog)
+    assert "torsades_do_not_delay" not in reasons_text(dialog)
     check = dialog.findChild(QCheckBox, "acknowledge_torsades_do_not_delay")
     assert check is not None
     check.setChecked(True)
