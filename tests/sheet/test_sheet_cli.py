@@ -204,3 +204,25 @@ def test_mgdesk_sheet_is_wired_into_the_entry_point(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "x.pdf").exists()
+
+
+def test_the_prescribers_name_is_required_and_identity_is_printed(tmp_path: Path) -> None:
+    case = str(examples_dir() / "mild-oral-1.4-mg-dl.json")
+    code, _, err = run_in_process([case, "-o", str(tmp_path / "x.pdf")], prescriber=None)
+    assert code == 2
+    assert "printed name is not entered" in err and "--prescriber NAME" in err
+    assert not (tmp_path / "x.pdf").exists()
+    code, _, err = run_in_process(
+        [
+            case,
+            "-o",
+            str(tmp_path / "y.pdf"),
+            "--prescriber-registration",
+            "GMC 7654321",
+            "--prescriber-contact",
+            "bleep 4321",
+        ]
+    )
+    assert code == 0, err
+    first = pdf_pages(tmp_path / "y.pdf")[0]
+    assert "GMC 7654321" in first and "bleep 4321" in first and "Dr Jane Roe" in first
