@@ -284,7 +284,10 @@ def _attachment_html(sheet: OrderSheet) -> str:
         )
     )
     return (
-        _heading(f"{ATTACHMENT}: How the plan was reached (reasoning: nothing here is an order)")
+        _heading(
+            f"{ATTACHMENT}: How the plan was reached (reasoning: nothing here is an order)",
+            new_page=True,
+        )
         + _table(steps)
         + _heading("Sources")
         + _table(references)

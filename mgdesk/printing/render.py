@@ -153,7 +153,7 @@ def _keep_tables_whole(document: QTextDocument, page_height: float) -> None:
     def page_of(y: float) -> int:
         return int(y // page_height)
 
-    order_page = -1
+    order_page, previous_bottom = -1, 0.0
     for frame in document.rootFrame().childFrames():
         box = layout.frameBoundingRect(frame)
         before = document.findBlock(frame.firstPosition() - 1)
@@ -161,13 +161,15 @@ def _keep_tables_whole(document: QTextDocument, page_height: float) -> None:
             order_page = page_of(box.bottom())
         heading = _is_heading(before)
         if heading and before.text().startswith(ATTACHMENT):
-            # The attachment never shares the page of the orders; its tables run on across
-            # page breaks, row by row.
-            if page_of(layout.blockBoundingRect(before).top()) == order_page:
+            # The attachment starts on a new page, so it never shares the page of the orders;
+            # but when what follows the orders ran on to another page, it follows on there.
+            # Its tables run on across page breaks, row by row.
+            if page_of(previous_bottom - 1) != order_page:
                 block_format = before.blockFormat()
-                block_format.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+                block_format.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_Auto)
                 QTextCursor(before).setBlockFormat(block_format)
             return
+        previous_bottom = box.bottom()
         straddles = box.height() < page_height and page_of(box.top()) != page_of(box.bottom())
         orphaned = heading and page_of(layout.blockBoundingRect(before).top()) != page_of(box.top())
         if not (straddles or orphaned):
