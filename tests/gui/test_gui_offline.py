@@ -43,7 +43,9 @@ from mgdesk.gui.settings import open_settings
 from mgdesk.gui.sheet_dialog import OrderSheetDialog
 
 app = QApplication(sys.argv[:1])
-window = MainWindow(open_settings())
+settings = open_settings()
+settings.last_prescriber = "Dr Jane Roe"  # the printed name is required
+window = MainWindow(settings)
 window.show()
 assert window.finish_startup(Path(sys.argv[1])), window.statusBar().currentMessage()
 window.menus.open_order_sheet()

@@ -175,6 +175,8 @@ def test_the_command_runs_without_a_display(tmp_path: Path) -> None:
             "x.pdf",
             "--paper",
             "a4",
+            "--prescriber",
+            "Dr Jane Roe",
         ],
         cwd=tmp_path,
         env=environment,
@@ -194,7 +196,10 @@ def test_mgdesk_sheet_is_wired_into_the_entry_point(tmp_path: Path) -> None:
     if "sheet" not in COMMANDS:
         pytest.skip('mgdesk/__main__.py COMMANDS has no "sheet" entry yet (the integrator adds it)')
     result = subprocess.run(
-        [sys.executable, "-m", "mgdesk", "sheet", str(examples_dir() / MILD), "-o", "x.pdf"],
+        [
+            *(sys.executable, "-m", "mgdesk", "sheet", str(examples_dir() / MILD)),
+            *("-o", "x.pdf", "--prescriber", "Dr Jane Roe"),
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
