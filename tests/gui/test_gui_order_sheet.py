@@ -193,6 +193,11 @@ def test_an_exported_sheet_prints_the_hash_of_its_audit_entry(
     paper = dialog.findChild(QComboBox, "paper")
     assert prescriber is not None and paper is not None
     prescriber.setText("Dr B. Jones")
+    registration = dialog.findChild(QLineEdit, "prescriber_registration")
+    contact = dialog.findChild(QLineEdit, "prescriber_contact")
+    assert registration is not None and contact is not None
+    registration.setText("GMC 7654321")
+    contact.setText("bleep 4321")
     paper.setCurrentIndex(paper.findData("letter"))
     path = tmp_path / "sheet.pdf"
     printed = export(qtbot, dialog, path, monkeypatch)
@@ -208,10 +213,14 @@ def test_an_exported_sheet_prints_the_hash_of_its_audit_entry(
     assert EVALUATION_INSTALL not in pdf_text(path)
     assert not dialog.audit_notice.isVisible() and not window.notices.isVisible()
     # The prescriber and the paper are remembered for the next sheet.
-    assert (open_settings().last_prescriber, open_settings().paper_size) == (
-        "Dr B. Jones",
-        "letter",
-    )
+    remembered = open_settings()
+    assert (
+        remembered.last_prescriber,
+        remembered.last_prescriber_registration,
+        remembered.last_prescriber_contact,
+        remembered.paper_size,
+    ) == ("Dr B. Jones", "GMC 7654321", "bleep 4321", "letter")
+    assert "GMC 7654321" in pdf_text(path) and "bleep 4321" in pdf_text(path)
 
 
 def test_a_cancelled_or_failed_export_is_recorded_as_not_output(
