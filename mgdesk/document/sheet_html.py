@@ -53,6 +53,7 @@ body { font-family: 'DejaVu Sans'; font-size: 10pt; color: #000000; }
 p { margin-top: 0px; margin-bottom: 3px; }
 h4 { margin-top: 3px; margin-bottom: 1px; }
 p.banner { font-size: 11pt; font-weight: bold; }
+span.banner { font-size: 11pt; font-weight: bold; }
 p.small { font-size: 10pt; }
 td.end { font-size: 11pt; font-weight: bold; border-width: 2px; }
 td { font-size: 10pt; vertical-align: top; }
@@ -191,9 +192,9 @@ def _body_html(sheet: OrderSheet, breaks: Collection[int] = (), first_page: int 
         missing = "; ".join(sheet.missing) or "see the reasoning attachment"
         parts.append(
             _table(
-                '<tr><td><p class="banner">INCOMPLETE PLAN</p>'
-                f"<p>Routine treatment cannot be decided until these are recorded: {_e(missing)}. "
-                "Only the orders on this sheet may be given now.</p></td></tr>",
+                '<tr><td><span class="banner">INCOMPLETE PLAN</span> '
+                f"Routine treatment cannot be decided until these are recorded: {_e(missing)}. "
+                "Only the orders on this sheet may be given now.</td></tr>",
                 border=3,
                 padding=2,
             )

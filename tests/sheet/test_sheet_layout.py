@@ -144,6 +144,33 @@ def test_the_orders_and_the_signature_share_page_one(
     check_orders_can_be_carried_out(sheet, document)
 
 
+VARIANTS = {
+    "severe-renal": ("severe-tetany.json", {"labs": {"creatinine": "2.5 mg/dL"}}),
+    "severe-renal-unknown": ("severe-tetany.json", {"labs": {"creatinine": None}}),
+    "pulseless-torsades": ("torsades-with-pulse.json", {"clinical": {"torsades": "pulseless"}}),
+    "refractory-bag": (
+        "oral-failed-stoma.json",
+        {"clinical": {"prior_therapy": "oral_and_alfacalcidol_failed"}},
+    ),
+}
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_variants_of_the_examples_keep_orders_and_signature_on_page_one(
+    qapp: QApplication, tmp_path: Path, variant: str, paper: str
+) -> None:
+    """A severe case with reduced or unknown renal function (an order that refers to the
+    next, two stop-level warnings), a pulseless torsades push, a refractory bag."""
+    name, changes = VARIANTS[variant]
+    document = with_changes(example(name), **changes)
+    sheet = sheet_for(document)
+    pages = rendered(sheet, tmp_path, paper)
+    assert page_of(pages, END_OF_ORDERS) == 1
+    check_sheet(sheet, pages)
+    check_orders_can_be_carried_out(sheet, document)
+
+
 def test_the_mild_sheet_on_letter(qapp: QApplication, tmp_path: Path) -> None:
     """The article's case: the sheet that was split before (orders on page 1, signature on
     page 2, and a page marked intentionally blank)."""
