@@ -134,16 +134,9 @@ PAIRED_LABELS = frozenset(
         "Number of doses",
         "Course",
         "Dose",
-        "Dose (per dose)",
-        "Dose (per day)",
-        "Dose range",
-        "Volume (mL)",
-        "Rate (mL/h)",
-        "Drug, dose",
-        "Route, rate",
     }
 )
-# Room to write by hand: one tall line in a blank field, two for a signature.
+# Room to write by hand: a tall line in a blank field, a taller one for a signature.
 WRITING_SPACE = '<span class="write">&nbsp;</span>'
 SIGNING_SPACE = '<span class="sign">&nbsp;</span>'
 

@@ -89,7 +89,7 @@ def printed_orders(
                 number=number,
                 id=order.id,
                 role=order.role,
-                role_label=TO_COMPLETE if to_complete else _role_label(order, plan.orders),
+                role_label=_role_label(order, plan.orders, to_complete),
                 emergency=order.emergency,
                 title=order.title,
                 text=text,
@@ -110,7 +110,7 @@ def _text_and_note(order: Order, protocol: Protocol) -> tuple[str, str]:
         return given, beside
     if order.id == "mg_sulfate_bag_refractory":
         note = protocol.orders.mg_sulfate_bag_refractory.note
-        if note and order.text.find(f"; {note}") >= 0:
+        if note and f"; {note}" in order.text:
             return order.text.replace(f"; {note}", ""), ""
     return order.text, ""
 
@@ -131,7 +131,9 @@ def _potassium_text(order: Order, case: Case, protocol: Protocol) -> str:
     return text
 
 
-def _role_label(order: Order, orders: tuple[Order, ...]) -> str:
+def _role_label(order: Order, orders: tuple[Order, ...], to_complete: bool) -> str:
+    if to_complete:
+        return f"CONDITIONAL, {TO_COMPLETE}" if order.role == "conditional" else TO_COMPLETE
     if order.role == "alternative":
         primary = next(
             (n for n, o in enumerate(orders, 1) if o.id == order.alternative_to and o is not order),

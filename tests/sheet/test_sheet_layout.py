@@ -242,6 +242,15 @@ def test_potassium_is_a_prompt_with_its_target_and_spaces_to_write() -> None:
     )
     text = next(o.text for o in mild_low_potassium.orders if o.id == "potassium_replacement")
     assert "4 mmol/L or above" in text and "torsades" not in text
+    # Where renal function holds potassium back, the prompt stays conditional.
+    renal = sheet_for(
+        with_changes(
+            example("severe-tetany.json"), labs={"creatinine": None, "potassium": "3.2 mmol/L"}
+        )
+    )
+    conditional = next(o for o in renal.orders if o.id == "potassium_replacement")
+    assert conditional.role_label == "CONDITIONAL, PRESCRIBER TO COMPLETE"
+    assert "only once renal function allows" in conditional.text
 
 
 def test_saline_has_spaces_for_volume_and_rate() -> None:
