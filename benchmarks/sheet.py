@@ -66,7 +66,17 @@ def sheet_command(output: Path) -> list[str]:
     from mgdesk.__main__ import COMMANDS
 
     prefix = ["-m", "mgdesk", "sheet"] if "sheet" in COMMANDS else ["-m", "mgdesk.commands.sheet"]
-    return [sys.executable, *prefix, str(CASE), "-o", str(output), "--paper", "a4"]
+    return [
+        sys.executable,
+        *prefix,
+        str(CASE),
+        "-o",
+        str(output),
+        "--paper",
+        "a4",
+        "--prescriber",
+        "Dr Jane Roe",
+    ]
 
 
 def timed(command: list[str], environment: dict[str, str]) -> float:

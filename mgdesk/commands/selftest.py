@@ -184,7 +184,7 @@ def _check_sheet() -> str:
         plan,
         default_protocol(),
         facility=FACILITY,
-        prescriber=None,
+        prescriber="mgdesk self-test",
         acknowledged=frozenset(w.code for w in plan.stop_warnings),
         generated_at=datetime.now().astimezone(),
         sheet_id=new_sheet_id(),

@@ -60,8 +60,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CODE[,CODE...]",
         help="stop-level warning codes the prescriber has read and acknowledges",
     )
+    # The prescriber's identity, printed in the signature block.
     parser.add_argument(
-        "--prescriber", help="the prescriber's name, printed under the signature line"
+        "--prescriber",
+        metavar="NAME",
+        help="the prescriber's printed name, under the signature line (required)",
+    )
+    parser.add_argument(
+        "--prescriber-registration",
+        metavar="NUMBER",
+        help="the prescriber's registration number (required where the site protocol says so)",
+    )
+    parser.add_argument(
+        "--prescriber-contact",
+        metavar="BLEEP",
+        help="the prescriber's bleep or phone (required where the site protocol says so)",
     )
     parser.add_argument(
         "--facility", default="", help="the facility named in the header of every page"
@@ -115,6 +128,8 @@ def run(
         protocol,
         facility=args.facility,
         prescriber=args.prescriber,
+        prescriber_registration=args.prescriber_registration,
+        prescriber_contact=args.prescriber_contact,
         acknowledged=acknowledged,
         write=destination.write,
         recorder=SheetRecorder(AuditLog(), case.document, plan),
@@ -125,11 +140,16 @@ def run(
     for problem in issued.audit_problems:
         stderr.write(f"mgdesk: audit log: {problem}\n")
     if issued.outcome == "refused":
+        name_hint = (
+            ["Give the prescriber's printed name with: --prescriber NAME"]
+            if not (args.prescriber or "").strip() and not plan_blockers(plan)
+            else []
+        )
         return _refuse(
             stderr,
             "no order sheet was produced:",
             issued.reasons,
-            _acknowledge_hint(plan, acknowledged),
+            _acknowledge_hint(plan, acknowledged) + name_hint,
         )
     if issued.outcome == "not recorded":
         stderr.write(f"mgdesk: no order sheet was produced: {issued.reasons[0]}\n")

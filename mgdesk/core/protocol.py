@@ -468,6 +468,15 @@ class Graph:
 
 
 @dataclass(frozen=True)
+class SheetRules:
+    """What the site requires on each printed sheet beyond the prescriber's printed name
+    (always required): the optional "sheet" section of a protocol."""
+
+    prescriber_registration_required: bool = False
+    prescriber_contact_required: bool = False
+
+
+@dataclass(frozen=True)
 class Protocol:
     """A validated protocol: constants, thresholds, doses, wording and graph."""
 
@@ -497,6 +506,7 @@ class Protocol:
     settings: Settings
     # The revision 1.1 fields a site's 1.0 file leaves out, each with how it was read.
     read_as_1_0: tuple[str, ...] = ()
+    sheet_rules: SheetRules = SheetRules()
 
     def is_past_review(self, today: date) -> bool:
         return self.approval.review_date is not None and today > self.approval.review_date

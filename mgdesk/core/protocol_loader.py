@@ -43,6 +43,7 @@ from mgdesk.core.protocol import (
     QuantityRange,
     Salt,
     Settings,
+    SheetRules,
     Source,
     Thresholds,
     Warnings,
@@ -154,7 +155,7 @@ def _build(original: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         "steps",
         "settings",
     }
-    r.exact_keys(doc, top, "")
+    r.exact_keys(doc, top, "", optional={"sheet"})
     ident = r.text(doc, "id", "")
     version = r.text(doc, "version", "")
     title = r.text(doc, "title", "")
@@ -300,6 +301,7 @@ def _build(original: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
                 r.text(rationale, outcome, f"steps.{step}.rationale.")
         rationales[step] = rationale
 
+    sheet_rules = _sheet_rules(r, doc.get("sheet", {}))
     check_order(r, thresholds, plausibility, doses)
     check_ceilings(r.problem, thresholds, plausibility, doses)
     check_placeholders(r, doc)
@@ -334,6 +336,7 @@ def _build(original: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         origin=origin,
         settings=settings,
         read_as_1_0=read_as_1_0,
+        sheet_rules=sheet_rules,
     )
 
 
@@ -402,6 +405,23 @@ def _check_order_products(
         or organic.salt.key in {"magnesium_oxide", "magnesium_sulfate_heptahydrate"}
     ):
         r.problem("orders.mg_organic_oral.product", "must be an oral organic magnesium salt")
+
+
+def _sheet_rules(r: Reader, doc: Any) -> SheetRules:
+    """The optional "sheet" section: which prescriber details every sheet must carry."""
+    if not isinstance(doc, dict):
+        r.problem("sheet", "must be an object")
+        return SheetRules()
+    keys = {"prescriber_registration_required", "prescriber_contact_required"}
+    r.exact_keys(doc, set(), "sheet.", optional=keys)
+    flags = {}
+    for key in keys:
+        value = doc.get(key, False)
+        if not isinstance(value, bool):
+            r.problem(f"sheet.{key}", "must be true or false")
+            value = False
+        flags[key] = value
+    return SheetRules(**flags)
 
 
 def _approval(r: Reader, doc: Mapping[str, Any]) -> Approval:

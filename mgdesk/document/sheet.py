@@ -18,18 +18,14 @@ from datetime import date, datetime
 
 from mgdesk import __version__
 from mgdesk.core.case import Case
-from mgdesk.core.formatting import (
-    amount_text,
-    display_unit,
-    duration,
-    salt_mass_text,
-    significant,
-    volume,
-)
-from mgdesk.core.plan import Order, Plan
+from mgdesk.core.formatting import display_unit, significant
+from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.text import FACILITY_LIMIT, PRESCRIBER_LIMIT, isolated, printable_text_problem
-from mgdesk.core.units import Quantity, magnitude_in, quantity
+from mgdesk.core.units import Quantity, magnitude_in
+from mgdesk.document.sheet_orders import SheetField as SheetField  # where others import it
+from mgdesk.document.sheet_orders import SheetOrder as SheetOrder
+from mgdesk.document.sheet_orders import printed_orders
 
 SHEET_TITLE = "Magnesium replacement order sheet"
 END_OF_ORDERS = "END OF ORDERS — nothing below this line is an order"
@@ -42,12 +38,6 @@ SHA_SHOWN = 12
 # Crockford's base 32: no I, L, O or U, so a sheet id read aloud or copied by hand is unambiguous.
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-ROUTES = {
-    "oral": "oral (by mouth)",
-    "iv": "IV (intravenous)",
-    "im": "IM (intramuscular)",
-    "subcut": "subcut (subcutaneous)",
-}
 LEVEL_LABELS = {"stop": "STOP", "caution": "CAUTION", "info": "INFORMATION"}
 
 
@@ -60,34 +50,17 @@ class SheetRefused(Exception):  # noqa: N818 - the name other modules already us
 
 
 @dataclass(frozen=True)
-class SheetField:
-    """A label and its value, as printed."""
-
-    label: str
-    value: str
-
-
-@dataclass(frozen=True)
-class SheetOrder:
-    """One order as printed on the sheet."""
-
-    number: int
-    id: str
-    role: str
-    role_label: str
-    emergency: bool
-    title: str
-    text: str
-    details: tuple[SheetField, ...]
-
-
-@dataclass(frozen=True)
 class SheetWarning:
     """A warning as printed on the sheet."""
 
-    code: str
+    code: str  # for the audit log and the command line; never printed
     level: str
     text: str
+
+    @property
+    def title(self) -> str:
+        """What the warning is about: its text up to the first colon or full stop."""
+        return re.split(r"[:.](?:\s|$)", self.text, maxsplit=1)[0]
 
 
 @dataclass(frozen=True)
@@ -127,6 +100,8 @@ class OrderSheet:
     warnings: tuple[SheetWarning, ...]
     acknowledged: tuple[SheetWarning, ...]
     prescriber: str | None
+    prescriber_registration: str | None
+    prescriber_contact: str | None
     steps: tuple[SheetStep, ...]
     order_sources: tuple[SheetField, ...]
     references: tuple[SheetField, ...]  # "[1]" and the citation, in order of first use
@@ -204,6 +179,8 @@ def build_sheet(
     audit_hash: str | None = None,
     evaluation_install: bool = False,
     evaluation_file: bool = False,
+    prescriber_registration: str | None = None,
+    prescriber_contact: str | None = None,
 ) -> OrderSheet:
     """The sheet for one evaluated case; raises SheetRefused with every reason it cannot be
     printed."""
@@ -212,7 +189,17 @@ def build_sheet(
         raise SheetRefused(blockers)
     reasons = _missing_patient_data(case, plan.emergency_only)
     reasons += _acknowledgement_problems(plan, acknowledged)
-    reasons += _unprintable_entries(facility, prescriber)
+    prescriber, prescriber_registration, prescriber_contact = (
+        _stripped(prescriber),
+        _stripped(prescriber_registration),
+        _stripped(prescriber_contact),
+    )
+    reasons += _prescriber_problems(
+        protocol, prescriber, prescriber_registration, prescriber_contact
+    )
+    reasons += _unprintable_entries(
+        facility, prescriber, prescriber_registration, prescriber_contact
+    )
     if reasons:
         raise SheetRefused(reasons)
 
@@ -240,12 +227,14 @@ def build_sheet(
         status=plan.status,
         missing=tuple(m.message for m in plan.missing),
         emergency_only=plan.emergency_only,
-        orders=_orders(plan.orders),
+        orders=printed_orders(plan, case, protocol, generated_at.date()),
         monitoring=tuple(m.text for m in plan.monitoring),
         warnings=warnings,
         acknowledged=tuple(w for w in warnings if w.code in stop_codes),
-        prescriber=isolated(prescriber.strip()) if prescriber and prescriber.strip() else None,
-        steps=_steps(plan, references),
+        prescriber=_isolated(prescriber),
+        prescriber_registration=_isolated(prescriber_registration),
+        prescriber_contact=_isolated(prescriber_contact),
+        steps=_steps(plan, references, {o.id: f"order {n}" for n, o in enumerate(plan.orders, 1)}),
         order_sources=tuple(
             SheetField(f"{n}. {o.title}", references.cite(o.sources))
             for n, o in enumerate(plan.orders, 1)
@@ -307,16 +296,21 @@ def _missing_patient_data(case: Case, emergency_only: bool) -> list[str]:
     return reasons
 
 
-def _unprintable_entries(facility: str, prescriber: str | None) -> list[str]:
-    """What the facility and prescriber names hold that would not print as typed (the
+def _unprintable_entries(
+    facility: str, prescriber: str | None, registration: str | None, contact: str | None
+) -> list[str]:
+    """What the facility and prescriber entries hold that would not print as typed (the
     patient's details were checked with the case)."""
     reasons = []
-    problem = printable_text_problem(facility, FACILITY_LIMIT)
-    if problem is not None:
-        reasons.append(f"The facility name {problem}.")
-    problem = printable_text_problem(prescriber or "", PRESCRIBER_LIMIT)
-    if problem is not None:
-        reasons.append(f"The prescriber's name {problem}.")
+    for label, value, limit in (
+        ("The facility name", facility, FACILITY_LIMIT),
+        ("The prescriber's name", prescriber, PRESCRIBER_LIMIT),
+        ("The prescriber's registration number", registration, PRESCRIBER_LIMIT),
+        ("The prescriber's contact", contact, PRESCRIBER_LIMIT),
+    ):
+        problem = printable_text_problem(value or "", limit)
+        if problem is not None:
+            reasons.append(f"{label} {problem}.")
     return reasons
 
 
@@ -331,7 +325,41 @@ def _acknowledgement_problems(plan: Plan, acknowledged: Collection[str]) -> list
         )
     for code, warning in stop.items():
         if code not in acknowledged:
-            reasons.append(f"Stop-level warning {code} is not acknowledged: {warning.text}")
+            reasons.append(f"Stop-level warning not acknowledged: {warning.text}")
+    return reasons
+
+
+def _stripped(text: str | None) -> str | None:
+    return text.strip() if text and text.strip() else None
+
+
+def _isolated(text: str | None) -> str | None:
+    """A printed entry as typed, a right-to-left one isolated from the text around it."""
+    return isolated(text) if text else None
+
+
+def _prescriber_problems(
+    protocol: Protocol, name: str | None, registration: str | None, contact: str | None
+) -> list[str]:
+    """The prescriber's printed name is always required; the registration number and the
+    contact (bleep or phone) when the site's protocol requires them."""
+    rules = protocol.sheet_rules
+    reasons = []
+    if name is None:
+        reasons.append(
+            "The prescriber's printed name is not entered: enter it (it is printed under the "
+            "signature line, so the pharmacist knows whom to call)."
+        )
+    if registration is None and rules.prescriber_registration_required:
+        reasons.append(
+            "The prescriber's registration number is not entered: this site's protocol "
+            "requires it on every sheet."
+        )
+    if contact is None and rules.prescriber_contact_required:
+        reasons.append(
+            "The prescriber's contact (bleep or phone) is not entered: this site's protocol "
+            "requires it on every sheet."
+        )
     return reasons
 
 
@@ -390,92 +418,6 @@ def _labs(case: Case, plan: Plan) -> tuple[SheetField, ...]:
     return tuple(rows)
 
 
-def _role_label(order: Order, orders: tuple[Order, ...]) -> str:
-    if order.role == "alternative":
-        primary = next(
-            (n for n, o in enumerate(orders, 1) if o.id == order.alternative_to and o is not order),
-            None,
-        )
-        if primary is None:
-            return "ALTERNATIVE: give instead of the primary order, never both"
-        return f"ALTERNATIVE to order {primary}: give one or the other, never both"
-    if order.role == "conditional":
-        return "CONDITIONAL: give only when the condition in the order is met"
-    return "PRIMARY, EMERGENCY: give now" if order.emergency else "PRIMARY"
-
-
-def _orders(orders: tuple[Order, ...]) -> tuple[SheetOrder, ...]:
-    return tuple(
-        SheetOrder(
-            number=n,
-            id=o.id,
-            role=o.role,
-            role_label=_role_label(o, orders),
-            emergency=o.emergency,
-            title=o.title,
-            text=o.text,
-            details=_order_details(o),
-        )
-        for n, o in enumerate(orders, 1)
-    )
-
-
-def _order_details(order: Order) -> tuple[SheetField, ...]:
-    rows = []
-    if order.dose is not None:
-        dose = order.dose
-        rows.append(
-            SheetField(
-                "Magnesium per dose",
-                f"{amount_text(dose.mmol, 'mmol')} = {amount_text(dose.meq, 'mEq')} = "
-                f"{amount_text(dose.elemental_mg, 'mg')} elemental magnesium",
-            )
-        )
-        rows.append(
-            SheetField("Salt mass per dose", f"{salt_mass_text(dose.salt_mass_mg)} {dose.salt}")
-        )
-    if order.product is not None:
-        rows.append(SheetField("Product", order.product.text))
-    if order.route is not None:
-        rows.append(SheetField("Route", ROUTES.get(order.route, order.route)))
-    if order.volume_ml is not None:
-        diluted = f"{volume(quantity(order.volume_ml, 'mL'))} {order.diluent or ''}".strip()
-        if order.concentration_g_dl is not None:
-            diluted += f" (final concentration {significant(order.concentration_g_dl)}%)"
-        rows.append(SheetField("Diluent and volume", diluted))
-    if order.duration_min is not None:
-        rows.append(SheetField("Duration", _duration(order)))
-    if order.rate_ml_h is not None and order.rate_mg_min is not None:
-        rows.append(SheetField("Rate", _rate(order)))
-    if order.frequency:
-        rows.append(SheetField("Frequency", order.frequency))
-    if order.doses is not None:
-        rows.append(SheetField("Number of doses", str(order.doses)))
-    return tuple(rows)
-
-
-def _duration(order: Order) -> str:
-    assert order.duration_min is not None
-    longest = duration(quantity(order.duration_max_min or order.duration_min, "min"))
-    if order.duration_max_min is None:
-        return longest
-    return f"{significant(order.duration_min)} to {longest}"
-
-
-def _rate(order: Order) -> str:
-    assert order.rate_ml_h is not None and order.rate_mg_min is not None
-    if order.duration_max_min is not None and order.volume_ml is not None and order.duration_min:
-        slowest = order.duration_min / order.duration_max_min
-        return (
-            f"{significant(order.rate_ml_h * slowest)} to {significant(order.rate_ml_h)} mL/h; "
-            f"{significant(order.rate_mg_min * slowest)} to {significant(order.rate_mg_min)}"
-            " mg/min "
-            f"(life-threatening exception to the usual maximum)"
-        )
-    most = "at most " if isinstance(order.mg_mmol, tuple) else ""
-    return f"{significant(order.rate_ml_h)} mL/h; {most}{significant(order.rate_mg_min)} mg/min"
-
-
 class _References:
     """The protocol's sources numbered in order of first use, so each is printed once."""
 
@@ -498,15 +440,39 @@ class _References:
         return tuple(rows)
 
 
-def _steps(plan: Plan, references: _References) -> tuple[SheetStep, ...]:
+# The reasoning is printed in words: ISMP lists "<" and ">" among the error-prone symbols.
+_IN_WORDS = (
+    (re.compile(r"(?<![\w.])(\d[\d.]*) to < "), r"from \1 to under "),
+    (re.compile(r">= ?"), "at least "),
+    (re.compile(r"<= ?"), "at most "),
+    (re.compile(r"< ?"), "below "),
+    (re.compile(r"> ?"), "above "),
+)
+_CODE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def in_words(text: str, names: dict[str, str] | None = None) -> str:
+    """text with comparison symbols written as words, and each internal order code that it
+    names replaced by the order's number on the sheet."""
+    for pattern, words in _IN_WORDS:
+        text = pattern.sub(words, text)
+    if names:
+        text = _CODE.sub(lambda m: names.get(m.group(0), m.group(0).replace("_", " ")), text)
+    return text
+
+
+def _steps(plan: Plan, references: _References, names: dict[str, str]) -> tuple[SheetStep, ...]:
+    def fields(values: Iterable[tuple[str, str]]) -> tuple[SheetField, ...]:
+        return tuple(SheetField(in_words(n, names), in_words(v, names)) for n, v in values)
+
     return tuple(
         SheetStep(
             number=n,
-            title=s.title,
-            outcome=_outcome(s.outcome_label, s.outcome),
-            inputs=tuple(SheetField(v.name, v.value) for v in s.inputs),
-            thresholds=tuple(SheetField(v.name, v.value) for v in s.thresholds),
-            rationale=s.rationale,
+            title=in_words(s.title),
+            outcome=in_words(_outcome(s.outcome_label, s.outcome)),
+            inputs=fields((v.name, v.value) for v in s.inputs),
+            thresholds=fields((v.name, v.value) for v in s.thresholds),
+            rationale=in_words(s.rationale, names),
             sources=references.cite(s.sources),
         )
         for n, s in enumerate(plan.steps, 1)

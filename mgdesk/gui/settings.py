@@ -88,6 +88,22 @@ class Settings:
         self._store.setValue("sheet/last_prescriber", value.strip())
 
     @property
+    def last_prescriber_registration(self) -> str:
+        return self._text("sheet/last_prescriber_registration")
+
+    @last_prescriber_registration.setter
+    def last_prescriber_registration(self, value: str) -> None:
+        self._store.setValue("sheet/last_prescriber_registration", value.strip())
+
+    @property
+    def last_prescriber_contact(self) -> str:
+        return self._text("sheet/last_prescriber_contact")
+
+    @last_prescriber_contact.setter
+    def last_prescriber_contact(self, value: str) -> None:
+        self._store.setValue("sheet/last_prescriber_contact", value.strip())
+
+    @property
     def record_patient_id(self) -> bool:
         """The site's choice to store the patient id in the audit log (off unless chosen)."""
         return self._flag("audit/record_patient_id", False)

@@ -87,6 +87,8 @@ class OrderSheetDialog(QDialog):
         paper: str,
         recorder: SheetRecorder | None = None,
         evaluation_install: bool = False,
+        prescriber_registration: str | None = None,
+        prescriber_contact: str | None = None,
     ) -> None:
         """evaluation_install: the protocol is a per-user install (every sheet says so)."""
         super().__init__(parent)
@@ -110,7 +112,7 @@ class OrderSheetDialog(QDialog):
             box = QGroupBox("Stop-level warnings: read each one and tick it to acknowledge")
             box_layout = QVBoxLayout(box)
             for warning in plan.stop_warnings:
-                check = QCheckBox(f"I have read this warning ({warning.code})")
+                check = QCheckBox("I have read this warning")
                 check.setObjectName(f"acknowledge_{warning.code}")
                 text = QLabel(warning.text)
                 text.setWordWrap(True)
@@ -126,9 +128,20 @@ class OrderSheetDialog(QDialog):
         self._prescriber = QLineEdit(prescriber or "")
         self._prescriber.setObjectName("prescriber")  # tests and tools find widgets by name
         self._prescriber.setMaxLength(PRESCRIBER_LIMIT)
-        self._prescriber.setPlaceholderText("printed under the signature line (optional)")
+        self._prescriber.setPlaceholderText("required: printed under the signature line")
         self._prescriber.textChanged.connect(self._refresh)
         form.addRow("Prescriber name:", self._prescriber)
+        rules = protocol.sheet_rules
+        self._registration = self._identity_field(
+            "prescriber_registration",
+            prescriber_registration,
+            rules.prescriber_registration_required,
+        )
+        form.addRow("Registration number:", self._registration)
+        self._contact = self._identity_field(
+            "prescriber_contact", prescriber_contact, rules.prescriber_contact_required
+        )
+        form.addRow("Contact (bleep or phone):", self._contact)
         self._paper = QComboBox()
         self._paper.setObjectName("paper")
         for key, label in PAPER_LABELS.items():
@@ -167,6 +180,17 @@ class OrderSheetDialog(QDialog):
         layout.addLayout(buttons)
         self._preview_dialog: QPrintPreviewDialog | None = None
         self._refresh()
+
+    def _identity_field(self, name: str, value: str | None, required: bool) -> QLineEdit:
+        """A line of the prescriber's identity, printed in the signature block."""
+        field = QLineEdit(value or "")
+        field.setObjectName(name)
+        field.setMaxLength(PRESCRIBER_LIMIT)
+        field.setPlaceholderText(
+            "required by this site's protocol" if required else "optional: printed if given"
+        )
+        field.textChanged.connect(self._refresh)
+        return field
 
     def _summary_html(self) -> str:
         """Whose sheet, for where, with which orders and protocol: checked before signing."""
@@ -218,6 +242,12 @@ class OrderSheetDialog(QDialog):
     def prescriber_name(self) -> str:
         return self._prescriber.text().strip()
 
+    def prescriber_registration(self) -> str:
+        return self._registration.text().strip()
+
+    def prescriber_contact(self) -> str:
+        return self._contact.text().strip()
+
     def paper(self) -> str:
         return str(self._paper.currentData())
 
@@ -239,6 +269,8 @@ class OrderSheetDialog(QDialog):
             self._protocol,
             facility=self._facility,
             prescriber=self.prescriber_name() or None,
+            prescriber_registration=self.prescriber_registration() or None,
+            prescriber_contact=self.prescriber_contact() or None,
             acknowledged=self.acknowledged(),
             generated_at=datetime.now().astimezone(),
             sheet_id=new_sheet_id(),
@@ -365,6 +397,8 @@ class OrderSheetDialog(QDialog):
             self._protocol,
             facility=self._facility,
             prescriber=self.prescriber_name() or None,
+            prescriber_registration=self.prescriber_registration() or None,
+            prescriber_contact=self.prescriber_contact() or None,
             acknowledged=self.acknowledged(),
             write=write,
             recorder=self._recorder,

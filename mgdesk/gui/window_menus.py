@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from mgdesk.gui.case_files import CaseFiles
     from mgdesk.gui.main_window import MainWindow
+    from mgdesk.gui.sheet_dialog import OrderSheetDialog
 
 
 class WindowMenus:
@@ -163,20 +164,21 @@ class WindowMenus:
             paper=settings.sheet_paper(),
             recorder=SheetRecorder(log, window.assessment.document, plan),
             evaluation_install=window.evaluation_install,
+            prescriber_registration=settings.last_prescriber_registration or None,
+            prescriber_contact=settings.last_prescriber_contact or None,
         )
         dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.sheet_produced.connect(
-            lambda _sheet, _where: self._remember_sheet_choices(
-                dialog.prescriber_name(), dialog.paper()
-            )
-        )
+        dialog.sheet_produced.connect(lambda _sheet, _where: self._remember_sheet_choices(dialog))
         dialog.audit_problem.connect(window.notices.show_notice)
         dialog.open()
 
-    def _remember_sheet_choices(self, prescriber: str, paper: str) -> None:
+    def _remember_sheet_choices(self, dialog: OrderSheetDialog) -> None:
+        """The prescriber's identity and the paper, offered again for the next sheet."""
         settings = self.window.settings
-        settings.last_prescriber = prescriber
-        settings.paper_size = paper
+        settings.last_prescriber = dialog.prescriber_name()
+        settings.last_prescriber_registration = dialog.prescriber_registration()
+        settings.last_prescriber_contact = dialog.prescriber_contact()
+        settings.paper_size = dialog.paper()
         settings.sync()
 
     # -- preferences and about ------------------------------------------------------------

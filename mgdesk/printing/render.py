@@ -25,9 +25,7 @@ from PySide6.QtGui import (
     QPageLayout,
     QPageSize,
     QPainter,
-    QPainterPath,
     QPdfWriter,
-    QPen,
     QTextBlock,
     QTextCursor,
     QTextDocument,
@@ -35,8 +33,10 @@ from PySide6.QtGui import (
 )
 
 from mgdesk import resources
-from mgdesk.document.sheet import SHEET_TITLE, OrderSheet
+from mgdesk.document.sheet import CHECKBOX, END_OF_ORDERS, SHEET_TITLE, OrderSheet
 from mgdesk.document.sheet_html import (
+    ATTACHMENT,
+    continued_html,
     page_label,
     render_footer_html,
     render_header_html,
@@ -46,8 +46,8 @@ from mgdesk.records.safefile import write_atomically
 
 PAPER_SIZES = {"a4": QPageSize.PageSizeId.A4, "letter": QPageSize.PageSizeId.Letter}
 PAPER_LABELS = {"a4": "A4", "letter": "Letter"}
-MARGIN_MM = 15
-GAP_MM = 3
+MARGIN_MM = 8
+GAP_MM = 2
 PDF_RESOLUTION = 300
 FONT_FAMILY = "DejaVu Sans"
 FONT_POINT_SIZE = 10
@@ -153,10 +153,23 @@ def _keep_tables_whole(document: QTextDocument, page_height: float) -> None:
     def page_of(y: float) -> int:
         return int(y // page_height)
 
+    order_page, previous_bottom = -1, 0.0
     for frame in document.rootFrame().childFrames():
         box = layout.frameBoundingRect(frame)
         before = document.findBlock(frame.firstPosition() - 1)
+        if document.findBlock(frame.firstPosition()).text().strip() == END_OF_ORDERS:
+            order_page = page_of(box.bottom())
         heading = _is_heading(before)
+        if heading and before.text().startswith(ATTACHMENT):
+            # The attachment starts on a new page, so it never shares the page of the orders;
+            # but when what follows the orders ran on to another page, it follows on there.
+            # Its tables run on across page breaks, row by row.
+            if page_of(previous_bottom - 1) != order_page:
+                block_format = before.blockFormat()
+                block_format.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_Auto)
+                QTextCursor(before).setBlockFormat(block_format)
+            return
+        previous_bottom = box.bottom()
         straddles = box.height() < page_height and page_of(box.top()) != page_of(box.bottom())
         orphaned = heading and page_of(layout.blockBoundingRect(before).top()) != page_of(box.top())
         if not (straddles or orphaned):
@@ -169,54 +182,6 @@ def _keep_tables_whole(document: QTextDocument, page_height: float) -> None:
             frame_format = frame.frameFormat()
             frame_format.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
             frame.setFrameFormat(frame_format)
-
-
-def _content_bottoms(document: QTextDocument, page_height: float) -> dict[int, float]:
-    """For each page, where its content ends (document coordinates)."""
-    layout = document.documentLayout()
-    bottoms: dict[int, float] = {}
-    items = document.rootFrame().begin()
-    while not items.atEnd():
-        block = items.currentBlock()  # valid for a paragraph, invalid for a table
-        if block.isValid():
-            box = layout.blockBoundingRect(block) if block.text().strip() else None
-        else:
-            box = layout.frameBoundingRect(items.currentFrame())
-        items += 1
-        if box is None:
-            continue
-        first, last = int(box.top() // page_height), int((box.bottom() - 1) // page_height)
-        for page in range(first, last):
-            bottoms[page] = (page + 1) * page_height
-        bottoms[last] = max(bottoms.get(last, 0.0), box.bottom())
-    return bottoms
-
-
-def _mark_blank(painter: QPainter, top: float, width: float, height: float, next_page: int) -> None:
-    """Fill the unused end of a page, so nothing can be written there and taken as an order:
-    a diagonal line, broken for a line of text in the middle."""
-    painter.save()
-    # Upright: the bundled fonts have no italic, and one from the system would look different
-    # on each machine (and cost the PDF a third embedded font).
-    font = QFont(FONT_FAMILY, FONT_POINT_SIZE)
-    painter.setFont(font)
-    metrics = QFontMetricsF(font, painter.device())
-    line = metrics.height()
-    middle = top + height / 2
-    # The line leaves a gap for the text rather than a white box painted over it: fillRect,
-    # setPen and QPen(colour) are overloaded on Qt's enums, and resolving them makes PySide
-    # build every enum of the Qt namespace (about 12 ms of a command-line run).
-    diagonal = QPainterPath(QPointF(0, top))
-    diagonal.lineTo(QPointF(width * (middle - line - top) / height, middle - line))
-    diagonal.moveTo(QPointF(width * (middle + line - top) / height, middle + line))
-    diagonal.lineTo(QPointF(width, top + height))
-    hairline = QPen()  # black; width 0 is the thinnest line the device draws
-    hairline.setWidth(0)
-    painter.strokePath(diagonal, hairline)
-    text = f"This space is intentionally blank: continued on page {next_page}"
-    left = (width - metrics.horizontalAdvance(text)) / 2
-    painter.drawText(QPointF(left, middle + metrics.ascent() / 2), text)
-    painter.restore()
 
 
 def _is_heading(block: QTextBlock) -> bool:
@@ -236,7 +201,68 @@ def paint_sheet(sheet: OrderSheet, device: QPagedPaintDevice) -> int:
     if body_height < height / 3:
         raise PrintError("the header and footer leave no room for the orders on this paper")
     body = _document(body_markup, layout_device, width, body_height)
+    breaks = _order_page_breaks(sheet, body, body_height, layout_device)
+    if breaks:
+        first_page, numbers = breaks
+        body = _document(render_html(sheet, numbers, first_page), layout_device, width, body_height)
+    _keep_tables_whole(body, body_height)
     return _paint_pages(device, body, header, footer, gap)
+
+
+def _order_page_breaks(
+    sheet: OrderSheet, body: QTextDocument, page_height: float, layout_device: QImage
+) -> tuple[int, tuple[int, ...]] | None:
+    """None when the orders and the signature block share one page as laid out; else the page
+    the orders start on and the numbers of the orders that must start a new page, so that no
+    order is split, an order that refers to the next stays with it, every page of orders ends
+    with the prescriber's initials, and the last order shares its page with the signature."""
+    layout = body.documentLayout()
+    orders: list[QRectF] = []
+    signature: QRectF | None = None
+    heading = 0.0
+    for frame in body.rootFrame().childFrames():
+        first_text = body.findBlock(frame.firstPosition()).text()
+        if first_text.startswith(CHECKBOX):
+            if not orders:  # the height of the "Orders" heading, repeated on each page
+                before = body.findBlock(frame.firstPosition() - 1)
+                heading = (
+                    layout.frameBoundingRect(frame).top() - layout.blockBoundingRect(before).top()
+                )
+            orders.append(layout.frameBoundingRect(frame))
+        elif first_text.strip() == END_OF_ORDERS:
+            signature = layout.frameBoundingRect(frame)
+    if not orders or signature is None:
+        return None
+    page = int(orders[0].top() // page_height)
+    if int(signature.bottom() // page_height) == page:
+        return None
+    continued = _document(continued_html(sheet), layout_device, body.pageSize().width())
+    continued_height = continued.size().height()
+    tops = [box.top() for box in orders] + [signature.top()]
+    # Orders that must share a page: each one that refers to the next, with the next.
+    units: list[list[int]] = []
+    for index in range(len(sheet.orders)):
+        if units and sheet.orders[index - 1].with_next:
+            units[-1].append(index)
+        else:
+            units.append([index])
+    limit = (page + 1) * page_height
+    y, on_page, numbers = tops[0], 0, []
+    for position, unit in enumerate(units):
+        rest = tops[-1] - tops[unit[0]] + signature.height()
+        if y + rest <= limit:
+            break
+        height = tops[unit[-1] + 1] - tops[unit[0]]
+        last = position == len(units) - 1
+        if last or y + height + continued_height > limit:
+            # A new page: after a line for the initials when orders are on this one; else
+            # the orders start on the next page, their heading with them.
+            numbers.append(sheet.orders[unit[0]].number)
+            y, on_page = limit + heading, 0
+            limit += page_height
+        y += height
+        on_page += 1
+    return page + 1, tuple(numbers)
 
 
 def _paint_pages(
@@ -249,10 +275,7 @@ def _paint_pages(
     width, height = float(device.width()), float(device.height())
     header_height, footer_height = header.size().height(), footer.size().height()
     body_height = body.pageSize().height()
-    _keep_tables_whole(body, body_height)
     pages = body.pageCount()
-    bottoms = _content_bottoms(body, body_height)
-    blank_from = max(gap * 4, body_height / 12)  # a smaller gap is too small to write in
 
     page_font = QFont(FONT_FAMILY, FONT_POINT_SIZE, QFont.Weight.Bold)
     page_metrics = QFontMetricsF(page_font, device)
@@ -274,10 +297,6 @@ def _paint_pages(
             painter.translate(0, header_height + gap - index * body_height)
             body.drawContents(painter, QRectF(0, index * body_height, width, body_height))
             painter.restore()
-            unused = (index + 1) * body_height - bottoms.get(index, index * body_height)
-            if index + 1 < pages and unused > blank_from:
-                top = header_height + gap + body_height - unused + gap
-                _mark_blank(painter, top, width, unused - gap, index + 2)
             painter.save()
             painter.translate(0, height - footer_height)
             footer.drawContents(painter)

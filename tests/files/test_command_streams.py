@@ -74,7 +74,11 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         pytest.param(["protocol", "show"], True, id="protocol-show"),  # the title
         pytest.param(["evaluate", "case.json"], True, id="evaluate"),  # the patient's name
         pytest.param(["evaluate", "--format", "json", "case.json"], False, id="evaluate-json"),
-        pytest.param(["sheet", "case.json", "-o", f"sheet {SIGN}.pdf"], True, id="sheet"),
+        pytest.param(
+            ["sheet", "case.json", "-o", f"sheet {SIGN}.pdf", "--prescriber", "Dr Roe"],
+            True,
+            id="sheet",
+        ),
         pytest.param(["audit", "list"], True, id="audit-list"),  # the log's path
         pytest.param(["audit", "verify"], True, id="audit-verify"),
         pytest.param(["self-test"], False, id="self-test"),
@@ -104,7 +108,7 @@ sys.exit(main(sys.argv[1:]))
         (["protocol", "show"], 0),
         (["evaluate", "case.json"], 0),
         (["evaluate", "-"], 2),  # no standard input: an empty case
-        (["sheet", "case.json", "-o", "sheet.pdf"], 0),
+        (["sheet", "case.json", "-o", "sheet.pdf", "--prescriber", "Dr Roe"], 0),
         (["audit", "verify", "--sheet", "not-a-hash"], 2),
         (["self-test"], 0),
     ],

@@ -43,7 +43,9 @@ from mgdesk.gui.settings import open_settings
 from mgdesk.gui.sheet_dialog import OrderSheetDialog
 
 app = QApplication(sys.argv[:1])
-window = MainWindow(open_settings())
+settings = open_settings()
+settings.last_prescriber = "Dr Jane Roe"  # the printed name is required
+window = MainWindow(settings)
 window.show()
 assert window.finish_startup(Path(sys.argv[1])), window.statusBar().currentMessage()
 window.menus.open_order_sheet()
@@ -106,7 +108,10 @@ def test_an_order_sheet_is_exported_from_the_window_with_networking_disabled(
 
 def test_the_sheet_command_writes_a_pdf_with_networking_disabled(tmp_path: Path) -> None:
     pdf = tmp_path / "sheet.pdf"
-    run_guarded(offline_guard.command(["sheet", CASE, "-o", str(pdf)]), tmp_path / "attempts.log")
+    run_guarded(
+        offline_guard.command(["sheet", CASE, "-o", str(pdf), "--prescriber", "Dr Jane Roe"]),
+        tmp_path / "attempts.log",
+    )
     assert "Audit entry" in pdf_text(pdf)
 
 
@@ -127,7 +132,7 @@ def test_the_sheet_command_never_asks_the_print_system_for_a_pdf(tmp_path: Path)
     pdf = tmp_path / "sheet.pdf"
     with offline_guard.SilentPrintServer() as print_server:
         result = run_guarded(
-            offline_guard.command(["sheet", CASE, "-o", str(pdf)]),
+            offline_guard.command(["sheet", CASE, "-o", str(pdf), "--prescriber", "Dr Jane Roe"]),
             tmp_path / "attempts.log",
             print_server.address,
         )

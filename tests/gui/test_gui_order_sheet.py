@@ -48,6 +48,10 @@ def open_dialog(qtbot: QtBot, window: MainWindow) -> OrderSheetDialog:
     assert window.menus.order_sheet_action.isEnabled(), window.menus.order_sheet_action.toolTip()
     window.menus.order_sheet_action.trigger()  # the guard fails the test if this were exec()
     (dialog,) = [d for d in window.findChildren(OrderSheetDialog) if d.isVisible()]
+    prescriber = dialog.findChild(QLineEdit, "prescriber")
+    assert prescriber is not None
+    if not prescriber.text():  # the printed name is required; tests of other things give one
+        prescriber.setText("Dr Jane Roe")
     return dialog
 
 
@@ -165,7 +169,7 @@ def test_stop_warnings_must_be_acknowledged_in_the_dialog(qtbot: QtBot, window: 
     dialog = open_dialog(qtbot, window)
     assert not dialog.pdf_button.isEnabled()
     reasons = dialog.findChild(QLabel, "reasons")
-    assert reasons is not None and "is not acknowledged" in reasons.text()
+    assert reasons is not None and "Stop-level warning not acknowledged" in reasons.text()
     check = dialog.findChild(QCheckBox, "acknowledge_torsades_do_not_delay")
     assert check is not None
     check.setChecked(True)
@@ -189,6 +193,11 @@ def test_an_exported_sheet_prints_the_hash_of_its_audit_entry(
     paper = dialog.findChild(QComboBox, "paper")
     assert prescriber is not None and paper is not None
     prescriber.setText("Dr B. Jones")
+    registration = dialog.findChild(QLineEdit, "prescriber_registration")
+    contact = dialog.findChild(QLineEdit, "prescriber_contact")
+    assert registration is not None and contact is not None
+    registration.setText("GMC 7654321")
+    contact.setText("bleep 4321")
     paper.setCurrentIndex(paper.findData("letter"))
     path = tmp_path / "sheet.pdf"
     printed = export(qtbot, dialog, path, monkeypatch)
@@ -204,10 +213,14 @@ def test_an_exported_sheet_prints_the_hash_of_its_audit_entry(
     assert EVALUATION_INSTALL not in pdf_text(path)
     assert not dialog.audit_notice.isVisible() and not window.notices.isVisible()
     # The prescriber and the paper are remembered for the next sheet.
-    assert (open_settings().last_prescriber, open_settings().paper_size) == (
-        "Dr B. Jones",
-        "letter",
-    )
+    remembered = open_settings()
+    assert (
+        remembered.last_prescriber,
+        remembered.last_prescriber_registration,
+        remembered.last_prescriber_contact,
+        remembered.paper_size,
+    ) == ("Dr B. Jones", "GMC 7654321", "bleep 4321", "letter")
+    assert "GMC 7654321" in pdf_text(path) and "bleep 4321" in pdf_text(path)
 
 
 def test_a_cancelled_or_failed_export_is_recorded_as_not_output(

@@ -167,7 +167,10 @@ def run_sheet_command(
     args: Sequence[str], cwd: Path, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """`mgdesk sheet ARGS` in a fresh process (one Q*Application per process: pytest-qt's
-    QApplication may already exist in this one)."""
+    QApplication may already exist in this one), with the prescriber's name unless ARGS
+    give it."""
+    if "--prescriber" not in args:
+        args = [*args, "--prescriber", "Dr Jane Roe"]
     environment = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     return subprocess.run(
         [sys.executable, "-m", "mgdesk", "sheet", *args],

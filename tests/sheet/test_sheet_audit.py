@@ -161,7 +161,12 @@ def test_a_busy_queue_while_the_sheet_is_written_loses_no_entry_and_is_told(
     assert defaults is not None
     monkeypatch.setitem(defaults, "busy_timeout", 0.1)
     case = str(examples_dir() / MILD)
-    assert sheet_cli.run(["sheet", case, "-o", str(tmp_path / "first.pdf")]) == 0
+    assert (
+        sheet_cli.run(
+            ["sheet", case, "-o", str(tmp_path / "first.pdf"), "--prescriber", "Dr Jane Roe"]
+        )
+        == 0
+    )
     log = AuditLog()
     queue_holder = FileLock(log.path.with_name(log.path.name + ".queue.lock"))
     write_pdf = render.write_pdf
@@ -176,7 +181,9 @@ def test_a_busy_queue_while_the_sheet_is_written_loses_no_entry_and_is_told(
     with closing(sqlite3.connect(log.path, isolation_level=None)) as holder, queue_holder:
         holder.execute("BEGIN EXCLUSIVE")
         status = sheet_cli.run(
-            ["sheet", case, "-o", str(tmp_path / "sheet.pdf")], stdout=out, stderr=err
+            ["sheet", case, "-o", str(tmp_path / "sheet.pdf"), "--prescriber", "Dr Jane Roe"],
+            stdout=out,
+            stderr=err,
         )
         assert status == 0, err.getvalue()
         told = err.getvalue().splitlines()

@@ -36,7 +36,10 @@ TIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}[+-]\d{2}:\d{2}"
 AUDIT_ENTRY = r"Audit entry [0-9a-f]{64}"
 
 
-def run_in_process(args: list[str]) -> tuple[int, str, str]:
+def run_in_process(args: list[str], prescriber: str | None = "Dr Jane Roe") -> tuple[int, str, str]:
+    """`mgdesk sheet ARGS`, with the prescriber's name unless the test leaves it out."""
+    if prescriber is not None and "--prescriber" not in args:
+        args = [*args, "--prescriber", prescriber]
     out, err = io.StringIO(), io.StringIO()
     code = sheet_cli.run(["sheet", *args], stdin=io.BytesIO(b""), stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
@@ -79,9 +82,9 @@ def test_an_unacknowledged_warning_is_listed_with_its_text(tmp_path: Path) -> No
     code, _, err = run_in_process([str(examples_dir() / TORSADES), "-o", str(tmp_path / "x.pdf")])
     assert code == 2
     assert (
-        "Stop-level warning torsades_do_not_delay is not acknowledged: Torsades de pointes: give "
-        "magnesium sulfate now"
+        "Stop-level warning not acknowledged: Torsades de pointes: give magnesium sulfate now"
     ) in err
+    assert "--acknowledge torsades_do_not_delay" in err
 
 
 def test_a_shared_case_without_a_unit_is_refused(tmp_path: Path) -> None:
@@ -219,6 +222,8 @@ def test_the_command_runs_without_a_display(tmp_path: Path) -> None:
             "x.pdf",
             "--paper",
             "a4",
+            "--prescriber",
+            "Dr Jane Roe",
         ],
         cwd=tmp_path,
         env=environment,
@@ -238,7 +243,10 @@ def test_mgdesk_sheet_is_wired_into_the_entry_point(tmp_path: Path) -> None:
     if "sheet" not in COMMANDS:
         pytest.skip('mgdesk/__main__.py COMMANDS has no "sheet" entry yet (the integrator adds it)')
     result = subprocess.run(
-        [sys.executable, "-m", "mgdesk", "sheet", str(examples_dir() / MILD), "-o", "x.pdf"],
+        [
+            *(sys.executable, "-m", "mgdesk", "sheet", str(examples_dir() / MILD)),
+            *("-o", "x.pdf", "--prescriber", "Dr Jane Roe"),
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -248,3 +256,25 @@ def test_mgdesk_sheet_is_wired_into_the_entry_point(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "x.pdf").exists()
+
+
+def test_the_prescribers_name_is_required_and_identity_is_printed(tmp_path: Path) -> None:
+    case = str(examples_dir() / "mild-oral-1.4-mg-dl.json")
+    code, _, err = run_in_process([case, "-o", str(tmp_path / "x.pdf")], prescriber=None)
+    assert code == 2
+    assert "printed name is not entered" in err and "--prescriber NAME" in err
+    assert not (tmp_path / "x.pdf").exists()
+    code, _, err = run_in_process(
+        [
+            case,
+            "-o",
+            str(tmp_path / "y.pdf"),
+            "--prescriber-registration",
+            "GMC 7654321",
+            "--prescriber-contact",
+            "bleep 4321",
+        ]
+    )
+    assert code == 0, err
+    first = pdf_pages(tmp_path / "y.pdf")[0]
+    assert "GMC 7654321" in first and "bleep 4321" in first and "Dr Jane Roe" in first

@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog, QPrintPreviewWidget
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QFileDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+)
 from pytestqt.qtbot import QtBot
 from sheet_support import (
     LETTER_POINTS,
@@ -63,7 +71,8 @@ def producing_buttons(dialog: OrderSheetDialog) -> list[bool]:
 def test_the_buttons_wait_for_each_stop_warning_to_be_acknowledged(qtbot: QtBot) -> None:
     dialog = dialog_for(qtbot, example(TORSADES))
     assert producing_buttons(dialog) == [False, False, False]
-    assert "torsades_do_not_delay is not acknowledged" in reasons_text(dialog)
+    assert "Stop-level warning not acknowledged: Torsades de pointes" in reasons_text(dialog)
+    assert "torsades_do_not_delay" not in reasons_text(dialog)
     check = dialog.findChild(QCheckBox, "acknowledge_torsades_do_not_delay")
     assert check is not None
     check.setChecked(True)
@@ -203,3 +212,29 @@ def test_the_guard_stops_every_modal_call(qtbot: QtBot) -> None:
     ):
         with pytest.raises(ModalCallError):
             call()
+
+
+def test_the_prescribers_printed_name_is_required_and_the_identity_fields_are_there(
+    qtbot: QtBot,
+) -> None:
+    dialog = dialog_for(qtbot, example(TORSADES))
+    check = dialog.findChild(QCheckBox, "acknowledge_torsades_do_not_delay")
+    assert check is not None
+    assert "torsades_do_not_delay" not in check.text()  # the warning's words, never its code
+    check.setChecked(True)
+    assert producing_buttons(dialog) == [True, True, True]
+    name = dialog.findChild(QLineEdit, "prescriber")
+    registration = dialog.findChild(QLineEdit, "prescriber_registration")
+    contact = dialog.findChild(QLineEdit, "prescriber_contact")
+    assert name is not None and registration is not None and contact is not None
+    name.setText("   ")
+    assert producing_buttons(dialog) == [False, False, False]
+    assert "printed name is not entered" in reasons_text(dialog)
+    name.setText("Dr Jane Roe")
+    registration.setText("GMC 7654321")
+    contact.setText("bleep 4321")
+    assert producing_buttons(dialog) == [True, True, True]
+    assert (dialog.prescriber_registration(), dialog.prescriber_contact()) == (
+        "GMC 7654321",
+        "bleep 4321",
+    )

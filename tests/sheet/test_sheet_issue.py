@@ -44,7 +44,7 @@ def _issue(log: AuditLog | None, write: Writer, name: str = MILD) -> Issued:
         plan,
         default_protocol(),
         facility=FACILITY,
-        prescriber=None,
+        prescriber="Dr Jane Roe",
         acknowledged=(),
         write=write,
         recorder=SheetRecorder(log, case.document, plan) if log else None,

@@ -34,10 +34,11 @@ from mgdesk.document.sheet import (
     END_OF_ORDERS,
     SheetRefused,
     build_sheet,
+    in_words,
     new_sheet_id,
     plan_blockers,
 )
-from mgdesk.document.sheet_html import render_html, sheet_text
+from mgdesk.document.sheet_html import render_header_html, render_html, sheet_text
 from mgdesk.document.wording import check_wording
 from mgdesk.records.site_protocol import load_protocol
 
@@ -92,10 +93,10 @@ def test_the_mild_sheet_has_the_safety_data_and_every_order_field() -> None:
         f"{CHECKBOX} 1. Magnesium oxide orally [PRIMARY]",
         f"{CHECKBOX} 2. Organic magnesium salt orally "
         "[ALTERNATIVE to order 1: give one or the other, never both]",
-        "Magnesium per dose 12 mmol = 24 mEq = 292 mg elemental magnesium",
-        "Salt mass per dose 484 mg magnesium oxide",
-        "Product 3 magnesium oxide 160 mg capsules (11.9 mmol)",
-        "Route oral (by mouth) Frequency once daily at night",
+        "Order magnesium oxide 12 mmol magnesium (24 mEq, 292 mg elemental magnesium; salt 484 mg "
+        "magnesium oxide): 3 magnesium oxide 160 mg capsules (11.9 mmol) orally once daily",
+        "Route, frequency oral (by mouth), once daily at night, until review on 2026-12-03 "
+        "(day 7 recheck)",
         "Recheck serum magnesium at 2-3 days and at day 7.",
         "Prescriber signature",
         "Printed name Dr Jane Roe",
@@ -109,11 +110,10 @@ def test_the_mild_sheet_has_the_safety_data_and_every_order_field() -> None:
 def test_an_iv_order_states_diluent_volume_duration_rates_frequency_and_doses() -> None:
     text = flat(sheet_text(sheet_for(example(SEVERE))))
     for expected in (
-        "Diluent and volume 1000 mL sodium chloride 0.9% or glucose 5% (final concentration 0.5%)",
+        "Diluent, volume 1000 mL sodium chloride 0.9% or glucose 5% (final concentration 0.5%)",
         "Duration 3 hours Rate 333 mL/h; 27.8 mg/min",
         "Frequency once Number of doses 1",
-        "Magnesium per dose 20.3 mmol = 40.6 mEq = 493 mg elemental magnesium",
-        "Salt mass per dose 5 g magnesium sulfate",
+        "magnesium sulfate 5 g (20.3 mmol, 40.6 mEq, 493 mg elemental magnesium;",
         "Route IV (intravenous)",
         "[PRIMARY, EMERGENCY: give now]",
     ):
@@ -135,13 +135,12 @@ def test_nothing_but_the_end_rule_follows_the_last_order() -> None:
 def test_stop_warnings_are_boxed_first_and_listed_as_acknowledged() -> None:
     sheet = sheet_for(example(TORSADES))
     markup, text = render_html(sheet), flat(sheet_text(sheet))
-    assert 'border="3"' in markup.split("STOP (torsades_do_not_delay)")[0].rsplit("<table", 1)[1]
-    assert text.index("STOP (torsades_do_not_delay)") < text.index(
-        "1. Magnesium sulfate IV for torsades"
-    )
+    stop = "STOP, read before acting:"
+    assert 'border="3"' in markup.split(stop)[0].rsplit("<table", 1)[1]
+    assert "torsades_do_not_delay" not in text
+    assert text.index(stop) < text.index("1. Magnesium sulfate IV for torsades")
     assert (
-        "Stop-level warnings acknowledged by the prescriber before printing: "
-        "• torsades_do_not_delay: Torsades de pointes"
+        "Stop-level warnings acknowledged by the prescriber before printing: Torsades de pointes."
     ) in text
     for caution in (
         "CAUTION Digoxin with parenteral magnesium",
@@ -153,13 +152,15 @@ def test_stop_warnings_are_boxed_first_and_listed_as_acknowledged() -> None:
 def test_the_reasoning_page_has_every_step_with_inputs_thresholds_outcome_and_sources() -> None:
     protocol = default_protocol()
     _, plan = evaluated(example(MILD))
+    names = {o.id: f"order {n}" for n, o in enumerate(plan.orders, 1)}
     text = sheet_text(sheet_for(example(MILD)))
     reasoning = flat(text[text.index("How the plan was reached") :])
     for number, step in enumerate(plan.steps, 1):
         assert f"{number}. {step.title}" in reasoning
         assert step.rationale in reasoning
         for value in (*step.inputs, *step.thresholds):
-            assert f"{value.name}: {value.value}" in reasoning
+            # In words, and naming orders by their number on the sheet.
+            assert f"{value.name}: {in_words(value.value, names)}" in reasoning
         for source in step.sources:
             assert protocol.sources[source].citation in reasoning
     assert "Outcome: oral, first line" in reasoning
@@ -255,7 +256,7 @@ def test_the_sheet_takes_the_unknown_clearance_reason_from_the_plan() -> None:
         pytest.param(
             example(TORSADES),
             {"acknowledge_all": False},
-            "Stop-level warning torsades_do_not_delay is not acknowledged: Torsades de pointes",
+            "Stop-level warning not acknowledged: Torsades de pointes",
             id="not-acknowledged",
         ),
         pytest.param(
@@ -330,7 +331,7 @@ def test_every_field_is_escaped() -> None:
         example(MILD), patient={"name": "<b>Smith & Jones</b>", "allergies": "<script>"}
     )
     sheet = sheet_for(document, prescriber="Dr <i>Roe</i>")
-    markup = render_html(sheet)
+    markup = render_html(sheet) + render_header_html(sheet)
     assert "<b>Smith" not in markup and "<script>" not in markup and "<i>Roe" not in markup
     assert "&lt;b&gt;Smith &amp; Jones&lt;/b&gt;" in markup
     assert "&lt;script&gt;" in markup
@@ -448,7 +449,7 @@ def test_an_alternative_is_printed_against_the_order_the_plan_names() -> None:
         replace(plan, orders=orders),
         default_protocol(),
         facility=FACILITY,
-        prescriber=None,
+        prescriber="Dr Jane Roe",
         acknowledged=[w.code for w in plan.stop_warnings],
         generated_at=GENERATED_AT,
         sheet_id="X",

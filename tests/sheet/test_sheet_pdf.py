@@ -91,8 +91,7 @@ def test_the_mild_sheet_reads_back_page_by_page(app: QApplication, tmp_path: Pat
         "Cockcroft-Gault",
         f"{CHECKBOX} 1. Magnesium oxide orally",
         "ALTERNATIVE to order 1",
-        "12 mmol = 24 mEq = 292 mg elemental magnesium",
-        "484 mg magnesium oxide",
+        "12 mmol magnesium (24 mEq, 292 mg elemental magnesium; salt 484 mg magnesium oxide)",
         END_OF_ORDERS,
         "Prescriber signature",
         "NOT VALID WITHOUT THE PRESCRIBER'S SIGNATURE",
@@ -134,7 +133,7 @@ def test_a_multi_page_sheet_numbers_its_pages_and_cuts_nothing_off(
     assert len(sheet.orders) == 4
     path, count = written(sheet, tmp_path)
     pages = pdf_pages(path)
-    assert count == len(pages) >= 5
+    assert count == len(pages) >= 4
     assert_header_and_footer_on_every_page(pages, sheet)
     body = " ".join(pages)
     for order in sheet.orders:
@@ -144,7 +143,8 @@ def test_a_multi_page_sheet_numbers_its_pages_and_cuts_nothing_off(
     end_page = next(i for i, text in enumerate(pages) if END_OF_ORDERS in text)
     assert "4. Potassium replacement" in pages[end_page]
     assert pages[end_page].index("4. Potassium replacement") < pages[end_page].index(END_OF_ORDERS)
-    assert "This space is intentionally blank: continued on page" in body
+    assert "intentionally blank" not in body
+    assert f"Orders continue on page {end_page + 1}" in pages[end_page - 1]
 
 
 @pytest.mark.slow
@@ -262,7 +262,7 @@ def test_long_texts_wrap_inside_the_page(app: QApplication, tmp_path: Path) -> N
     pdfplumber = pytest.importorskip("pdfplumber", reason="pdfplumber reads word positions")
     protocol = long_wording_protocol(tmp_path)
     path, _ = written(sheet_for(example(MILD), protocol=protocol), tmp_path)
-    margin = 15 / 25.4 * 72
+    margin = render.MARGIN_MM / 25.4 * 72
     with pdfplumber.open(path) as pdf:
         for page in pdf.pages:
             words = page.extract_words()

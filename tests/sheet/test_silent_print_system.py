@@ -40,7 +40,17 @@ def test_the_sheet_command_reports_a_printer_that_does_not_answer(tmp_path: Path
     case = examples_dir() / MILD
     with SilentPrintServer() as silent:
         result = subprocess.run(
-            [sys.executable, "-m", "mgdesk", "sheet", str(case), "--printer", QUEUE],
+            [
+                sys.executable,
+                "-m",
+                "mgdesk",
+                "sheet",
+                str(case),
+                "--printer",
+                QUEUE,
+                "--prescriber",
+                "Dr Jane Roe",
+            ],
             cwd=tmp_path,
             env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "CUPS_SERVER": silent.address},
             capture_output=True,
