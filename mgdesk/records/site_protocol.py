@@ -33,6 +33,7 @@ from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Amount, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, default_protocol, parse_protocol
+from mgdesk.records import machine_install
 from mgdesk.records.casefile import CaseFileError, case_document_from_bytes
 from mgdesk.records.paths import APP_NAME, user_data_dir
 from mgdesk.records.safefile import describe_write_error, write_atomically
@@ -152,7 +153,8 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
     """Check source and, only if it is valid, put it in place atomically.
 
     Raises ProtocolInvalid listing every problem, including a source that cannot be read
-    (the installed protocol is untouched), or InstallError if it cannot be written.
+    (the installed protocol is untouched), or InstallError if it cannot be written or a
+    machine-wide install is asked for without administrator rights.
     """
     try:
         data = read_protocol_file(source)
@@ -161,10 +163,15 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
     check = check_protocol(data, str(source))
     if check.protocol is None or check.problems:
         raise ProtocolInvalid(list(check.problems))
+    if location == "machine" and not machine_install.is_elevated():
+        raise InstallError(f"{source} was not installed: {machine_install.NOT_ELEVATED}.")
     target = installed_protocol_path(location)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(target, data, mode=0o644)
+        if location == "machine":
+            machine_install.write_machine_wide(target, data)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(target, data, mode=0o644)
     except OSError as exc:
         hint = (
             ""
