@@ -255,9 +255,15 @@ def pyinstaller() -> None:
 
 
 def stage_linux_share(share: Path) -> None:
-    """Menu entry, icons and AppStream metadata, laid out as under /usr/share."""
+    """Menu entry, icons, AppStream metadata and the .mgcase file type, as under /usr/share.
+
+    Installed by the .deb, dpkg's triggers of desktop-file-utils and shared-mime-info
+    update the menu and file-type databases.
+    """
     (share / "applications").mkdir(parents=True)
     shutil.copy2(LINUX_RESOURCES / f"{APP_ID}.desktop", share / "applications")
+    (share / "mime" / "packages").mkdir(parents=True)
+    shutil.copy2(LINUX_RESOURCES / f"{APP_ID}.xml", share / "mime" / "packages")
     (share / "metainfo").mkdir()
     shutil.copy2(LINUX_RESOURCES / f"{APP_ID}.metainfo.xml", share / "metainfo")
     for size in ICON_SIZES:
