@@ -4,8 +4,8 @@ A machine-wide install is refused unless the process is elevated (root on Linux 
 an elevated Administrator on Windows): on macOS an admin user may write in /Library
 without sudo, and on Windows any user may create folders in C:\\ProgramData and then owns
 them, so the folder's own permissions are not enough. What is written is readable by
-everyone whatever the umask (0644 in a 0755 folder); on Windows a folder mgdesk creates
-gets the installer's access list: Administrators and SYSTEM full control, Users read.
+everyone whatever the umask (0644 in a 0755 folder); on Windows the folder gets the
+installer's owner and access list: Administrators and SYSTEM full control, Users read.
 """
 
 from __future__ import annotations
@@ -37,16 +37,23 @@ def is_elevated() -> bool:
     return os.geteuid() == 0
 
 
-def windows_folder_acl_command(folder: Path) -> list[str]:
-    """icacls arguments giving folder the installer's access list, inherited by its files."""
+def windows_folder_acl_commands(folder: Path) -> list[list[str]]:
+    """icacls commands giving folder and its files to Administrators, with the installer's
+    access list (a user may have created the folder first, and would own it)."""
     return [
-        "icacls",
-        str(folder),
-        "/inheritance:r",
-        "/grant:r",
-        f"{_ADMINISTRATORS}:(OI)(CI)F",
-        f"{_SYSTEM}:(OI)(CI)F",
-        f"{_USERS}:(OI)(CI)RX",
+        ["icacls", str(folder), "/setowner", _ADMINISTRATORS, "/T", "/C", "/Q"],
+        [
+            "icacls",
+            str(folder),
+            "/inheritance:r",
+            "/grant:r",
+            f"{_ADMINISTRATORS}:(OI)(CI)F",
+            f"{_SYSTEM}:(OI)(CI)F",
+            f"{_USERS}:(OI)(CI)RX",
+            "/T",
+            "/C",
+            "/Q",
+        ],
     ]
 
 
@@ -56,13 +63,11 @@ def write_machine_wide(path: Path, data: bytes) -> None:
     Raises OSError if the folder or the file cannot be written.
     """
     folder = path.parent
-    created = not folder.exists()
     previous_umask = os.umask(0o022)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if sys.platform == "win32":
-            if created:
-                _restrict_windows_folder(folder)
+            _restrict_windows_folder(folder)
         else:
             # An earlier install under a restrictive umask may have left it 0750.
             folder.chmod(MACHINE_FOLDER_MODE)
@@ -72,8 +77,8 @@ def write_machine_wide(path: Path, data: bytes) -> None:
 
 
 def _restrict_windows_folder(folder: Path) -> None:
-    result = subprocess.run(
-        windows_folder_acl_command(folder), capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise PermissionError(f"icacls could not restrict {folder}: {result.stderr.strip()}")
+    for command in windows_folder_acl_commands(folder):
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            problem = (result.stderr or result.stdout).strip()
+            raise PermissionError(f"icacls could not restrict {folder}: {problem}")

@@ -93,11 +93,14 @@ def test_elevated_means_root_on_linux_and_macos(monkeypatch: pytest.MonkeyPatch)
     assert machine_install.is_elevated() is True
 
 
-def test_a_folder_created_on_windows_gets_the_installers_access_list() -> None:
-    command = machine_install.windows_folder_acl_command(Path(r"C:\ProgramData\mgdesk"))
-    assert command[:3] == ["icacls", r"C:\ProgramData\mgdesk", "/inheritance:r"]
+def test_on_windows_the_folder_gets_the_installers_owner_and_access_list() -> None:
+    folder = r"C:\ProgramData\mgdesk"
+    owner, access = machine_install.windows_folder_acl_commands(Path(folder))
+    # A user who created the folder first would own it, and could change its access list.
+    assert owner[:4] == ["icacls", folder, "/setowner", "*S-1-5-32-544"]
     # Administrators and SYSTEM full control, Users read and execute only, for every file.
-    assert command[3:] == [
+    assert access[:3] == ["icacls", folder, "/inheritance:r"]
+    assert access[3:7] == [
         "/grant:r",
         "*S-1-5-32-544:(OI)(CI)F",
         "*S-1-5-18:(OI)(CI)F",
