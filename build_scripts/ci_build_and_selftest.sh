@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Linux bundle and packages with build.py, then proves them as a clinic machine
 # would use them: the frozen self-test with no display, the .deb installed with apt (which
-# pulls its Depends) and its self-test, headless and on an X display, every library the
-# bundle links found on the system, the tarball's per-user install, and the desktop entry
-# and AppStream metadata validated. CI runs it as root on Debian 12 with Python 3.11.
+# pulls its Depends) and its self-test, headless and on an X display, the installed window
+# started on an X display (with a .mgcase case), every library the bundle links found on
+# the system, the .mgcase file type, the tarball's per-user install, and the desktop entry
+# and AppStream metadata validated. The build dependencies are pinned by constraints.txt.
+# CI runs it as root with Python 3.11: .ci/run on Debian 12, the GitHub workflow in an
+# ubuntu:22.04 container (PYTHON=python3.11), whose glibc is the oldest the .deb accepts.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,12 +24,12 @@ fail() { echo "FAILED: $*" >&2; exit 1; }
 step "build tools (binutils for PyInstaller; validators; Xvfb for the display test)"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    binutils desktop-file-utils appstream xvfb xauth >/dev/null
+    binutils desktop-file-utils appstream shared-mime-info xvfb xauth >/dev/null
 
 step "fresh build environment: mgdesk installed (not editable) and PyInstaller"
 "$python" -m venv "$scratch/venv"
 "$scratch/venv/bin/python" -m pip install -q --upgrade pip
-"$scratch/venv/bin/python" -m pip install -q "$root" pyinstaller
+"$scratch/venv/bin/python" -m pip install -q -c build_scripts/constraints.txt "$root" pyinstaller
 
 step "build.py"
 rm -rf "$root/dist" "$root/build/pyinstaller" "$root/build/linux"
@@ -59,6 +62,17 @@ env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM mgdesk self-test
 
 step "installed self-test on an X display (the xcb platform plugin and its libraries)"
 env -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM xvfb-run -a mgdesk self-test
+
+step "the installed window starts on an X display, alone and with a .mgcase case"
+env -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM xvfb-run -a mgdesk --exit-after-startup
+cp mgdesk/resources/examples/mild-oral-1.4-mg-dl.json "$scratch/double-clicked.mgcase"
+env -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM xvfb-run -a mgdesk --exit-after-startup "$scratch/double-clicked.mgcase"
+
+step ".mgcase files are known to the system and open in mgdesk"
+[ -f /usr/share/mime/packages/$app_id.xml ] || fail "no shared-mime-info entry installed"
+update-mime-database /usr/share/mime
+grep -q '^application/x-mgdesk-case:\*\.mgcase$' /usr/share/mime/globs || fail ".mgcase is not in the MIME database"
+grep -q '^MimeType=application/x-mgdesk-case;$' "/usr/share/applications/$app_id.desktop" || fail "the menu entry does not open .mgcase files"
 
 step "every library the installed bundle links is on the system"
 missing=$(find /opt/mgdesk -type f \( -name '*.so*' -o -name mgdesk \) -exec ldd {} + 2>/dev/null \
