@@ -150,3 +150,5 @@ def test_the_minimum_macos_is_the_one_the_pinned_qt_needs_and_the_docs_state() -
     major = freeze.MACOS_MINIMUM.split(".")[0]
     assert f"macOS {major} (Ventura) or later" in docs
     assert not re.search(r"macOS (10|11|12)\b", docs)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"macOS {major}+" in readme
