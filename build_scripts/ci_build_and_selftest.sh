@@ -26,6 +26,14 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     binutils desktop-file-utils appstream shared-mime-info xvfb xauth >/dev/null
 
+# PyInstaller follows each Qt plugin's links to the Qt libraries it needs only when the
+# plugin's system libraries are there too: without them a clean machine (an ubuntu:22.04
+# container) builds a bundle whose xcb plugin lacks libQt6XcbQpa.
+step "Qt's system libraries, so that PyInstaller resolves every plugin's Qt libraries"
+bash scripts/system-packages.sh --runtime-only
+apt-get install -y -qq --no-install-recommends libwayland-client0 libwayland-cursor0 \
+    libwayland-egl1 libxcb-sync1 libxcb-xfixes0 libxcb-shm0 libxcb-render0 >/dev/null
+
 step "fresh build environment: mgdesk installed (not editable) and PyInstaller"
 "$python" -m venv "$scratch/venv"
 "$scratch/venv/bin/python" -m pip install -q --upgrade pip
@@ -39,10 +47,13 @@ tarball=$(ls dist/mgdesk-"$version"-linux-*.tar.gz)
 deb=$(ls dist/mgdesk_*.deb)
 du -sh dist/mgdesk "$tarball" "$deb"
 
-step "bundle contents: no networking, licences present"
+step "bundle contents: no networking, the platform plugins' Qt libraries, licences present"
 if find dist/mgdesk \( -iname '*Qt6Network*' -o -iname 'QtNetwork*' -o -name '_ssl*' \) | grep .; then
     fail "the bundle contains a networking module"
 fi
+for library in libQt6XcbQpa.so.6 libQt6WaylandClient.so.6; do
+    [ -n "$(find dist/mgdesk -name "$library")" ] || fail "the bundle lacks $library (a platform plugin cannot load)"
+done
 for licence in mgdesk pyside6-essentials shiboken6 pint python fonts; do
     [ -n "$(ls dist/mgdesk/_internal/licenses/$licence 2>/dev/null)" ] || fail "no licence for $licence"
 done
