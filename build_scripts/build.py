@@ -10,11 +10,13 @@ cross-compile, so each OS builds its own package:
 - Linux: dist/mgdesk-<version>-linux-<arch>.tar.gz and dist/mgdesk_<version>_<debarch>.deb
   (dpkg-deb). Build on the oldest glibc you support.
 - Windows: dist/mgdesk-<version>-windows-x86_64-setup.exe (Inno Setup 6's ISCC; set
-  MGDESK_ISCC if it is not on PATH or in Program Files). Signed with signtool when
-  MGDESK_WINDOWS_CERT_PFX (a .pfx file) and MGDESK_WINDOWS_CERT_PASSWORD are set.
+  MGDESK_ISCC if it is not on PATH or in Program Files). Signed with signtool, the
+  executables and the installer, when a key is given (signing.py: a signing service's
+  dlib, a certificate in the store by thumbprint, or a .pfx file).
 - macOS: dist/mgdesk-<version>-macos-<arch>.dmg holding mgdesk.app. Signed (hardened
-  runtime) when MGDESK_MACOS_SIGN_IDENTITY names a "Developer ID Application" identity in
-  the keychain; notarised and stapled when MGDESK_MACOS_NOTARY_PROFILE (a notarytool
+  runtime, any signing error fatal) when MGDESK_MACOS_SIGN_IDENTITY names a "Developer ID
+  Application" identity in the keychain; notarised (status "Accepted" or the build fails
+  with the notary log) and stapled when MGDESK_MACOS_NOTARY_PROFILE (a notarytool
   keychain profile) or MGDESK_MACOS_APPLE_ID, MGDESK_MACOS_TEAM_ID and
   MGDESK_MACOS_APP_PASSWORD are set as well.
 
@@ -40,6 +42,7 @@ from packaging.version import Version
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import freeze
+import signing
 
 ROOT = freeze.ROOT
 DIST = ROOT / "dist"
@@ -96,6 +99,7 @@ DEB_DEPENDS = (
     "libcups2t64 | libcups2",
 )
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+HDIUTIL_ATTEMPTS = 5
 # Debian requires a maintainer's address; replace it with the project's real contact.
 DEB_MAINTAINER = f"{freeze.PUBLISHER} <mgdesk@users.noreply.github.com>"
 
@@ -199,15 +203,41 @@ def glibc_version() -> str:
 # -- the build --------------------------------------------------------------------------------
 
 
+def masked(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 def run(
-    command: Sequence[str | Path], cwd: Path | None = None, secrets: Sequence[str] = ()
+    command: Sequence[str | Path],
+    cwd: Path | None = None,
+    secrets: Sequence[str] = (),
+    env: dict[str, str] | None = None,
 ) -> None:
     """Echo a command (with its secrets masked), then run it; raises if it fails."""
-    shown = " ".join(str(c) for c in command)
-    for secret in secrets:
-        shown = shown.replace(secret, "***")
-    print("+", shown, flush=True)
-    subprocess.run([str(c) for c in command], check=True, cwd=cwd)
+    print("+", masked(" ".join(str(c) for c in command), secrets), flush=True)
+    subprocess.run([str(c) for c in command], check=True, cwd=cwd, env=env)
+
+
+def run_captured(command: Sequence[str | Path], secrets: Sequence[str] = ()) -> str:
+    """run(), keeping the output (shown, masked) to read; CalledProcessError carries it."""
+    print("+", masked(" ".join(str(c) for c in command), secrets), flush=True)
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True)
+    print(masked(result.stdout + result.stderr, secrets), end="", flush=True)
+    if result.returncode != 0:
+        raise subprocess.CalledProcessError(
+            result.returncode, [str(c) for c in command], result.stdout, result.stderr
+        )
+    return result.stdout
+
+
+def hdiutil_busy(failure: Exception) -> bool:
+    """hdiutil create now and then fails with "Resource busy" on a freshly written folder."""
+    return isinstance(failure, subprocess.CalledProcessError) and "Resource busy" in (
+        f"{failure.stdout or ''}{failure.stderr or ''}"
+    )
 
 
 def preflight(version: str) -> None:
@@ -236,6 +266,8 @@ def preflight(version: str) -> None:
 
 def pyinstaller() -> None:
     WORK.mkdir(exist_ok=True)
+    # Without it, PyInstaller only warns when it cannot sign a binary of the macOS bundle.
+    env = {**os.environ, "PYINSTALLER_STRICT_BUNDLE_CODESIGN_ERROR": "1"}
     # Run from build/, so that `python -m` does not put the source tree ahead of the
     # installed package on sys.path.
     run(
@@ -251,13 +283,20 @@ def pyinstaller() -> None:
             SPEC,
         ],
         cwd=WORK,
+        env=env,
     )
 
 
 def stage_linux_share(share: Path) -> None:
-    """Menu entry, icons and AppStream metadata, laid out as under /usr/share."""
+    """Menu entry, icons, AppStream metadata and the .mgcase file type, as under /usr/share.
+
+    Installed by the .deb, dpkg's triggers of desktop-file-utils and shared-mime-info
+    update the menu and file-type databases.
+    """
     (share / "applications").mkdir(parents=True)
     shutil.copy2(LINUX_RESOURCES / f"{APP_ID}.desktop", share / "applications")
+    (share / "mime" / "packages").mkdir(parents=True)
+    shutil.copy2(LINUX_RESOURCES / f"{APP_ID}.xml", share / "mime" / "packages")
     (share / "metainfo").mkdir()
     shutil.copy2(LINUX_RESOURCES / f"{APP_ID}.metainfo.xml", share / "metainfo")
     for size in ICON_SIZES:
@@ -332,34 +371,21 @@ def find_tool(variable: str, names: Sequence[str], globs: Sequence[str]) -> Path
 
 def package_windows(version: str, arch: str) -> list[Path]:
     bundle = DIST / "mgdesk"
-    pfx = os.environ.get("MGDESK_WINDOWS_CERT_PFX")
-    password = os.environ.get("MGDESK_WINDOWS_CERT_PASSWORD", "")
-    sign: list[str] = []
-    if pfx and password:
+    sign: signing.SignCommand | None = None
+    if signing.windows_credentials(os.environ) is not None:
         signtool = find_tool(
             "MGDESK_SIGNTOOL",
             ["signtool"],
             [r"C:\Program Files (x86)\Windows Kits\10\bin\10.*\x64\signtool.exe"],
         )
-        timestamp = os.environ.get("MGDESK_WINDOWS_TIMESTAMP_URL", "http://timestamp.digicert.com")
-        sign = [
-            str(signtool),
-            "sign",
-            "/f",
-            pfx,
-            "/p",
-            password,
-            "/fd",
-            "SHA256",
-            "/tr",
-            timestamp,
-            "/td",
-            "SHA256",
-        ]
-        run([*sign, bundle / "mgdesk.exe", bundle / "mgdesk-gui.exe"], secrets=[password])
+        sign = signing.windows_sign_command(str(signtool), os.environ)
+    if sign is not None:
+        executables = [bundle / "mgdesk.exe", bundle / "mgdesk-gui.exe"]
+        run([*sign.arguments, *executables], secrets=sign.secrets)
+        run([sign.arguments[0], "verify", "/pa", *executables])
     else:
         print(
-            "notice: MGDESK_WINDOWS_CERT_PFX and MGDESK_WINDOWS_CERT_PASSWORD are not set: the "
+            "notice: no Windows signing key is set (see build_scripts/signing.py): the "
             "installer is not signed (SmartScreen will warn; see docs/install.md)",
             flush=True,
         )
@@ -375,26 +401,39 @@ def package_windows(version: str, arch: str) -> list[Path]:
         f"/O{DIST}",
         f"/F{setup.stem}",
     ]
-    if sign:
-        # Inno Setup signs the installer and its uninstaller with this command: $q is a
-        # quote and $f the file, so that the argument itself holds no quote characters.
-        defines += ["/DSign", "/Smgdesksign=" + " ".join(f"$q{a}$q" for a in sign) + " $f"]
-    run([iscc, *defines, ISS], secrets=[password] if sign else [])
+    if sign is not None:
+        # Inno Setup signs the installer and its uninstaller with this command.
+        defines += ["/DSign", "/Smgdesksign=" + signing.inno_sign_tool(sign)]
+    run([iscc, *defines, ISS], secrets=sign.secrets if sign else ())
+    if sign is not None:
+        run([sign.arguments[0], "verify", "/pa", setup])
     return [setup]
+
+
+def notarize(archive: Path, credentials: Sequence[str], secrets: Sequence[str]) -> None:
+    """Submit archive and wait; anything but "Accepted" fails the build, with Apple's log."""
+    output = run_captured(signing.notary_submit_command(str(archive), credentials), secrets)
+    submission, status = signing.notarization_result(output)
+    if status != signing.NOTARY_ACCEPTED:
+        if submission:
+            run_captured(signing.notary_log_command(submission, credentials), secrets)
+        raise BuildError(f"notarisation of {archive.name} ended {status!r}, not Accepted")
 
 
 def package_macos(version: str, arch: str) -> list[Path]:
     app = DIST / "mgdesk.app"
     identity = os.environ.get("MGDESK_MACOS_SIGN_IDENTITY")
-    notary = notary_arguments()
+    notary, notary_secrets = signing.notary_arguments(os.environ)
     if identity:
         # The spec's codesign_identity signed every binary and the bundle, hardened runtime.
         run(["codesign", "--verify", "--deep", "--strict", "--verbose=2", app])
+        run(["codesign", "-dv", "--verbose=4", app])
         if notary:
             archive = WORK / "mgdesk-notarize.zip"
             run(["ditto", "-c", "-k", "--keepParent", app, archive])
-            run(["xcrun", "notarytool", "submit", archive, *notary, "--wait"])
+            notarize(archive, notary, notary_secrets)
             run(["xcrun", "stapler", "staple", app])
+            run(["spctl", "--assess", "--type", "execute", "--verbose=2", app])
         else:
             print(
                 "notice: no notarisation credentials: the app is signed, not notarised", flush=True
@@ -412,40 +451,39 @@ def package_macos(version: str, arch: str) -> list[Path]:
     (stage / "Applications").symlink_to("/Applications")
     dmg = DIST / artifact_name("dmg", version, arch)
     dmg.unlink(missing_ok=True)
-    run(
-        [
-            "hdiutil",
-            "create",
-            "-volname",
-            f"mgdesk {version}",
-            "-srcfolder",
-            stage,
-            "-fs",
-            "HFS+",
-            "-format",
-            "UDZO",
-            "-ov",
-            dmg,
-        ]
-    )
+    create = [
+        "hdiutil",
+        "create",
+        "-volname",
+        f"mgdesk {version}",
+        "-srcfolder",
+        stage,
+        "-fs",
+        "HFS+",
+        "-format",
+        "UDZO",
+        "-ov",
+        dmg,
+    ]
+    signing.with_retries(lambda: run_captured(create), HDIUTIL_ATTEMPTS, 5.0, hdiutil_busy)
     if identity:
         run(["codesign", "--sign", identity, "--timestamp", dmg])
         if notary:
-            run(["xcrun", "notarytool", "submit", dmg, *notary, "--wait"])
+            notarize(dmg, notary, notary_secrets)
             run(["xcrun", "stapler", "staple", dmg])
+            run(
+                [
+                    "spctl",
+                    "--assess",
+                    "--type",
+                    "open",
+                    "--context",
+                    "context:primary-signature",
+                    "--verbose=2",
+                    dmg,
+                ]
+            )
     return [dmg]
-
-
-def notary_arguments() -> list[str]:
-    """notarytool's credentials from the environment, or [] when none are set."""
-    if profile := os.environ.get("MGDESK_MACOS_NOTARY_PROFILE"):
-        return ["--keychain-profile", profile]
-    apple_id, team, password = (
-        os.environ.get(f"MGDESK_MACOS_{key}") for key in ("APPLE_ID", "TEAM_ID", "APP_PASSWORD")
-    )
-    if apple_id and team and password:
-        return ["--apple-id", apple_id, "--team-id", team, "--password", password]
-    return []
 
 
 PACKAGERS = {"linux": package_linux, "win32": package_windows, "darwin": package_macos}
@@ -471,7 +509,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise BuildError(f"no package format for {sys.platform}")
         for artifact in packager(version, arch):
             print(f"built {artifact.relative_to(ROOT)} ({artifact.stat().st_size / 1e6:.1f} MB)")
-    except BuildError as exc:
+    except (BuildError, signing.SigningError) as exc:
         print(f"build.py: {exc}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as exc:

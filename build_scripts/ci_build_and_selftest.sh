@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Linux bundle and packages with build.py, then proves them as a clinic machine
 # would use them: the frozen self-test with no display, the .deb installed with apt (which
-# pulls its Depends) and its self-test, headless and on an X display, every library the
-# bundle links found on the system, the tarball's per-user install, and the desktop entry
-# and AppStream metadata validated. CI runs it as root on Debian 12 with Python 3.11.
+# pulls its Depends) and its self-test, headless and on an X display, the installed window
+# started on an X display (with a .mgcase case), every library the bundle links found on
+# the system, the .mgcase file type, the tarball's per-user install, and the desktop entry
+# and AppStream metadata validated. The build dependencies are pinned by constraints.txt.
+# CI runs it as root with Python 3.11: .ci/run on Debian 12, the GitHub workflow in an
+# ubuntu:22.04 container (PYTHON=python3.11), whose glibc is the oldest the .deb accepts.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,12 +24,20 @@ fail() { echo "FAILED: $*" >&2; exit 1; }
 step "build tools (binutils for PyInstaller; validators; Xvfb for the display test)"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    binutils desktop-file-utils appstream xvfb xauth >/dev/null
+    binutils desktop-file-utils appstream shared-mime-info xvfb xauth >/dev/null
+
+# PyInstaller follows each Qt plugin's links to the Qt libraries it needs only when the
+# plugin's system libraries are there too: without them a clean machine (an ubuntu:22.04
+# container) builds a bundle whose xcb plugin lacks libQt6XcbQpa.
+step "Qt's system libraries, so that PyInstaller resolves every plugin's Qt libraries"
+bash scripts/system-packages.sh --runtime-only
+apt-get install -y -qq --no-install-recommends libwayland-client0 libwayland-cursor0 \
+    libwayland-egl1 libxcb-sync1 libxcb-xfixes0 libxcb-shm0 libxcb-render0 >/dev/null
 
 step "fresh build environment: mgdesk installed (not editable) and PyInstaller"
 "$python" -m venv "$scratch/venv"
 "$scratch/venv/bin/python" -m pip install -q --upgrade pip
-"$scratch/venv/bin/python" -m pip install -q "$root" pyinstaller
+"$scratch/venv/bin/python" -m pip install -q -c build_scripts/constraints.txt "$root" pyinstaller
 
 step "build.py"
 rm -rf "$root/dist" "$root/build/pyinstaller" "$root/build/linux"
@@ -36,16 +47,16 @@ tarball=$(ls dist/mgdesk-"$version"-linux-*.tar.gz)
 deb=$(ls dist/mgdesk_*.deb)
 du -sh dist/mgdesk "$tarball" "$deb"
 
-step "bundle contents: no networking, licences present"
+step "bundle contents: no networking, the platform plugins' Qt libraries, licences present"
 if find dist/mgdesk \( -iname '*Qt6Network*' -o -iname 'QtNetwork*' -o -name '_ssl*' \) | grep .; then
     fail "the bundle contains a networking module"
 fi
+for library in libQt6XcbQpa.so.6 libQt6WaylandClient.so.6; do
+    [ -n "$(find dist/mgdesk -name "$library")" ] || fail "the bundle lacks $library (a platform plugin cannot load)"
+done
 for licence in mgdesk pyside6-essentials shiboken6 pint python fonts; do
     [ -n "$(ls dist/mgdesk/_internal/licenses/$licence 2>/dev/null)" ] || fail "no licence for $licence"
 done
-
-step "frozen self-test, no display"
-env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM dist/mgdesk/mgdesk self-test
 
 step "install the .deb with apt (pulls its Depends)"
 dpkg --purge mgdesk >/dev/null 2>&1 || true
@@ -54,11 +65,27 @@ dpkg -s mgdesk | grep -E '^(Version|Status)'
 [ "$(readlink -f /usr/bin/mgdesk)" = /opt/mgdesk/mgdesk ] || fail "/usr/bin/mgdesk does not point into /opt/mgdesk"
 [ -s /usr/share/doc/mgdesk/copyright ] || fail "no /usr/share/doc/mgdesk/copyright"
 
+# The bundle takes Qt's system libraries (libEGL, xcb...) from the system: on a clean
+# machine they are there only once apt has installed the .deb's Depends.
+step "frozen self-test, no display"
+env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM dist/mgdesk/mgdesk self-test
+
 step "installed self-test, no display"
 env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM mgdesk self-test
 
 step "installed self-test on an X display (the xcb platform plugin and its libraries)"
 env -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM xvfb-run -a mgdesk self-test
+
+step "the installed window starts on an X display, alone and with a .mgcase case"
+env -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM xvfb-run -a mgdesk --exit-after-startup
+cp mgdesk/resources/examples/mild-oral-1.4-mg-dl.json "$scratch/double-clicked.mgcase"
+env -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM xvfb-run -a mgdesk --exit-after-startup "$scratch/double-clicked.mgcase"
+
+step ".mgcase files are known to the system and open in mgdesk"
+[ -f /usr/share/mime/packages/$app_id.xml ] || fail "no shared-mime-info entry installed"
+update-mime-database /usr/share/mime
+grep -q '^application/x-mgdesk-case:\*\.mgcase$' /usr/share/mime/globs || fail ".mgcase is not in the MIME database"
+grep -q '^MimeType=application/x-mgdesk-case;$' "/usr/share/applications/$app_id.desktop" || fail "the menu entry does not open .mgcase files"
 
 step "every library the installed bundle links is on the system"
 missing=$(find /opt/mgdesk -type f \( -name '*.so*' -o -name mgdesk \) -exec ldd {} + 2>/dev/null \

@@ -22,6 +22,13 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "io.github.mgdesk"
+# The oldest macOS the app runs on: PySide6-Essentials' macOS wheels (constraints.txt) need 13.
+MACOS_MINIMUM = "13.0"
+# Case files: the extension, MIME type (Linux) and uniform type (macOS) of a saved case.
+CASE_EXTENSION = "mgcase"
+CASE_MIME_TYPE = "application/x-mgdesk-case"
+CASE_TYPE_IDENTIFIER = f"{APP_ID}.case"
+CASE_TYPE_NAME = "mgdesk case"
 PUBLISHER = "mgdesk developers"
 LICENSES = ROOT / "resources" / "licenses"
 

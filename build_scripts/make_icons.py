@@ -17,7 +17,10 @@ from PySide6.QtGui import QGuiApplication, QImage, QImageWriter, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
 ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
+# The window icon the app sets itself (X11 shows no icon otherwise), inside the package.
+WINDOW_ICONS = ICONS.parent.parent / "mgdesk" / "resources" / "icons"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+WINDOW_ICON_SIZES = (16, 32, 48, 64, 128, 256)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # Apple's icon types that hold PNG data, with their pixel sizes.
 ICNS_TYPES = (
@@ -81,6 +84,8 @@ def main() -> int:
     (ICONS / "png").mkdir(exist_ok=True)
     for size in PNG_SIZES:
         (ICONS / "png" / f"mgdesk-{size}.png").write_bytes(pngs[size])
+    for size in WINDOW_ICON_SIZES:
+        (WINDOW_ICONS / f"mgdesk-{size}.png").write_bytes(pngs[size])
     (ICONS / "mgdesk.ico").write_bytes(ico(pngs))
     (ICONS / "mgdesk.icns").write_bytes(icns(pngs))
     print(f"wrote {len(PNG_SIZES)} PNGs, mgdesk.ico and mgdesk.icns in {ICONS}")

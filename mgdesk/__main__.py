@@ -6,7 +6,9 @@ import atexit
 import gc
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO
 
 # Subcommand -> module whose run(argv) handles it. Imported only when used, so the
 # window's start-up never pays for the command line and vice versa.
@@ -34,10 +36,52 @@ usage: mgdesk [CASE]                      open the window (with a case file)
 Each command takes --help. Decision support for clinicians treating adults with
 hypomagnesemia: the prescriber reviews the basis of every order and stays responsible."""
 
+# Written to the console the windowed program (mgdesk-gui.exe) attached to: the shell that
+# started it does not wait for it, so its output arrives after the prompt.
+WINDOWED_NOTE = (
+    "mgdesk: mgdesk-gui.exe is the window program; the prompt does not wait for it. Run "
+    "commands with mgdesk.exe (in the same folder) to wait for them and get their exit status.\n"
+)
+
+
+def without_process_serial_number(args: Sequence[str]) -> list[str]:
+    """args less the -psn_0_12345 that macOS Finder may pass to an app it launches."""
+    return [arg for arg in args if not arg.startswith("-psn_")]
+
+
+def attach_to_parent_console(
+    attach: Callable[[], bool], open_console: Callable[[], IO[str]]
+) -> bool:
+    """Give a program without standard streams its parent's console, if it has one.
+
+    True if attached: sys.stdout and sys.stderr then write to that console.
+    """
+    if sys.stdout is not None or sys.stderr is not None or not attach():
+        return False
+    sys.stdout, sys.stderr = open_console(), open_console()
+    sys.stderr.write(WINDOWED_NOTE)
+    return True
+
+
+def _attach_windows_parent_console() -> bool:
+    if sys.platform == "win32":
+        import ctypes
+
+        attach_parent_process = -1
+        return bool(ctypes.windll.kernel32.AttachConsole(attach_parent_process))
+    return False
+
+
+def _open_windows_console() -> IO[str]:
+    return Path("CONOUT$").open("w", encoding="utf-8", errors="backslashreplace")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = without_process_serial_number(sys.argv[1:] if argv is None else argv)
     if args and args[0] in COMMANDS:
+        # mgdesk-gui.exe started from a prompt: show the command's output there. Started
+        # otherwise (no console), the command runs with its output discarded.
+        attach_to_parent_console(_attach_windows_parent_console, _open_windows_console)
         if argv is None:  # mgdesk owns the process, not a test calling main()
             # A command is one short run whose objects, most of them the tens of thousands
             # pint and Qt create on import, live until it ends: the cycle collector's passes

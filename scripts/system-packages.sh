@@ -9,7 +9,7 @@ RUNTIME=(libgl1 libegl1 libglib2.0-0 libxkbcommon0 libxkbcommon-x11-0 libx11-6 l
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libcups2)
 TESTING=(cups cups-client printer-driver-cups-pdf poppler-utils desktop-file-utils
-  appstream xvfb)
+  appstream shared-mime-info xvfb)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   # macOS and Windows bring what Qt needs; other Linux systems name these packages otherwise.

@@ -8,7 +8,10 @@ indented two spaces under `jobs:`, steps the items indented six.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "build.yml"
@@ -52,3 +55,80 @@ def test_the_linux_build_job_runs_the_packaging_script_of_ci_run() -> None:
     assert script in commands(linux_steps(job("build")))
     assert script in CI_RUN.read_text(encoding="utf-8")
     assert "./scripts/test" in CI_RUN.read_text(encoding="utf-8")
+
+
+# GitHub-hosted runner labels that exist today. macos-13 and macos-14 are retired (a job
+# asking for them never starts); ubuntu-22.04 retires in 2027, so Linux builds run in an
+# ubuntu:22.04 container on a newer runner instead. Update this list from GitHub's list of
+# runner images when a label is added or retired.
+RUNNER_LABELS = {
+    "ubuntu-24.04",
+    "ubuntu-24.04-arm",
+    "windows-2022",
+    "windows-2025",
+    "macos-15",
+    "macos-15-intel",
+}
+
+
+def runner_labels() -> set[str]:
+    """Every label a job or a matrix entry asks for (runs-on: and matrix os: values)."""
+    text = WORKFLOW.read_text(encoding="utf-8")
+    values = re.findall(r"\bos:\s*(\[[^\]]*\]|[^,}\n]+)", text)
+    values += re.findall(r"runs-on:\s*(\S+)", text)
+    found: set[str] = set()
+    for value in values:
+        found |= {label.strip().strip("'\"") for label in value.strip("[]").split(",")}
+    return {label for label in found if not label.startswith("${{")}
+
+
+def test_the_workflow_asks_only_for_runner_labels_that_exist() -> None:
+    labels = runner_labels()
+    assert labels, "no runner label found"
+    assert labels <= RUNNER_LABELS, f"retired or unknown runner labels: {labels - RUNNER_LABELS}"
+
+
+def test_every_os_is_tested_and_built_on_both_mac_architectures() -> None:
+    for name in ("test", "build"):
+        labels = set(re.findall(r"os: ([\w.-]+)", job(name)))
+        assert {"windows-2022", "macos-15", "macos-15-intel"} <= labels, name
+        assert any(label.startswith("ubuntu-") for label in labels), name
+
+
+def test_linux_packages_are_built_in_an_ubuntu_22_04_container() -> None:
+    build = job("build")
+    assert re.search(r'container: "ubuntu:22\.04"', build)
+    assert "container: ${{ matrix.container }}" in build
+
+
+def test_tests_run_with_the_real_display_plugins() -> None:
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert "QT_QPA_PLATFORM: offscreen" not in text
+    test = job("test")
+    assert "xvfb-run" in commands(linux_steps(test))
+    assert {"xcb", "windows", "cocoa"} <= set(re.findall(r"qpa: (\w+)", test))
+
+
+def test_each_packaged_app_is_started_with_its_window() -> None:
+    build = job("build")
+    assert "mgdesk-gui.exe -ArgumentList '--exit-after-startup'" in build
+    assert "Contents/MacOS/mgdesk --exit-after-startup" in build
+    script = (ROOT / "build_scripts" / "ci_build_and_selftest.sh").read_text(encoding="utf-8")
+    assert "xvfb-run -a mgdesk --exit-after-startup" in script
+
+
+def test_builds_install_the_pinned_build_dependencies() -> None:
+    script = (ROOT / "build_scripts" / "ci_build_and_selftest.sh").read_text(encoding="utf-8")
+    for text in (job("build"), script):
+        assert "-c build_scripts/constraints.txt" in text
+
+
+def test_the_runner_label_check_catches_a_retired_label(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retired = tmp_path / "build.yml"
+    retired.write_text(
+        "jobs:\n  t:\n    strategy:\n      matrix:\n        os: [macos-13, ubuntu-24.04]\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "WORKFLOW", retired)
+    assert runner_labels() == {"macos-13", "ubuntu-24.04"}

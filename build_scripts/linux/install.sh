@@ -41,6 +41,9 @@ refresh_menus() {
     if command -v update-desktop-database >/dev/null 2>&1; then
         update-desktop-database -q "$share/applications" || true
     fi
+    if command -v update-mime-database >/dev/null 2>&1; then
+        update-mime-database "$share/mime" || true
+    fi
     if command -v gtk-update-icon-cache >/dev/null 2>&1 && [ -f "$share/icons/hicolor/index.theme" ]; then
         gtk-update-icon-cache -q -t "$share/icons/hicolor" || true
     fi
@@ -49,7 +52,8 @@ refresh_menus() {
 if [ "$action" = uninstall ]; then
     rm -rf "$app"
     if [ -L "$bin/mgdesk" ]; then rm -f "$bin/mgdesk"; fi
-    rm -f "$share/applications/$APP_ID.desktop" "$share/metainfo/$APP_ID.metainfo.xml"
+    rm -f "$share/applications/$APP_ID.desktop" "$share/metainfo/$APP_ID.metainfo.xml" \
+        "$share/mime/packages/$APP_ID.xml"
     find "$share/icons/hicolor" -name "$APP_ID.*" -delete 2>/dev/null || true
     refresh_menus
     echo "mgdesk removed from $app"
@@ -57,13 +61,14 @@ if [ "$action" = uninstall ]; then
 fi
 
 rm -rf "$app"
-mkdir -p "$app" "$bin" "$share/applications" "$share/metainfo"
+mkdir -p "$app" "$bin" "$share/applications" "$share/metainfo" "$share/mime/packages"
 cp -a "$here/mgdesk/." "$app/"
 ln -sfn "$app/mgdesk" "$bin/mgdesk"
 # The menu entry names the executable by its full path: ~/.local/bin may not be on PATH.
 sed "s|^Exec=mgdesk |Exec=$app/mgdesk |" "$here/share/applications/$APP_ID.desktop" \
     > "$share/applications/$APP_ID.desktop"
 cp "$here/share/metainfo/$APP_ID.metainfo.xml" "$share/metainfo/"
+cp "$here/share/mime/packages/$APP_ID.xml" "$share/mime/packages/"
 cp -R "$here/share/icons" "$share/"
 refresh_menus
 echo "mgdesk installed in $app; run: $bin/mgdesk self-test"

@@ -48,6 +48,8 @@ WizardStyle=modern
 Compression=lzma2/max
 SolidCompression=yes
 CloseApplications=yes
+; .mgcase files open in mgdesk: Explorer is told the associations changed.
+ChangesAssociations=yes
 #ifdef Sign
 SignTool=mgdesksign
 SignedUninstaller=yes
@@ -55,6 +57,23 @@ SignedUninstaller=yes
 
 [Tasks]
 Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"; Flags: unchecked
+
+[Dirs]
+; The site protocol's machine-wide folder (mgdesk protocol install, elevated). Standard users
+; may create folders and files in C:\ProgramData and own what they create, so the folder is
+; made here, owned by Administrators, with only this access list (see [Run]): administrators
+; and SYSTEM full control, users read. It outlives the app, like the protocol in it.
+Name: "{commonappdata}\mgdesk"; Permissions: admins-full system-full users-readexec; Flags: uninsneveruninstall; Check: IsAdminInstallMode
+
+[Registry]
+; .mgcase: a saved case, opened with mgdesk-gui.exe (HKA: HKLM for all users, else HKCU).
+Root: HKA; Subkey: "Software\Classes\.mgcase"; ValueType: string; ValueName: ""; ValueData: "mgdesk.case"; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\.mgcase"; ValueType: string; ValueName: "Content Type"; ValueData: "application/x-mgdesk-case"; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\.mgcase\OpenWithProgids"; ValueType: string; ValueName: "mgdesk.case"; ValueData: ""; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\mgdesk.case"; ValueType: string; ValueName: ""; ValueData: "mgdesk case"; Flags: uninsdeletekey
+Root: HKA; Subkey: "Software\Classes\mgdesk.case\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: "{app}\mgdesk-gui.exe,0"
+Root: HKA; Subkey: "Software\Classes\mgdesk.case\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\mgdesk-gui.exe"" ""%1"""
+Root: HKA; Subkey: "Software\Classes\Applications\mgdesk-gui.exe\SupportedTypes"; ValueType: string; ValueName: ".mgcase"; ValueData: ""; Flags: uninsdeletekey
 
 [Files]
 Source: "{#SourceDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
@@ -68,4 +87,8 @@ Name: "{autoprograms}\mgdesk"; Filename: "{app}\mgdesk-gui.exe"; Comment: "Hypom
 Name: "{autodesktop}\mgdesk"; Filename: "{app}\mgdesk-gui.exe"; Tasks: desktopicon
 
 [Run]
+; [Dirs] Permissions only add to what C:\ProgramData passes down (users may create files):
+; take the folder (and anything a user put in it) for Administrators, then replace its list.
+Filename: "{sys}\icacls.exe"; Parameters: """{commonappdata}\mgdesk"" /setowner *S-1-5-32-544 /T /C /Q"; Flags: runhidden waituntilterminated; Check: IsAdminInstallMode
+Filename: "{sys}\icacls.exe"; Parameters: """{commonappdata}\mgdesk"" /inheritance:r /grant:r *S-1-5-32-544:(OI)(CI)F *S-1-5-18:(OI)(CI)F *S-1-5-32-545:(OI)(CI)RX /T /C /Q"; Flags: runhidden waituntilterminated; Check: IsAdminInstallMode
 Filename: "{app}\mgdesk-gui.exe"; Description: "{cm:LaunchProgram,mgdesk}"; Flags: nowait postinstall skipifsilent

@@ -5,6 +5,11 @@ protocol and the unit registry loaded and the case opened, so none of that delay
 the first paint. With --exit-after-startup and no CASE the process ends at that first
 paint (the start-up benchmark); with a CASE it ends once the case's plan is painted,
 which exercises the whole start-up.
+
+The application names its desktop entry (the Wayland app id, matched to the menu entry
+and its icon) and sets its window icon itself: X11 shows none otherwise. A case the
+system asks to open (macOS: a double-clicked .mgcase, a file dropped on the Dock icon)
+arrives as a QFileOpenEvent; Windows and Linux pass it on the command line instead.
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ import argparse
 import io
 import sys
 from collections.abc import Callable, Sequence
+from importlib.resources import files
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QWindow
+from PySide6.QtGui import QFileOpenEvent, QIcon, QWindow
 from PySide6.QtWidgets import QApplication
 
-from mgdesk import __version__
+from mgdesk import __version__, resources
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
 from mgdesk.records.paths import APP_NAME, tidy_data_dir
@@ -27,6 +33,50 @@ from mgdesk.records.paths import APP_NAME, tidy_data_dir
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CASE_NOT_OPENED = 2
+# The reverse-DNS name of the desktop entry and metainfo (io.github.mgdesk.desktop).
+DESKTOP_FILE_NAME = "io.github.mgdesk"
+WINDOW_ICON_SIZES = (16, 32, 48, 64, 128, 256)
+
+
+def application_icon() -> QIcon:
+    """The app's icon at each bundled size; Qt reads a file only when a size is needed."""
+    icon = QIcon()
+    folder = files(resources).joinpath("icons")
+    for size in WINDOW_ICON_SIZES:
+        icon.addFile(str(folder.joinpath(f"mgdesk-{size}.png")))
+    return icon
+
+
+class CaseOpenRequests:
+    """Cases the system asks to open: kept until the window is ready, then opened in it."""
+
+    def __init__(self) -> None:
+        self.pending: Path | None = None
+        self._open: Callable[[Path], object] | None = None
+
+    def open_with(self, open_case: Callable[[Path], object]) -> None:
+        """From now on each request is opened with open_case."""
+        self._open = open_case
+
+    def handle(self, event: QEvent) -> bool:
+        """Take a QFileOpenEvent (True); any other event is not for this (False)."""
+        if not isinstance(event, QFileOpenEvent) or event.type() != QEvent.Type.FileOpen:
+            return False
+        path = Path(event.file())
+        if self._open is None:
+            self.pending = path
+        else:
+            self._open(path)
+        return True
+
+
+class MgdeskApplication(QApplication):
+    def __init__(self, arguments: Sequence[str]) -> None:
+        super().__init__(list(arguments))
+        self.case_requests = CaseOpenRequests()
+
+    def event(self, event: QEvent) -> bool:
+        return self.case_requests.handle(event) or super().event(event)
 
 
 class FirstExpose(QObject):
@@ -48,6 +98,17 @@ class FirstExpose(QObject):
             QTimer.singleShot(0, self._callback)
             self._callback = None
         return False
+
+
+def create_application(arguments: Sequence[str]) -> MgdeskApplication:
+    """The QApplication, named as the desktop entry and the settings know it, with its icon."""
+    app = MgdeskApplication(arguments)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    app.setWindowIcon(application_icon())
+    return app
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,14 +133,11 @@ def run(args: Sequence[str]) -> int:
     options = build_parser().parse_args(list(args))
     tidy_data_dir()
     # High-DPI: Qt 6 scales by the screen's exact factor (PassThrough) without being asked.
-    app = QApplication(sys.argv[:1] or [APP_NAME])
-    app.setOrganizationName(APP_NAME)
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
+    app = create_application(sys.argv[:1] or [APP_NAME])
     window = MainWindow(open_settings(), build=False)
-    case: Path | None = options.case
 
     def after_first_paint() -> None:
+        case: Path | None = options.case or app.case_requests.pending
         if options.exit_after_startup and case is None:
             app.exit(EXIT_OK)
             return
@@ -94,6 +152,7 @@ def run(args: Sequence[str]) -> int:
             app.exit(EXIT_FAILED)
             return
         if not options.exit_after_startup:
+            app.case_requests.open_with(open_when_settled(window))
             window.files.offer_autosaved_work()  # a question: never asked by the smoke test
             return
         if not opened:
@@ -108,3 +167,13 @@ def run(args: Sequence[str]) -> int:
     FirstExpose(handle, after_first_paint)
     window.show()
     return app.exec()
+
+
+def open_when_settled(window: MainWindow) -> Callable[[Path], None]:
+    """Open a case in window once its unsaved changes are saved or discarded."""
+
+    def open_case(path: Path) -> None:
+        # The system brings the app to the front with the request; no raise() needed.
+        window.files.settle_unsaved_changes(lambda: window.files.open_case_file(path))
+
+    return open_case

@@ -24,12 +24,15 @@ def hash_record_path(protocol_path: Path) -> Path:
     return protocol_path.with_name(protocol_path.name + HASH_SUFFIX)
 
 
+def hash_record(protocol_path: Path, data: bytes) -> bytes:
+    """The record of the bytes installed at protocol_path, in sha256sum's format."""
+    return f"{hashlib.sha256(data).hexdigest()}  {protocol_path.name}\n".encode()
+
+
 def record_installed_hash(protocol_path: Path, data: bytes, mode: int) -> None:
     """Record the hash of the bytes just installed at protocol_path, readable by whoever
     may read the protocol (mode); raises OSError."""
-    digest = hashlib.sha256(data).hexdigest()
-    record = f"{digest}  {protocol_path.name}\n".encode()
-    write_atomically(hash_record_path(protocol_path), record, mode=mode)
+    write_atomically(hash_record_path(protocol_path), hash_record(protocol_path, data), mode=mode)
 
 
 def installed_hash_problem(protocol_path: Path, data: bytes) -> str | None:

@@ -35,8 +35,14 @@ from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
 from mgdesk.core.plan import Amount, Order, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, default_protocol, parse_protocol
+from mgdesk.records import machine_install
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, CaseFileError, case_document_from_bytes
-from mgdesk.records.installed_hash import installed_hash_problem, record_installed_hash
+from mgdesk.records.installed_hash import (
+    hash_record,
+    hash_record_path,
+    installed_hash_problem,
+    record_installed_hash,
+)
 from mgdesk.records.paths import APP_NAME, private_data_dir, user_data_dir
 from mgdesk.records.safefile import describe_write_error, read_limited, write_atomically
 
@@ -159,7 +165,8 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
     """Check source and, only if it is valid, put it in place atomically.
 
     Raises ProtocolInvalid listing every problem, including a source that cannot be read
-    (the installed protocol is untouched), or InstallError if it cannot be written.
+    (the installed protocol is untouched), or InstallError if it cannot be written or a
+    machine-wide install is asked for without administrator rights.
     """
     try:
         data = read_protocol_file(source)
@@ -168,16 +175,17 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
     check = check_protocol(data, str(source))
     if check.protocol is None or check.problems:
         raise ProtocolInvalid(list(check.problems))
+    if location == "machine" and not machine_install.is_elevated():
+        raise InstallError(f"{source} was not installed: {machine_install.NOT_ELEVATED}.")
     target = installed_protocol_path(location)
     try:
-        if location == "user":
+        if location == "machine":  # every user of the workstation reads it
+            machine_install.write_machine_wide(target, data)
+            machine_install.write_machine_wide(hash_record_path(target), hash_record(target, data))
+        else:
             private_data_dir()
-            mode = 0o600
-        else:  # every user of the workstation reads the machine-wide install
-            target.parent.mkdir(parents=True, exist_ok=True)
-            mode = 0o644
-        write_atomically(target, data, mode=mode)
-        record_installed_hash(target, data, mode)
+            write_atomically(target, data, mode=0o600)
+            record_installed_hash(target, data, 0o600)
     except OSError as exc:
         hint = (
             ""

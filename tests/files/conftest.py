@@ -1,4 +1,6 @@
-"""Every test here gets its own per-user data folder and machine-wide folder."""
+"""Every test here gets its own per-user data folder and machine-wide folder, and runs as an
+administrator would (elevated) unless it says otherwise, so installing machine-wide works
+without root."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mgdesk.records import machine_install
 from mgdesk.records.paths import DATA_DIR_VARIABLE
 from mgdesk.records.site_protocol import SYSTEM_DIR_VARIABLE
 
@@ -18,4 +21,5 @@ def isolated_folders(
     user, machine = tmp_path / "user-data", tmp_path / "machine-data"
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(user))
     monkeypatch.setenv(SYSTEM_DIR_VARIABLE, str(machine))
+    monkeypatch.setattr(machine_install, "is_elevated", lambda: True)
     yield user, machine

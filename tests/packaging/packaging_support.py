@@ -26,3 +26,4 @@ def _load(name: str, file: str) -> ModuleType:
 
 freeze = _load("freeze", "freeze.py")  # the name build.py and the spec import it by
 build = _load("mgdesk_build_script", "build.py")
+signing = sys.modules["signing"]  # imported by build.py from build_scripts/

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from packaging_support import build
+from packaging_support import build, freeze
 
 import mgdesk
 
@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LINUX = ROOT / "resources" / "linux"
 DESKTOP = LINUX / "io.github.mgdesk.desktop"
 METAINFO = LINUX / "io.github.mgdesk.metainfo.xml"
+MIME = LINUX / "io.github.mgdesk.xml"
+MIME_NS = "{http://www.freedesktop.org/standards/shared-mime-info}"
 ICONS = ROOT / "resources" / "icons"
 
 
@@ -34,6 +36,39 @@ def test_the_desktop_entry_names_the_icon_and_categories() -> None:
     assert entry["Icon"] == "io.github.mgdesk"
     assert entry["Exec"].split()[0] == "mgdesk"
     assert entry["Categories"] == "Science;MedicalSoftware;Qt;"
+
+
+def test_the_desktop_entry_opens_mgdesk_cases() -> None:
+    entry = dict(line.split("=", 1) for line in DESKTOP.read_text().splitlines() if "=" in line)
+    assert entry["MimeType"] == f"{freeze.CASE_MIME_TYPE};"
+    assert entry["Exec"].endswith(" %f")  # the double-clicked file is the CASE argument
+
+
+def test_the_shared_mime_info_entry_names_mgcase_files() -> None:
+    root = ET.parse(MIME).getroot()
+    assert root.tag == f"{MIME_NS}mime-info"
+    (mime_type,) = root.findall(f"{MIME_NS}mime-type")
+    assert mime_type.get("type") == freeze.CASE_MIME_TYPE
+    globs = [g.get("pattern") for g in mime_type.findall(f"{MIME_NS}glob")]
+    assert globs == [f"*.{freeze.CASE_EXTENSION}"]
+    parent = mime_type.find(f"{MIME_NS}sub-class-of")
+    assert parent is not None and parent.get("type") == "application/json"
+
+
+def test_the_shared_mime_info_entry_is_accepted_by_update_mime_database(tmp_path: Path) -> None:
+    if shutil.which("update-mime-database") is None:
+        pytest.skip("update-mime-database is not installed (apt-get install shared-mime-info)")
+    packages = tmp_path / "mime" / "packages"
+    packages.mkdir(parents=True)
+    shutil.copy2(MIME, packages)
+    result = subprocess.run(
+        ["update-mime-database", str(tmp_path / "mime")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_DATA_DIRS": str(tmp_path)},  # else: a note that it is not used
+    )
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+    assert "*.mgcase" in (tmp_path / "mime" / "globs2").read_text()
 
 
 def test_the_metainfo_is_well_formed_with_this_id_and_version() -> None:
@@ -95,6 +130,7 @@ def test_the_tarball_installs_for_one_user_and_uninstalls(tmp_path: Path) -> Non
     entry = home / ".local" / "share" / "applications" / "io.github.mgdesk.desktop"
     assert f"Exec={app}/mgdesk %f" in entry.read_text().splitlines()
     assert (home / ".local/share/icons/hicolor/scalable/apps/io.github.mgdesk.svg").is_file()
+    assert (home / ".local/share/mime/packages/io.github.mgdesk.xml").is_file()
     launched = subprocess.run(
         [str(home / ".local" / "bin" / "mgdesk"), "self-test"],
         capture_output=True,
@@ -111,4 +147,5 @@ def test_the_tarball_installs_for_one_user_and_uninstalls(tmp_path: Path) -> Non
     )
     assert not app.exists() and not entry.exists()
     assert not (home / ".local" / "bin" / "mgdesk").exists()
+    assert not (home / ".local/share/mime/packages/io.github.mgdesk.xml").exists()
     assert not list((home / ".local/share/icons").rglob("io.github.mgdesk.*"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 from pathlib import Path
@@ -105,7 +106,7 @@ def test_the_macos_app_carries_the_project_version(monkeypatch: pytest.MonkeyPat
     plist = bundle.kwargs["info_plist"]
     assert bundle.kwargs["version"] == mgdesk.__version__
     assert plist["CFBundleShortVersionString"] == plist["CFBundleVersion"] == mgdesk.__version__
-    assert plist["LSMinimumSystemVersion"] == "12.0"
+    assert plist["LSMinimumSystemVersion"] == freeze.MACOS_MINIMUM == "13.0"
     assert plist["NSHighResolutionCapable"] is True
     assert plist["LSBackgroundOnly"] is False
     assert bundle.kwargs["bundle_identifier"] == "io.github.mgdesk"
@@ -123,3 +124,31 @@ def test_windows_gets_a_console_and_a_windowed_executable(monkeypatch: pytest.Mo
     assert made["VSVersionInfo"]
     (coll,) = made["COLLECT"]
     assert coll.kwargs["strip"] is False
+
+
+def test_the_macos_app_is_windowed_and_opens_case_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = run_spec(monkeypatch, "darwin")
+    (exe,) = made["EXE"]
+    assert exe.kwargs["console"] is False  # Finder's -psn_ argument is dropped
+    plist = made["BUNDLE"][0].kwargs["info_plist"]
+    (document,) = plist["CFBundleDocumentTypes"]
+    assert document["LSItemContentTypes"] == ["io.github.mgdesk.case"]
+    assert document["CFBundleTypeRole"] == "Editor" and document["LSHandlerRank"] == "Owner"
+    (exported,) = plist["UTExportedTypeDeclarations"]
+    assert exported["UTTypeIdentifier"] == "io.github.mgdesk.case"
+    assert exported["UTTypeTagSpecification"]["public.filename-extension"] == ["mgcase"]
+    assert "public.json" in exported["UTTypeConformsTo"]
+
+
+def test_the_minimum_macos_is_the_one_the_pinned_qt_needs_and_the_docs_state() -> None:
+    constraints = (ROOT / "build_scripts" / "constraints.txt").read_text(encoding="utf-8")
+    pinned = re.search(r"^PySide6-Essentials==(\d+)\.(\d+)", constraints, re.MULTILINE)
+    assert pinned, "constraints.txt pins PySide6-Essentials"
+    # PySide6 6.10 and later ship macOS wheels for macOS 13 and later only.
+    assert (int(pinned[1]), int(pinned[2])) < (6, 10) or freeze.MACOS_MINIMUM == "13.0"
+    docs = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
+    major = freeze.MACOS_MINIMUM.split(".")[0]
+    assert f"macOS {major} (Ventura) or later" in docs
+    assert not re.search(r"macOS (10|11|12)\b", docs)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"macOS {major}+" in readme
