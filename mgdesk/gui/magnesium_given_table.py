@@ -222,6 +222,7 @@ class MagnesiumGivenSection(QWidget):
         row.changed.connect(self.changed)
         row.remove_requested.connect(self.remove_row)
         self._rows_layout.addWidget(row)
+        row.show()  # at once, not after the event loop has run (the layout would queue it)
         self.rows.append(row)
         row.name(len(self.rows))
         return row
