@@ -81,8 +81,8 @@ class GivenRow(QWidget):
         super().__init__(parent)
         self.offset_from_zone = True  # a new row's offset is this computer's zone
         self.date = _cell("YYYY-MM-DD", _DATE, 11)
-        self.time = _cell("hh:mm", _TIME, 6)
-        self.offset = _cell("", _OFFSET, 7)
+        self.time = _cell("hh:mm", _TIME, 8)
+        self.offset = _cell("", _OFFSET, 11)
         self.route = QComboBox()
         self.route.setPlaceholderText("Route…")
         for text, code in ROUTES:
@@ -108,15 +108,21 @@ class GivenRow(QWidget):
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setVisible(False)
-        line = QHBoxLayout()
-        line.setSpacing(4)
-        for widget in (self.date, self.time, self.offset, self.route, self.amount, self.unit):
-            line.addWidget(widget, 1 if widget in (self.date, self.amount) else 0)
-        line.addWidget(self.remove)
+        # Two lines, when and what, so the row is no wider than the form's other fields.
+        self.number = QLabel()
+        when, what = QHBoxLayout(), QHBoxLayout()
+        for line, widgets in (
+            (when, (self.number, self.date, self.time, self.offset)),
+            (what, (self.route, self.amount, self.unit, self.remove)),
+        ):
+            line.setSpacing(4)
+            for widget in widgets:
+                line.addWidget(widget, 1 if widget in (self.date, self.amount) else 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(line)
+        layout.addLayout(when)
+        layout.addLayout(what)
         layout.addWidget(self.error)
         layout.addWidget(self.note)
         for edit in (self.date, self.time, self.offset, self.amount):
@@ -136,6 +142,7 @@ class GivenRow(QWidget):
 
     def name(self, number: int) -> None:
         """Accessible names for dose number (counted from 1)."""
+        self.number.setText(f"Dose {number}:")
         for widget, what in (
             (self.date, "date (YYYY-MM-DD)"),
             (self.time, "time (24-hour hh:mm)"),
@@ -412,7 +419,7 @@ def _cell(placeholder: str, pattern: str, width: int) -> QLineEdit:
     edit = QLineEdit()
     edit.setPlaceholderText(placeholder)
     edit.setValidator(QRegularExpressionValidator(QRegularExpression(pattern)))
-    edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("0" * width))
+    edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("0" * width) + 12)
     return edit
 
 
