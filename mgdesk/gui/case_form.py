@@ -294,9 +294,8 @@ class CaseFormController(QObject):
             understood = f"Understood as {shown}"
         if plan is not None and plan.creatinine_clearance is not None:
             c = plan.creatinine_clearance
-            weight = f"; {c.weight.reason}" if c.weight is not None else ""
             clearance = self.numbers.localise_text(
-                f"{METHOD_NAMES.get(c.method, c.method)}: {c.arithmetic}{weight}"
+                f"{METHOD_NAMES.get(c.method, c.method)}: {c.arithmetic}"
             )
         self.view.given.show_summary(plan.magnesium_given if plan is not None else None)
         self.view.rows["labs.magnesium"].show_note(understood)

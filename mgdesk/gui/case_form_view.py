@@ -155,7 +155,7 @@ class CaseFormView(QWidget):
         self._quantity_row(lab, "labs.egfr", "eGFR", fixed_unit=EGFR_UNIT)
         # The values as understood appear with each plan and go while there is none.
         self.rows["labs.magnesium"].reserve_note_lines(2)
-        self.rows["labs.creatinine_clearance"].reserve_note_lines(4)
+        self.rows["labs.creatinine_clearance"].reserve_note_lines(3)
 
         clinical = self._group(layout, "Clinical findings")
         self._symptom_row(clinical)
