@@ -188,6 +188,8 @@ class MagnesiumGivenSection(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[GivenRow] = []
+        # The case lists magnesium given, even none ("magnesium_given": [] in a file).
+        self.listed = False
         self.assessed_at = AssessmentTime(self)
         self.assessed_at.changed.connect(self.changed)
         heading = QLabel(
@@ -253,6 +255,7 @@ class MagnesiumGivenSection(QWidget):
             row.hide()
             row.deleteLater()
         self.rows.clear()
+        self.listed = False
         self.assessed_at.edit.clear()
         self.show_summary(None)
 
@@ -289,12 +292,13 @@ class MagnesiumGivenSection(QWidget):
                 entry["amount"] = f"{number} {unit}" if unit else number
             entries.append(entry)
         assessed = self.assessed_at.edit.text().strip() or None
-        return assessed, (entries if self.rows else None), problems
+        return assessed, (entries if self.rows or self.listed else None), problems
 
     def load(self, assessed_at: object, entries: object, numbers: LocaleNumbers) -> None:
         """Show what a case document holds (unshowable() has said that it can be shown)."""
         self.clear()
         self.assessed_at.edit.setText(assessed_at if isinstance(assessed_at, str) else "")
+        self.listed = isinstance(entries, list)
         for entry in entries if isinstance(entries, list) else []:
             row = self._new_row()
             row.offset_from_zone = False

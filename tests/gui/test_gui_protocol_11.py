@@ -357,3 +357,12 @@ def test_alt_d_adds_a_row_and_alt_o_sets_now(qtbot: QtBot, window: MainWindow) -
     assert given.rows[0].date.hasFocus()
     qtbot.keyClick(given.rows[0].date, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(lambda: given.assessed_at.edit.text() != "")
+
+
+def test_an_empty_list_of_magnesium_given_is_saved_back_as_it_was(window: MainWindow) -> None:
+    case = shared_case("y18.json")["case"]
+    case["clinical"]["magnesium_given"] = []
+    assert window.form.load(case) == []
+    assert window.form.document()[0]["clinical"]["magnesium_given"] == []
+    window.form.clear()
+    assert "magnesium_given" not in window.form.document()[0]["clinical"]
