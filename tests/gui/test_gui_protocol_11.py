@@ -8,7 +8,7 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from gui_support import pick, set_checked, shared_case, type_text
+from gui_support import make_window, pick, set_checked, shared_case, type_text
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 from pytestqt.qtbot import QtBot
@@ -366,3 +366,20 @@ def test_an_empty_list_of_magnesium_given_is_saved_back_as_it_was(window: MainWi
     assert window.form.document()[0]["clinical"]["magnesium_given"] == []
     window.form.clear()
     assert "magnesium_given" not in window.form.document()[0]["clinical"]
+
+
+def test_an_amount_is_typed_with_the_locales_decimal_comma(
+    qtbot: QtBot, protocol: Protocol
+) -> None:
+    window = make_window(qtbot, protocol, decimal_point=",")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    assert window.form.load(shared_case("y22.json")["case"]) == []
+    row = add_dose(qtbot, window, "2026-12-04", "11:00", "IM", "2,5", "mmol")
+    entries = window.form.document()[0]["clinical"]["magnesium_given"]
+    assert entries[2]["amount"] == "2.5 mmol" and entries[2]["route"] == "im"
+    type_text_into(qtbot, row.amount, "2.5")
+    assert "decimal comma" in row.amount.toolTip()
+    assert row.amount.toolTip().startswith("clinical.magnesium_given[2].amount:")
+    assert window.plan_view.plan is None
+    window.close()
