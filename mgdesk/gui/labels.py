@@ -93,6 +93,6 @@ def field_name(path: str) -> str:
     if name is None:
         return path
     index, _, key = rest.partition("]")
-    if not index.isdigit():
+    if field != "clinical.magnesium_given" or not index.isdigit():
         return name
     return ", ".join(p for p in (name, f"dose {int(index) + 1}", key.lstrip(".")) if p)

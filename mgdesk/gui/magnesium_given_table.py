@@ -259,6 +259,19 @@ class MagnesiumGivenSection(QWidget):
         self.assessed_at.edit.clear()
         self.show_summary(None)
 
+    def editors_of(self, path: str) -> tuple[QWidget, ...]:
+        """The widgets of a field path of assessed_at or the magnesium given, first to focus."""
+        if path == ASSESSED_FIELD:
+            return (self.assessed_at.edit,)
+        index_text, _, key = path.removeprefix(f"{GIVEN_FIELD}[").partition("]")
+        indexed = path.startswith(f"{GIVEN_FIELD}[") and index_text.isdigit()
+        if indexed and int(index_text) < len(self.rows):
+            row = self.rows[int(index_text)]
+            return row.cells().get(key.lstrip("."), (row.date,))
+        if path == GIVEN_FIELD:
+            return (self.rows[0].date,) if self.rows else (self.add_button,)
+        return ()
+
     # -- form <-> document -----------------------------------------------------------------
 
     def document_part(

@@ -318,8 +318,7 @@ def _box(palette: QPalette, level: str, inner: str) -> str:
 
 def _errors_html(errors: Iterable[FieldError]) -> str:
     items = "".join(
-        f'<li><a href="{FIELD_LINK}{_e(labels.field_of(e.field))}">'
-        f"{_e(labels.field_name(e.field))}</a>: "
+        f'<li><a href="{FIELD_LINK}{_e(e.field)}">{_e(labels.field_name(e.field))}</a>: '
         f"{_e(e.message)}</li>"
         for e in errors
     )

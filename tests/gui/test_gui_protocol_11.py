@@ -383,3 +383,29 @@ def test_an_amount_is_typed_with_the_locales_decimal_comma(
     assert row.amount.toolTip().startswith("clinical.magnesium_given[2].amount:")
     assert window.plan_view.plan is None
     window.close()
+
+
+def test_an_error_link_in_the_plan_goes_to_its_cell(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.form.load(shared_case("y22.json")["case"]) == []
+    second = window.form_view.given.rows[1]
+    type_text_into(qtbot, second.amount, "50")
+    assert 'href="field:clinical.magnesium_given[1].amount"' in window.plan_view.details.toHtml()
+    window.plan_view.field_requested.emit("clinical.magnesium_given[1].amount")
+    assert window.focusWidget() is second.amount
+    window.plan_view.field_requested.emit("assessed_at")
+    assert window.focusWidget() is window.form_view.given.assessed_at.edit
+
+
+def test_a_draft_row_is_saved_and_opened_again_as_typed(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.form.load(shared_case("y22.json")["case"]) == []
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    given = window.form_view.given
+    given.add_button.setFocus()
+    qtbot.keyClick(given.add_button, Qt.Key.Key_Space)
+    qtbot.keyClicks(given.rows[2].date, "2026-12-0")
+    draft, _ = window.form.document()
+    assert draft["clinical"]["magnesium_given"][2] == {"time": "2026-12-0T"}
+    assert window.form.load(draft) == []
+    assert window.form.document()[0] == draft
+    assert given.rows[2].date.text() == "2026-12-0" and given.rows[2].time.text() == ""
