@@ -154,9 +154,14 @@ class GivenRow(QWidget):
         ):
             widget.setAccessibleName(f"Dose {number} given: {what}")
 
-    def is_empty(self) -> bool:
-        texts = (self.date, self.time, self.offset, self.amount)
-        return not any(e.text().strip() for e in texts) and self.route.currentIndex() < 0
+    def has_content(self, key: str) -> bool:
+        """Whether the user gave this key of the entry anything (a text or a choice)."""
+        for widget in self.cells()[key]:
+            if isinstance(widget, QLineEdit) and widget.text().strip():
+                return True
+            if isinstance(widget, QComboBox) and widget.currentIndex() >= 0:
+                return True
+        return False
 
     def offset_used(self) -> str:
         typed = self.offset.text().strip()
@@ -361,10 +366,12 @@ class MagnesiumGivenSection(QWidget):
                 messages = found.get(key, [])
                 text = " ".join(messages)
                 path = f"{GIVEN_FIELD}[{index}].{key}"
+                # Tinted when wrong; an entry not yet filled in is only told what it needs.
+                hard = bool(text) and row.has_content(key)
                 for widget in widgets:
                     widget.setToolTip(f"{path}: {text}" if text else "")
                     widget.setAccessibleDescription(text)
-                    mark(widget, bool(text))
+                    mark(widget, hard)
                 if text:
                     lines.append(f"{key.capitalize()}: {text}")
             lines += [

@@ -409,3 +409,20 @@ def test_a_draft_row_is_saved_and_opened_again_as_typed(qtbot: QtBot, window: Ma
     assert window.form.load(draft) == []
     assert window.form.document()[0] == draft
     assert given.rows[2].date.text() == "2026-12-0" and given.rows[2].time.text() == ""
+
+
+def test_a_new_row_says_what_it_needs_without_marking_its_empty_cells(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    assert window.form.load(shared_case("y22.json")["case"]) == []
+    given = window.form_view.given
+    row = given.add_row()
+    assert "Time: is required" in row.error.text() and "Amount: is required" in row.error.text()
+    untouched = row.amount.palette().base().color()
+    assert untouched == given.rows[0].amount.palette().base().color()
+    type_text_into(qtbot, row.amount, "5")
+    assert "has no unit" in row.amount.toolTip(), "never a default unit"
+    assert row.amount.palette().base().color() != untouched
+    pick(qtbot, row.unit, "g")
+    type_text_into(qtbot, row.amount, "0")
+    assert "must be above zero" in row.amount.toolTip()
