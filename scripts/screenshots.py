@@ -30,7 +30,11 @@ CASES = (
     ("magnesium-without-unit", "worked:v05.json", None),
     ("emergency-invalid-torsades", "invalid:torsades-long-name", None),
     ("emergency-invalid-tetany", "invalid:tetany-potassium-1.2", None),
+    ("adjusted-body-weight", "worked:y01.json", "renal"),
+    ("magnesium-given-infusion-cut", "worked:y22.json", "treatment"),
 )
+# Cases whose form is shown scrolled down to the magnesium given (protocol 1.1).
+SCROLLED_TO_GIVEN = ("magnesium-given-infusion-cut",)
 # Cases not valid as a whole whose emergency orders are shown all the same: (worked case,
 # changes as {"section.field": value}).
 INVALID_CASES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.scale != 1.0:
         os.environ["QT_SCALE_FACTOR"] = str(options.scale)
 
+    from PySide6.QtCore import QPoint
     from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
     from PySide6.QtWidgets import QApplication, QWidget
 
@@ -119,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
             if step is not None:
                 window.algorithm.select_node(step)
             app.processEvents()
+            if name in SCROLLED_TO_GIVEN:
+                given = window.form_view.given.mapTo(window.form_view, QPoint(0, 0))
+                window.form_scroll.verticalScrollBar().setValue(given.y() - 40)
+                app.processEvents()
             tag = f"{name}-dark" if dark else name
             save(window, f"{tag}-window")
             if source.startswith("invalid:"):  # no plan, so no path to show

@@ -13,7 +13,13 @@ from fractions import Fraction
 from typing import Any
 
 from mgdesk.core.case import Case, parse_case
-from mgdesk.core.chemistry import CREATININE_UNITS, MAGNESIUM_UNITS, POTASSIUM_UNITS, WEIGHT_UNITS
+from mgdesk.core.chemistry import (
+    CREATININE_UNITS,
+    HEIGHT_UNITS,
+    MAGNESIUM_UNITS,
+    POTASSIUM_UNITS,
+    WEIGHT_UNITS,
+)
 from mgdesk.core.emergency import EmergencyPlan, emergency_fields, emergency_orders
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld
@@ -28,8 +34,9 @@ UNIT_CHOICES = {
     "labs.potassium": POTASSIUM_UNITS,
     "labs.creatinine": tuple(u for u in CREATININE_UNITS if u != "umol/L"),
     "patient.weight": WEIGHT_UNITS,
+    "patient.height": HEIGHT_UNITS,
 }
-UNIT_ALIASES = {"umol/l": "µmol/L"}
+UNIT_ALIASES = {"umol/l": "µmol/L", "ml/min/1.73m2": "mL/min/1.73 m2"}
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from mgdesk.gui.case_form_view import (
     CHOICE_FIELDS,
     CLEARANCE_HINT,
     CLEARANCE_UNIT,
+    EGFR_UNIT,
     FLAG_DEFAULTS,
     FLAG_FIELDS,
     CaseFormView,
@@ -39,6 +40,7 @@ from mgdesk.gui.case_form_view import (
     mark_invalid,
 )
 from mgdesk.gui.locale_numbers import LocaleNumbers
+from mgdesk.gui.magnesium_given_table import unshowable as given_unshowable
 
 if TYPE_CHECKING:
     from mgdesk.core.errors import FieldError
@@ -51,17 +53,23 @@ KEPT_PREGNANCY_NOTE = (
 TEXT_FIELDS = ("patient.id", "patient.name", "patient.allergies")
 QUANTITY_FIELDS = (
     "patient.weight",
+    "patient.height",
     "labs.magnesium",
     "labs.potassium",
     "labs.creatinine",
     "labs.creatinine_clearance",
+    "labs.egfr",
 )
+FIXED_UNITS = {"labs.creatinine_clearance": CLEARANCE_UNIT, "labs.egfr": EGFR_UNIT}
+# How the plan names the renal estimate it used.
+METHOD_NAMES = {
+    "entered": "Creatinine clearance (entered)",
+    "cockcroft_gault": "Creatinine clearance (Cockcroft-Gault)",
+    "egfr": "Renal function from the eGFR",
+}
 # Fields whose null the core refuses but the form cannot show (a check box is on or off).
 NULL_REFUSED = ("clinical.symptoms", *FLAG_FIELDS)
 SECTIONS = {"patient": PATIENT_FIELDS, "labs": LAB_FIELDS, "clinical": CLINICAL_FIELDS}
-# Fields of the case format (revision 1.1) that the form has no place for yet: a file that
-# holds them is refused rather than shown without them, which saving would lose.
-NOT_YET_SHOWN = ("assessed_at", "patient.height", "labs.egfr", "clinical.magnesium_given")
 # Messages from the core that continue the field's name ("is required: ...").
 _CONTINUES_NAME = re.compile(r"^(is|must|has|cannot|contains|names)\b")
 MAX_SHOWN_NUMBER = 200  # characters
@@ -82,6 +90,8 @@ class CaseFormController(QObject):
         self._pregnancy_rule = ""
         # A pregnancy answer loaded for a man: kept in the case (and shown) until the sex changes.
         self._pregnancy_kept = False
+        # A fixed unit as a loaded file spelled it (an accepted alias), to save it back so.
+        self._fixed_spelling: dict[str, str] = {}
         for edit in view.line_edits.values():
             edit.textChanged.connect(self._changed)
         for combo in (*view.unit_pickers.values(), *view.choices.values(), view.pregnant):
@@ -89,6 +99,7 @@ class CaseFormController(QObject):
         view.sex.currentIndexChanged.connect(self._sex_changed)
         for box in (*view.flags.values(), *view.symptoms.values()):
             box.toggled.connect(self._changed)
+        view.given.changed.connect(self._changed)
 
     # -- set up once the core is loaded --------------------------------------------------
 
@@ -156,11 +167,16 @@ class CaseFormController(QObject):
             _put(sections, field, combo.currentData())
         for field, box in self.view.flags.items():
             _put(sections, field, box.isChecked())
-        return {"format": CASE_FORMAT, **sections}, problems
+        assessed_at, given, given_problems = self.view.given.document_part(self.numbers)
+        problems += given_problems
+        if given is not None:
+            _put(sections, "clinical.magnesium_given", given)
+        timed = {"assessed_at": assessed_at} if assessed_at is not None else {}
+        return {"format": CASE_FORMAT, **timed, **sections}, problems
 
     def _unit_of(self, field: str) -> str | None:
-        if field == "labs.creatinine_clearance":
-            return CLEARANCE_UNIT
+        if field in FIXED_UNITS:
+            return self._fixed_spelling.get(field, FIXED_UNITS[field])
         picker = self.view.unit_pickers[field]
         return picker.currentText() if picker.currentIndex() >= 0 else None
 
@@ -200,6 +216,9 @@ class CaseFormController(QObject):
             for field, box in self.view.flags.items():
                 value = _value(document, field)
                 box.setChecked(FLAG_DEFAULTS.get(field, False) if value is None else bool(value))
+            self.view.given.load(
+                document.get("assessed_at"), clinical.get("magnesium_given"), self.numbers
+            )
         finally:
             self._loading = False
         self.edited.emit()
@@ -212,14 +231,17 @@ class CaseFormController(QObject):
             return
         text = value if isinstance(value, str) else _plain_number(value)
         units = (
-            [CLEARANCE_UNIT]
-            if field == "labs.creatinine_clearance"
+            [FIXED_UNITS[field]]
+            if field in FIXED_UNITS
             else [
                 self.view.unit_pickers[field].itemText(i)
                 for i in range(self.view.unit_pickers[field].count())
             ]
         )
         number, unit = _split_unit(text, units)
+        if unit is not None and field in FIXED_UNITS:
+            # Saved back as it was spelled ("mL/min/1.73m2"): the same unit, unchanged file.
+            self._fixed_spelling[field] = text.strip()[len(number) :].strip()
         if unit is not None and field in self.view.unit_pickers:
             self.view.unit_pickers[field].setCurrentText(unit)
         edit.setText(self.numbers.from_core(number if unit is not None else text))
@@ -238,6 +260,8 @@ class CaseFormController(QObject):
                 box.setChecked(FLAG_DEFAULTS.get(field, False))
             for box in self.view.symptoms.values():
                 box.setChecked(False)
+            self.view.given.clear()
+            self._fixed_spelling.clear()
             self._sex_changed()
         finally:
             self._loading = was_loading
@@ -250,7 +274,8 @@ class CaseFormController(QObject):
         """Mark every field the core found a problem with; echo the values as understood."""
         errors: dict[str, list[str]] = {}
         general: list[str] = []
-        for error in assessment.errors if assessment else ():
+        core_errors = assessment.errors if assessment else ()
+        for error in self.view.given.show_errors(core_errors, mark_invalid):
             field = labels.field_of(error.field)
             if field in self.view.rows:
                 errors.setdefault(field, []).append(_sentence(field, error.message))
@@ -269,10 +294,10 @@ class CaseFormController(QObject):
             understood = f"Understood as {shown}"
         if plan is not None and plan.creatinine_clearance is not None:
             c = plan.creatinine_clearance
-            method = "Cockcroft-Gault" if c.method == "cockcroft_gault" else "entered"
-            clearance = (
-                f"Creatinine clearance ({method}): {self.numbers.localise_text(c.arithmetic)}"
+            clearance = self.numbers.localise_text(
+                f"{METHOD_NAMES.get(c.method, c.method)}: {c.arithmetic}"
             )
+        self.view.given.show_summary(plan.magnesium_given if plan is not None else None)
         self.view.rows["labs.magnesium"].show_note(understood)
         self.view.rows["labs.creatinine_clearance"].show_note(clearance or CLEARANCE_HINT)
 
@@ -400,9 +425,7 @@ def _unshowable(document: object) -> list[str]:
     if fmt != CASE_FORMAT:
         problems.append(f"format {fmt!r} is not {CASE_FORMAT!r}")
     for key in document:
-        if key in NOT_YET_SHOWN:
-            problems.append(f"{key}: the form cannot show this field yet")
-        elif key not in TOP_FIELDS:
+        if key not in TOP_FIELDS:
             problems.append(f"{key} is not a section of the case format")
     for section, fields in SECTIONS.items():
         content = document.get(section)
@@ -415,16 +438,18 @@ def _unshowable(document: object) -> list[str]:
             field = f"{section}.{key}"
             if key not in fields:
                 problems.append(f"{field} is not a field of the case format")
-            elif field in NOT_YET_SHOWN:
-                problems.append(f"{field}: the form cannot show this field yet")
             elif value is None and field in NULL_REFUSED:
                 problems.append(f"{field}: null cannot be shown in the form")
             elif field in TEXT_FIELDS and isinstance(value, str) and len(value) > _limit(field):
                 problems.append(
                     f"{field} is longer than {_limit(field)} characters, more than the form takes"
                 )
+            elif field == "clinical.magnesium_given":
+                continue  # judged with assessed_at below
             elif value is not None and not _showable(field, value):
                 problems.append(f"{field}: {str(value)[:40]!r} cannot be shown in the form")
+    clinical = document.get("clinical")
+    problems += given_unshowable(document, clinical if isinstance(clinical, dict) else {})
     return problems
 
 

@@ -27,9 +27,11 @@ from mgdesk.core import codes
 from mgdesk.core.case import TEXT_LIMITS
 from mgdesk.gui import labels
 from mgdesk.gui.colours import invalid_colour, level_tint
+from mgdesk.gui.magnesium_given_table import MagnesiumGivenSection
 
 CLEARANCE_UNIT = "mL/min"
 CLEARANCE_HINT = "Optional: leave empty to use Cockcroft-Gault."
+EGFR_UNIT = "mL/min/1.73 m2"  # never a clearance: the core refuses either unit for the other
 FLAG_FIELDS = (
     "clinical.heart_block",
     "clinical.myasthenia_gravis",
@@ -132,6 +134,7 @@ class CaseFormView(QWidget):
             [(labels.SEX_LABELS[s], s) for s in codes.SEXES],
         )
         self._quantity_row(patient, "patient.weight", "&Weight")
+        self._quantity_row(patient, "patient.height", "Height")
         self.pregnant = self._combo_row(
             patient,
             "patient.pregnant",
@@ -149,6 +152,7 @@ class CaseFormView(QWidget):
             lab, "labs.creatinine_clearance", "Measured clea&rance", fixed_unit=CLEARANCE_UNIT
         )
         self.rows["labs.creatinine_clearance"].show_note(CLEARANCE_HINT)
+        self._quantity_row(lab, "labs.egfr", "eGFR", fixed_unit=EGFR_UNIT)
         # The values as understood appear with each plan and go while there is none.
         self.rows["labs.magnesium"].reserve_note_lines(2)
         self.rows["labs.creatinine_clearance"].reserve_note_lines(3)
@@ -160,6 +164,10 @@ class CaseFormView(QWidget):
             self._flag_row(clinical, field)
         self._choice_row(clinical, "clinical.gi_losses", "&GI losses")
         self._choice_row(clinical, "clinical.prior_therapy", "Prior t&herapy")
+        given = QGroupBox("Magnesium given (last 48 hours)", self)
+        self.given = MagnesiumGivenSection(given)
+        QVBoxLayout(given).addWidget(self.given)
+        layout.addWidget(given)
         layout.addStretch(1)
 
     def _group(self, layout: QVBoxLayout, title: str) -> QFormLayout:

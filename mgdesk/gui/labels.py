@@ -51,12 +51,14 @@ FIELD_LABELS = {
     "patient.age_years": "Age",
     "patient.sex": "Sex",
     "patient.weight": "Weight",
+    "patient.height": "Height",
     "patient.pregnant": "Pregnant",
     "patient.allergies": "Allergies",
     "labs.magnesium": "Magnesium",
     "labs.potassium": "Potassium",
     "labs.creatinine": "Creatinine",
     "labs.creatinine_clearance": "Measured creatinine clearance",
+    "labs.egfr": "eGFR",
     "clinical.symptoms": "Symptoms",
     "clinical.torsades": "Torsades de pointes",
     "clinical.heart_block": "Heart block",
@@ -68,6 +70,8 @@ FIELD_LABELS = {
     "clinical.oral_route_available": "Oral route available",
     "clinical.oral_mg_intolerance": "Intolerance of magnesium oxide",
     "clinical.prior_therapy": "Prior therapy",
+    "clinical.magnesium_given": "Magnesium given",
+    "assessed_at": "Time of this assessment",
 }
 
 
@@ -79,3 +83,16 @@ def label(mapping: dict[str, str], code: str) -> str:
 def field_of(path: str) -> str:
     """The form field an error path belongs to: "clinical.symptoms[1]" -> "clinical.symptoms"."""
     return path.split("[", 1)[0]
+
+
+def field_name(path: str) -> str:
+    """A field path in words: "clinical.magnesium_given[1].time" -> "Magnesium given, dose 2,
+    time"; a path the window has no words for stays as it is."""
+    field, _, rest = path.partition("[")
+    name = FIELD_LABELS.get(field)
+    if name is None:
+        return path
+    index, _, key = rest.partition("]")
+    if field != "clinical.magnesium_given" or not index.isdigit():
+        return name
+    return ", ".join(p for p in (name, f"dose {int(index) + 1}", key.lstrip(".")) if p)

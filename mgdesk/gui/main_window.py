@@ -279,7 +279,7 @@ class MainWindow(QMainWindow):
         editors = (
             self.form_view.field_editors(field_of(field))
             if field_of(field) in self.form_view.rows
-            else ()
+            else self.form_view.given.editors_of(field)
         )
         if editors:
             editors[0].setFocus(QtCore.Qt.FocusReason.OtherFocusReason)

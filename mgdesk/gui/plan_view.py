@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QTextBrowser, QVBoxLayout, QW
 from mgdesk.gui import labels
 from mgdesk.gui.colours import band_colour, level_tint, readable_text_on
 from mgdesk.gui.fonts import scaled_font
+from mgdesk.gui.plan_estimates import estimates_html
 
 if TYPE_CHECKING:
     from mgdesk.core.errors import FieldError
@@ -255,6 +256,7 @@ def plan_html(plan: Plan, palette: QPalette) -> str:
             )
         )
     parts += [_warning(palette, w) for w in plan.stop_warnings]
+    parts.append(estimates_html(plan))
     parts.append("<h3>Orders</h3>")
     parts.append(_orders(plan.orders) if plan.orders else "<p>No orders.</p>")
     others = [w for w in plan.warnings_by_level() if w.level != "stop"]
@@ -316,8 +318,7 @@ def _box(palette: QPalette, level: str, inner: str) -> str:
 
 def _errors_html(errors: Iterable[FieldError]) -> str:
     items = "".join(
-        f'<li><a href="{FIELD_LINK}{_e(labels.field_of(e.field))}">'
-        f"{_e(labels.FIELD_LABELS.get(labels.field_of(e.field), e.field))}</a>: "
+        f'<li><a href="{FIELD_LINK}{_e(e.field)}">{_e(labels.field_name(e.field))}</a>: '
         f"{_e(e.message)}</li>"
         for e in errors
     )

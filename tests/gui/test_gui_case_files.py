@@ -377,19 +377,24 @@ def test_a_value_the_form_cannot_show_is_not_dropped_but_refused(
         ),
     ],
 )
-def test_a_revision_1_1_field_is_not_dropped_but_refused(
-    window: MainWindow, tmp_path: Path, field: str, changes: dict[str, dict[str, Any]]
+def test_a_revision_1_1_field_opens_and_is_saved_back_unchanged(
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    changes: dict[str, dict[str, Any]],
 ) -> None:
-    """The form has no place for protocol 1.1's inputs yet: a file holding them is refused,
-    never shown (and saved) without them."""
-    assert window.form.load(example_case(MILD)) == []
-    before = window.form.document()
+    """Protocol 1.1's inputs have their place in the form: a file holding them opens, and
+    saving it writes them back as they were (the form fills in only the clinical defaults)."""
     document = example_case(MILD, **changes)
     if field == "clinical.magnesium_given":
         document["assessed_at"] = "2026-12-04T12:00Z"
     path = tmp_path / "case.mgcase"
     save_case(document, path)
-    assert not window.files.open_case_file(path)
-    assert field in window.notices.label.text()
-    assert "cannot show this field yet" in window.notices.label.text()
-    assert window.form.document() == before
+    assert window.files.open_case_file(path)
+    assert window.plan_view.plan is not None
+    assert save_as(window, monkeypatch, tmp_path / "again.mgcase")
+    saved = json.loads((tmp_path / "again.mgcase").read_text("utf-8"))
+    section, key = field.split(".")
+    assert saved[section][key] == document[section][key]
+    assert saved.get("assessed_at") == document.get("assessed_at")

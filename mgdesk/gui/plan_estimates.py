@@ -1,0 +1,40 @@
+"""The plan's estimates as the window states them above the orders: the renal estimate used
+(its method, and for Cockcroft-Gault the weight used and why), the body size, and the
+magnesium given with what the 48-hour limit leaves. Every figure and reason is the plan's
+own text: nothing is computed or decided here."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mgdesk.core.plan import Plan
+
+ESTIMATE_NAMES = {
+    "entered": "measured creatinine clearance",
+    "cockcroft_gault": "Cockcroft-Gault",
+    "egfr": "eGFR (no creatinine clearance could be computed)",
+}
+
+
+def renal_line(plan: Plan) -> str | None:
+    """ "Renal function: 22.5 mL/min, Cockcroft-Gault with adjusted body weight 73.4 kg: BMI
+    41.0, ideal 52.4 kg", or None when the plan has no estimate."""
+    clearance = plan.creatinine_clearance
+    if clearance is None:
+        return None
+    method = ESTIMATE_NAMES.get(clearance.method, clearance.method)
+    weight = f" with {clearance.weight.reason}" if clearance.weight is not None else ""
+    return f"Renal function: {clearance.shown}, {method}{weight}"
+
+
+def estimates_html(plan: Plan) -> str:
+    """The lines above the orders (empty when the plan has none of them)."""
+    lines = [renal_line(plan)]
+    if plan.body_size is not None:
+        lines.append(f"Body size: {plan.body_size.shown}")
+    if plan.magnesium_given is not None:
+        lines.append(f"Magnesium given: {plan.magnesium_given.shown}")
+    shown = [html.escape(line) for line in lines if line]
+    return f"<p>{'<br>'.join(shown)}</p>" if shown else ""
