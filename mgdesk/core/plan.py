@@ -233,10 +233,18 @@ class WeightUsed:
 
     kind: str  # "actual", "ideal" or "adjusted"
     kg: Fraction
-    reason: str  # e.g. "adjusted body weight 73.4 kg: BMI 41.0, ideal 52.4 kg"
+    reason: str  # e.g. "adjusted body weight 73.4 kg: BMI 41, ideal 52.4 kg"
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "kg": float(self.kg), "reason": self.reason}
+
+
+# How each renal estimate is named wherever it is shown.
+ESTIMATE_NAMES = {
+    "entered": "measured creatinine clearance",
+    "cockcroft_gault": "Cockcroft-Gault",
+    "egfr": "eGFR (no creatinine clearance could be computed)",
+}
 
 
 @dataclass(frozen=True)
@@ -249,6 +257,14 @@ class Clearance:
     arithmetic: str
     shown: str
     weight: WeightUsed | None = None  # with Cockcroft-Gault
+
+    def described(self) -> str:
+        """The estimate, its method and (for Cockcroft-Gault) the weight used and why, as the
+        window and the sheet state it: "22.5 mL/min, Cockcroft-Gault with adjusted body weight
+        79.4 kg: BMI 46.9, ideal 52.4 kg"."""
+        method = ESTIMATE_NAMES.get(self.method, self.method)
+        weight = f" with {self.weight.reason}" if self.weight is not None else ""
+        return f"{self.shown}, {method}{weight}"
 
     def as_dict(self) -> dict[str, Any]:
         shown: dict[str, Any] = {
@@ -271,7 +287,7 @@ class BodySize:
     bmi: Fraction
     ideal_kg: Fraction | None  # None under 152.4 cm (60 in), where it is not defined
     adjusted_kg: Fraction | None
-    shown: str  # e.g. "BMI 41.0, ideal 52.4 kg, adjusted 73.4 kg"
+    shown: str  # e.g. "BMI 41, ideal 52.4 kg, adjusted 73.4 kg"
 
     def as_dict(self) -> dict[str, Any]:
         return {

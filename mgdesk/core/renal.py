@@ -66,7 +66,8 @@ def body_size(case: Case, protocol: Protocol) -> BodySize | None:
 
 
 def bmi_text(bmi: Fraction, protocol: Protocol) -> str:
-    """BMI to one decimal ("41.0"), with more where one decimal would cross 18.5 or 25."""
+    """BMI to one decimal ("46.9"), with more where one decimal would cross 18.5 or 25, and
+    no trailing zero ("41", not "41.0": printed on the order sheet, where ISMP's rule holds)."""
     bounds = (protocol.thresholds.bmi_underweight_below, protocol.thresholds.bmi_overweight_from)
 
     def side(value: Fraction) -> tuple[bool, ...]:
@@ -76,7 +77,8 @@ def bmi_text(bmi: Fraction, protocol: Protocol) -> str:
     for places in range(1, 8):
         shown = exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
         if side(Fraction(shown)) == side(bmi):
-            return str(shown)
+            text = format(shown, "f")
+            return text.rstrip("0").rstrip(".") if "." in text else text
     return significant(bmi, 10)
 
 

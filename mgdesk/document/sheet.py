@@ -19,7 +19,7 @@ from datetime import date, datetime
 from mgdesk import __version__
 from mgdesk.core.case import Case
 from mgdesk.core.formatting import display_unit, significant
-from mgdesk.core.plan import Plan
+from mgdesk.core.plan import GivenSummary, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.text import FACILITY_LIMIT, PRESCRIBER_LIMIT, isolated, printable_text_problem
 from mgdesk.core.units import Quantity, magnitude_in
@@ -117,6 +117,9 @@ class OrderSheet:
     audit_hash: str | None
     # A protocol file given for this sheet only (--protocol), whatever approval it claims.
     evaluation_file: bool = False
+    # The magnesium given before the assessment, its total and what the 48-hour limit leaves:
+    # the attachment states it (the orders already say when a dose was cut to the limit).
+    magnesium_given: str | None = None
 
     @property
     def generated_text(self) -> str:
@@ -252,6 +255,7 @@ def build_sheet(
         evaluation_install=evaluation_install,
         audit_hash=audit_hash,
         evaluation_file=evaluation_file,
+        magnesium_given=None if plan.magnesium_given is None else _given(plan.magnesium_given),
     )
     # Imported here: the wording rules read the rendered sheet, built from this module.
     from mgdesk.document.wording import refuse_bad_wording
@@ -409,13 +413,28 @@ def _labs(case: Case, plan: Plan) -> tuple[SheetField, ...]:
     if clearance is None:
         value = f"unknown: {plan.clearance_unknown_reason or 'the renal step was not reached'}"
     elif clearance.method == "cockcroft_gault":
-        value = (
-            f"{clearance.shown}, Cockcroft-Gault with actual body weight: {clearance.arithmetic}"
-        )
+        value = f"{clearance.described()}; {clearance.arithmetic}"
     else:
-        value = f"{clearance.shown}, measured (as entered)"
+        value = clearance.described()
     rows.append(SheetField("Creatinine clearance", value))
+    if plan.body_size is not None:
+        rows.append(SheetField("Body size", plan.body_size.shown))
     return tuple(rows)
+
+
+def _given(given: GivenSummary) -> str:
+    """Each dose given before the assessment, then the plan's total and allowance."""
+    doses = "; ".join(
+        f"{entry.entered} {entry.route.upper()} {_minutes(entry.time)}"
+        + ("" if entry.in_48h else " (before the 48 hours: not counted)")
+        for entry in given.entries
+    )
+    return f"{doses}: {given.shown}" if doses else given.shown
+
+
+def _minutes(iso_time: str) -> str:
+    """A time of the case as the sheet prints times: "2026-12-03 08:00+00:00"."""
+    return datetime.fromisoformat(iso_time).isoformat(sep=" ", timespec="minutes")
 
 
 class _References:

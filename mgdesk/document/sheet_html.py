@@ -258,6 +258,11 @@ def _body_html(sheet: OrderSheet, breaks: Collection[int] = (), first_page: int 
 def _attachment_html(sheet: OrderSheet) -> str:
     """The reasoning, sources and protocol: an attachment to the orders, in smaller type."""
     steps = "".join(_step_html(step) for step in sheet.steps)
+    if sheet.magnesium_given:
+        steps += (
+            '<tr><td class="att"><b>Magnesium given</b> before this assessment</td>'
+            f'<td class="att">{_e(sheet.magnesium_given)}</td></tr>'
+        )
     if sheet.order_sources:
         listed = "<br/>".join(f"{_e(f.label)}: {_e(f.value)}" for f in sheet.order_sources)
         steps += (

@@ -11,22 +11,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mgdesk.core.plan import Plan
 
-ESTIMATE_NAMES = {
-    "entered": "measured creatinine clearance",
-    "cockcroft_gault": "Cockcroft-Gault",
-    "egfr": "eGFR (no creatinine clearance could be computed)",
-}
-
 
 def renal_line(plan: Plan) -> str | None:
     """ "Renal function: 22.5 mL/min, Cockcroft-Gault with adjusted body weight 73.4 kg: BMI
-    41.0, ideal 52.4 kg", or None when the plan has no estimate."""
+    41, ideal 52.4 kg", or None when the plan has no estimate."""
     clearance = plan.creatinine_clearance
-    if clearance is None:
-        return None
-    method = ESTIMATE_NAMES.get(clearance.method, clearance.method)
-    weight = f" with {clearance.weight.reason}" if clearance.weight is not None else ""
-    return f"Renal function: {clearance.shown}, {method}{weight}"
+    return None if clearance is None else f"Renal function: {clearance.described()}"
 
 
 def estimates_html(plan: Plan) -> str:

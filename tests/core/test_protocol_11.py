@@ -265,11 +265,11 @@ def test_the_example_of_protocol_md() -> None:
     )
     assert plan.creatinine_clearance is not None and plan.creatinine_clearance.weight is not None
     assert plan.creatinine_clearance.weight.reason == (
-        "adjusted body weight 73.4 kg: BMI 41.0, ideal 52.4 kg"
+        "adjusted body weight 73.4 kg: BMI 41, ideal 52.4 kg"
     )
     assert plan.creatinine_clearance.shown == "106 mL/min"
     assert plan.body_size is not None
-    assert plan.body_size.shown == "BMI 41.0, ideal 52.4 kg, adjusted 73.4 kg"
+    assert plan.body_size.shown == "BMI 41, ideal 52.4 kg, adjusted 73.4 kg"
 
 
 # At 200 cm, BMI = weight / 4 and ideal weight (male) = 50 + 2.3 x (200 / 2.54 - 60) = 93.11 kg.

@@ -23,6 +23,7 @@ from sheet_support import (
     with_changes,
     wording_text,
 )
+from worked_cases import worked_case
 
 from mgdesk import __version__, resources
 from mgdesk.core.errors import CaseInvalid
@@ -89,7 +90,8 @@ def test_the_mild_sheet_has_the_safety_data_and_every_order_field() -> None:
         "1.4 mg/dL = 0.576 mmol/L = 1.15 mEq/L (entered as 1.4 mg/dL); band: mild",
         "Potassium 4.2 mmol/L",
         "Creatinine 1 mg/dL",
-        "100 mL/min, Cockcroft-Gault with actual body weight: (140 - 50 years) x 80 kg",
+        "100 mL/min, Cockcroft-Gault with actual body weight 80 kg: no height entered; "
+        "(140 - 50 years) x 80 kg",
         f"{CHECKBOX} 1. Magnesium oxide orally [PRIMARY]",
         f"{CHECKBOX} 2. Organic magnesium salt orally "
         "[ALTERNATIVE to order 1: give one or the other, never both]",
@@ -483,3 +485,28 @@ def test_plan_blockers_is_what_build_sheet_refuses_for(
         return
     assert len(blockers) == 1 and blocked in blockers[0]
     assert refusal(document) == blockers
+
+
+def test_the_renal_line_names_the_weight_used_and_why() -> None:
+    """Protocol 1.1: the sheet states the weight Cockcroft-Gault used (Y01: adjusted)."""
+    document = worked_case("y01.json")["case"]
+    document["patient"]["allergies"] = "none known"
+    labs_rows = {f.label: f.value for f in sheet_for(document).labs}
+    assert labs_rows["Creatinine clearance"].startswith(
+        "106 mL/min, Cockcroft-Gault with adjusted body weight 73.4 kg: BMI 41, ideal 52.4 kg; "
+    )
+    assert labs_rows["Body size"] == "BMI 41, ideal 52.4 kg, adjusted 73.4 kg"
+
+
+def test_the_magnesium_given_is_listed_with_its_total_and_what_is_left() -> None:
+    """Protocol 1.1: each dose given, the 48-hour total and the allowance (Y22), in the
+    attachment, so the orders and the signature still share page 1."""
+    document = worked_case("y22.json")["case"]
+    document["patient"]["allergies"] = "none known"
+    sheet = sheet_for(document)
+    assert sheet.magnesium_given == (
+        "5 g IV 2026-12-03 08:00+00:00; 12 g IV 2026-12-04 02:00+00:00: "
+        "17 g magnesium sulfate (69 mmol) given IV/IM in the last 48 hours; "
+        "1 g left of the 20 g allowed in 48 hours"
+    )
+    assert f"Magnesium given before this assessment {sheet.magnesium_given}" in sheet_text(sheet)
