@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mgdesk.core.plan import Plan
+
 SYMPTOM_LABELS = {
     "tetany": "Tetany",
     "seizure": "Seizure",
@@ -69,6 +74,15 @@ FIELD_LABELS = {
     "clinical.oral_mg_intolerance": "Intolerance of magnesium oxide",
     "clinical.prior_therapy": "Prior therapy",
 }
+
+
+def plan_headline(plan: Plan) -> str:
+    """The plan's real status in a few words: a plan with stop-level warnings is not complete."""
+    if plan.status == "ok" and plan.stop_warnings:
+        return "Plan with stop-level warnings"
+    if plan.status == "incomplete" and plan.stop_warnings:
+        return "Incomplete: information is missing; stop-level warnings below"
+    return label(STATUS_LABELS, plan.status)
 
 
 def label(mapping: dict[str, str], code: str) -> str:

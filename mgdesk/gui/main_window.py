@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore
 from PySide6.QtCore import QEvent, QLocale
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from mgdesk.gui.notices import NoticeBar
     from mgdesk.gui.plan_view import PlanView
     from mgdesk.gui.settings import Settings
+    from mgdesk.gui.window_layout import WindowColumns
     from mgdesk.gui.window_menus import WindowMenus
 
 
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
     plan_view: PlanView
     algorithm: AlgorithmView
     splitter: QSplitter
+    columns: WindowColumns
     emergency_banner: QLabel
     approval_banner: QLabel
     notices: NoticeBar
@@ -91,7 +93,7 @@ class MainWindow(QMainWindow):
 
     def build_interface(self) -> None:
         """The banners, the three parts, the menus, and the saved splitter layout."""
-        from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
+        from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
         from mgdesk.gui.algorithm_view import AlgorithmView
         from mgdesk.gui.case_files import CaseFiles
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
         from mgdesk.gui.locale_numbers import LocaleNumbers
         from mgdesk.gui.notices import NoticeBar
         from mgdesk.gui.plan_view import PlanView
+        from mgdesk.gui.window_layout import MINIMUM_SIZE, WindowColumns
         from mgdesk.gui.window_menus import WindowMenus
 
         self.numbers = self._requested_numbers or LocaleNumbers(QLocale().decimalPoint())
@@ -119,11 +122,10 @@ class MainWindow(QMainWindow):
         self._fit_form_width()
         self.plan_view = PlanView()
         self.algorithm = AlgorithmView()
-        self.splitter = QSplitter(QtCore.Qt.Orientation.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
-        for widget in (self.form_scroll, self.plan_view, self.algorithm):
-            self.splitter.addWidget(widget)
-        self.splitter.setSizes([400, 480, 560])
+        self.columns = WindowColumns(
+            self.form_scroll, self.plan_view, self.algorithm, self.settings
+        )
+        self.splitter = self.columns.splitter
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -134,6 +136,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.protocol_label = QLabel("Loading the protocol…")
+        # Wraps rather than widening the window or running under a status message.
+        self.protocol_label.setWordWrap(True)
         self.statusBar().addPermanentWidget(self.protocol_label)
 
         self.files = CaseFiles(self)
@@ -141,10 +145,13 @@ class MainWindow(QMainWindow):
         self.form.edited.connect(self._form_edited)
         self.assessment_shown.connect(self.menus.update_order_sheet_action)
         self.plan_view.field_requested.connect(self.focus_field)
-        for name, splitter in (("main", self.splitter), ("algorithm", self.algorithm.splitter)):
-            state = self.settings.splitter_state(name)
-            if not state.isEmpty():
-                splitter.restoreState(state)
+        state = self.settings.splitter_state("algorithm")
+        if not state.isEmpty():
+            self.algorithm.splitter.restoreState(state)
+        self.columns.fit(self.width())
+        # Set, not the layout's: three columns' minimum would stop a resize to a narrow
+        # width before the algorithm could move into its tab.
+        self.setMinimumSize(*MINIMUM_SIZE)
         self._tint_banners()
         for notice in self.settings.notices:
             self.notices.show_notice(notice)
@@ -319,6 +326,11 @@ class MainWindow(QMainWindow):
 
     # -- palette and layout -------------------------------------------------------------
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        if self.interface_built:
+            self.columns.fit(event.size().width())
+        super().resizeEvent(event)
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange and self.interface_built:
             # The children receive the new palette after this window: recolour once they have.
@@ -357,7 +369,8 @@ class MainWindow(QMainWindow):
     def save_layout(self) -> None:
         self.settings.window_geometry = self.saveGeometry()
         if self.interface_built:
-            self.settings.set_splitter_state("main", self.splitter.saveState())
+            for name, state in self.columns.states().items():
+                self.settings.set_splitter_state(name, state)
             self.settings.set_splitter_state("algorithm", self.algorithm.splitter.saveState())
         self.settings.sync()
 

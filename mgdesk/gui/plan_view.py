@@ -215,7 +215,7 @@ class PlanView(QWidget):
                 self.status.setText("No plan yet")
                 self._show_html(_errors_html(assessment.errors))
             return
-        self.status.setText(labels.label(labels.STATUS_LABELS, plan.status))
+        self.status.setText(labels.plan_headline(plan))
         self.severity.setText(
             labels.SEVERITY_LABELS.get(plan.severity or "", "No magnesium level given")
         )
