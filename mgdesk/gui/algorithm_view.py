@@ -44,7 +44,7 @@ class AlgorithmView(QWidget):
         self.back_button = QPushButton("◀ &Back")
         self.back_button.setAccessibleName("Previous step")
         self.back_button.setToolTip("Previous step (Alt+Left)")
-        self.next_button = QPushButton("&Next ▶")
+        self.next_button = QPushButton("Ne&xt ▶")
         self.next_button.setAccessibleName("Next step")
         self.next_button.setToolTip("Next step (Alt+Right)")
         self.position = QLabel()

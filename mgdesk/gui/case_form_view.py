@@ -143,7 +143,7 @@ class CaseFormView(QWidget):
 
         lab = self._group(layout, "Laboratory results")
         self._quantity_row(lab, "labs.magnesium", "&Magnesium")
-        self._quantity_row(lab, "labs.potassium", "Pot&assium")
+        self._quantity_row(lab, "labs.potassium", "Potassi&um")
         self._quantity_row(lab, "labs.creatinine", "&Creatinine")
         self._quantity_row(
             lab, "labs.creatinine_clearance", "Measured clea&rance", fixed_unit=CLEARANCE_UNIT
@@ -159,7 +159,7 @@ class CaseFormView(QWidget):
         for field in FLAG_FIELDS:
             self._flag_row(clinical, field)
         self._choice_row(clinical, "clinical.gi_losses", "&GI losses")
-        self._choice_row(clinical, "clinical.prior_therapy", "Prior t&herapy")
+        self._choice_row(clinical, "clinical.prior_therapy", "Pri&or therapy")
         layout.addStretch(1)
 
     def _group(self, layout: QVBoxLayout, title: str) -> QFormLayout:
@@ -263,7 +263,7 @@ class CaseFormView(QWidget):
                 column.addWidget(box)
                 self.symptoms[symptom] = box
         row_widget = FieldRow([holder])
-        label = QLabel("Sympto&ms")
+        label = QLabel("S&ymptoms")
         label.setBuddy(next(iter(self.symptoms.values())))
         form.addRow(label, row_widget)
         self.rows["clinical.symptoms"] = row_widget

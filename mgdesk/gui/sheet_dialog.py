@@ -128,13 +128,13 @@ class OrderSheetDialog(QDialog):
         self._prescriber.setMaxLength(PRESCRIBER_LIMIT)
         self._prescriber.setPlaceholderText("printed under the signature line (optional)")
         self._prescriber.textChanged.connect(self._refresh)
-        form.addRow("Prescriber name:", self._prescriber)
+        form.addRow("Prescriber &name:", self._prescriber)
         self._paper = QComboBox()
         self._paper.setObjectName("paper")
         for key, label in PAPER_LABELS.items():
             self._paper.addItem(label, key)
         self._paper.setCurrentIndex(max(0, self._paper.findData(paper)))
-        form.addRow("Paper:", self._paper)
+        form.addRow("Pape&r:", self._paper)
         layout.addLayout(form)
 
         self._reasons = QLabel()
@@ -154,10 +154,10 @@ class OrderSheetDialog(QDialog):
         layout.addWidget(self.audit_notice)
 
         buttons = QHBoxLayout()
-        self.preview_button = QPushButton("Print preview…")
-        self.print_button = QPushButton("Print…")
-        self.pdf_button = QPushButton("Export PDF…")
-        close_button = QPushButton("Close")
+        self.preview_button = QPushButton("Print pre&view…")
+        self.print_button = QPushButton("&Print…")
+        self.pdf_button = QPushButton("&Export PDF…")
+        close_button = QPushButton("&Close")
         for button in (self.preview_button, self.print_button, self.pdf_button, close_button):
             buttons.addWidget(button)
         self.preview_button.clicked.connect(self.preview)

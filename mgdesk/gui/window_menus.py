@@ -56,7 +56,7 @@ class WindowMenus:
         )
         file.addSeparator()
         self.order_sheet_action = self._add_action(
-            file, "Order &sheet…", self.open_order_sheet, "Ctrl+P"
+            file, "Or&der sheet…", self.open_order_sheet, "Ctrl+P"
         )
         self.order_sheet_action.setObjectName("order_sheet_action")
         file.addSeparator()
