@@ -64,6 +64,8 @@ class _Evaluation:
     warnings: dict[str, PlanWarning] = field(default_factory=dict)
     monitoring: set[str] = field(default_factory=set)
     orders: list[Order] = field(default_factory=list)
+    # The order ids each node of the path produced (an action node: its decision's).
+    produced: dict[str, tuple[str, ...]] = field(default_factory=dict)
     missing: list[Missing] = field(default_factory=list)
     band: str | None = None
     level: MagnesiumLevel | None = None
@@ -102,8 +104,14 @@ class _Evaluation:
                 node_id = graph.next_node(node_id, "next")
                 continue
             handler = handlers["monitoring_step" if node_id == "monitoring" else node_id]
+            before = {o.id for o in self.orders}
             outcome, inputs, thresholds = handler()
             target = graph.next_node(node_id, outcome)
+            produced = tuple(o.id for o in self.orders if o.id not in before)
+            if produced:
+                self.produced[node_id] = produced
+                if graph.node(target).kind == "action":
+                    self.produced[target] = produced
             label = next(
                 e.label for e in graph.edges if e.source == node_id and e.outcome == outcome
             )
@@ -144,6 +152,11 @@ class _Evaluation:
             missing=tuple(self.missing),
             protocol=self.protocol.summary(),
             clearance_unknown_reason=self.clearance_unknown_reason,
+            orders_by_node=tuple(
+                (node, kept)
+                for node, ids in self.produced.items()
+                if (kept := tuple(i for i in ids if any(o.id == i for o in self.orders)))
+            ),
         )
 
     def warn(self, code: str, **values: str) -> None:

@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 from mgdesk.gui.flowchart import FlowchartView
 
 if TYPE_CHECKING:
-    from mgdesk.core.plan import Plan, Step, StepValue
+    from collections.abc import Sequence
+
+    from mgdesk.core.plan import Order, Plan, Step, StepValue
     from mgdesk.core.protocol import Protocol
 
 
@@ -200,21 +202,37 @@ class AlgorithmView(QWidget):
         if node_id not in self.path:
             parts.append("<p>This case did not reach this step.</p>")
         elif step is None:
-            kind = "Action" if node.kind == "action" else "End"
-            parts.append(
-                f"<p>{kind} on this case's path. The orders it leads to are listed in the plan.</p>"
-            )
+            parts.append(self._action_or_end_html(node_id, node.kind))
         else:
             parts.append(f"<p><b>Outcome:</b> {_e(step.outcome_label or step.outcome)}</p>")
             parts.append(_values("Inputs", step.inputs))
             parts.append(_values("Thresholds compared", step.thresholds))
             parts.append(f"<p><b>Why:</b> {_e(step.rationale)}</p>")
             parts.append(f"<p><b>Next:</b> {_e(self.protocol.graph.node(step.next).title)}</p>")
+            if self.plan is not None and self.plan.orders_of(node_id):
+                parts.append("<p><b>Orders from this step:</b></p>")
+                parts.append(_orders_html(self.plan.orders_of(node_id)))
         sources = step.sources if step is not None else node.sources
         if sources:
             items = "".join(f"<li>{_e(self._citation(s))}</li>" for s in sources)
             parts.append(f"<p><b>Sources</b></p><ul>{items}</ul>")
         return "".join(parts)
+
+    def _action_or_end_html(self, node_id: str, kind: str) -> str:
+        """What an action on the path ordered (the plan says), or where the path ended."""
+        plan = self.plan
+        if plan is None:
+            return ""
+        if kind == "action":
+            orders = plan.orders_of(node_id)
+            if not orders:
+                return "<p>Action on this case's path. It gave no orders.</p>"
+            return "<p>Action on this case's path. It gave these orders:</p>" + _orders_html(
+                orders
+            )
+        count = len(plan.orders)
+        listed = f"{count} order{'' if count == 1 else 's'}" if count else "no orders"
+        return f"<p>End of this case's path: the plan lists {listed}.</p>"
 
     def _citation(self, source: str) -> str:
         assert self.protocol is not None
@@ -229,6 +247,11 @@ def _values(heading: str, values: tuple[StepValue, ...]) -> str:
         return ""
     rows = "".join(f"<tr><td>{_e(v.name)}</td><td><b>{_e(v.value)}</b></td></tr>" for v in values)
     return f"<p><b>{heading}</b></p><table cellspacing='0' cellpadding='3'>{rows}</table>"
+
+
+def _orders_html(orders: Sequence[Order]) -> str:
+    items = "".join(f"<li><b>{_e(o.title)}</b>: {_e(o.text)}</li>" for o in orders)
+    return f"<ol>{items}</ol>"
 
 
 def _e(text: str) -> str:
