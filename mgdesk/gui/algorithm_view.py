@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mgdesk.document.locale_text import localised_markup
 from mgdesk.gui.flowchart import FlowchartView
 
 if TYPE_CHECKING:
@@ -29,13 +30,15 @@ if TYPE_CHECKING:
 
     from mgdesk.core.plan import Order, Plan, Step, StepValue
     from mgdesk.core.protocol import Protocol
+    from mgdesk.gui.locale_numbers import LocaleNumbers
 
 
 class AlgorithmView(QWidget):
     """Step through the path one case took through the protocol's flowchart."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, numbers: LocaleNumbers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.numbers = numbers
         self.protocol: Protocol | None = None
         self.plan: Plan | None = None
         self.path: tuple[str, ...] = ()
@@ -62,7 +65,7 @@ class AlgorithmView(QWidget):
         for widget in (self.zoom_out_button, self.zoom_in_button, self.fit_button):
             bar.addWidget(widget)
 
-        self.chart = FlowchartView()
+        self.chart = FlowchartView(numbers.shown)
         self.steps = QListWidget()
         self.steps.setAccessibleName("Steps of the path this case took")
         self.detail = QTextBrowser()
@@ -109,7 +112,8 @@ class AlgorithmView(QWidget):
         path = plan.path if plan else ()
         self._steps = {s.id: s for s in plan.steps} if plan else {}
         entries = [
-            f"{number}. {self._entry_text(node_id)}" for number, node_id in enumerate(path, 1)
+            f"{number}. {self.numbers.shown(self._entry_text(node_id))}"
+            for number, node_id in enumerate(path, 1)
         ]
         self._syncing = True
         try:
@@ -174,7 +178,7 @@ class AlgorithmView(QWidget):
         taken += [(n, "next") for n in self.path if self.protocol.graph.node(n).kind == "action"]
         self.chart.chart.set_path(taken, self.path, node_id)
         self.chart.show_node(node_id or self.protocol.graph.start)
-        detail = self._detail_html(node_id)
+        detail = localised_markup(self._detail_html(node_id), self.numbers.decimal_point)
         if detail != self._detail_shown:
             self._detail_shown = detail
             self.detail.setHtml(detail)
@@ -227,9 +231,7 @@ class AlgorithmView(QWidget):
             orders = plan.orders_of(node_id)
             if not orders:
                 return "<p>Action on this case's path. It gave no orders.</p>"
-            return "<p>Action on this case's path. It gave these orders:</p>" + _orders_html(
-                orders
-            )
+            return "<p>Action on this case's path. It gave these orders:</p>" + _orders_html(orders)
         count = len(plan.orders)
         listed = f"{count} order{'' if count == 1 else 's'}" if count else "no orders"
         return f"<p>End of this case's path: the plan lists {listed}.</p>"

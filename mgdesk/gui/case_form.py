@@ -108,12 +108,12 @@ class CaseFormController(QObject):
             picker.setCurrentIndex(picker.findText(chosen) if chosen else -1)
             picker.blockSignals(False)
         self._pregnancy_rule = (
-            f"An answer is required for a woman aged {self.numbers.from_core(ages.from_age)} "
-            f"to under {self.numbers.from_core(ages.below_age)} years."
+            f"An answer is required for a woman aged {self.numbers.shown(ages.from_age)} "
+            f"to under {self.numbers.shown(ages.below_age)} years."
         )
         self._pregnancy_ages = (Decimal(ages.from_age), Decimal(ages.below_age))
         self._show_pregnancy_question()
-        self.view.rows["clinical.prior_therapy"].show_note(adequate_oral_trial)
+        self.view.rows["clinical.prior_therapy"].show_note(self.numbers.shown(adequate_oral_trial))
 
     # -- form -> document ----------------------------------------------------------------
 
@@ -224,7 +224,7 @@ class CaseFormController(QObject):
             edits["patient.age_years"].setText(
                 ""
                 if age is None
-                else self.numbers.from_core(age if isinstance(age, str) else _plain_number(age))
+                else self.numbers.shown(age if isinstance(age, str) else _plain_number(age))
             )
             _select_data(self.view.sex, patient.get("sex"))
             _select_data(self.view.pregnant, patient.get("pregnant"))
@@ -254,7 +254,7 @@ class CaseFormController(QObject):
         number, unit = _split_unit(text, self._units_offered(field))
         if unit is not None and field in self.view.unit_pickers:
             self.view.unit_pickers[field].setCurrentText(unit)
-        edit.setText(self.numbers.from_core(number if unit is not None else text))
+        edit.setText(self.numbers.shown(number if unit is not None else text))
 
     def clear(self) -> None:
         """An empty case: no values, no units, defaults only where the case format has them."""
@@ -285,11 +285,11 @@ class CaseFormController(QObject):
         for error in assessment.errors if assessment else ():
             field = labels.field_of(error.field)
             if field in self.view.rows:
-                message = _sentence(field, error.message)
+                message = self.numbers.shown(_sentence(field, error.message))
                 if message not in errors.setdefault(field, []):  # one message per problem
                     errors[field].append(message)
             else:
-                general.append(f"{error.field}: {error.message}")
+                general.append(f"{error.field}: {self.numbers.shown(error.message)}")
         for field, row in self.view.rows.items():
             messages = errors.get(field, [])
             self._show_error(
@@ -300,14 +300,12 @@ class CaseFormController(QObject):
         plan = assessment.plan if assessment else None
         understood = clearance = ""
         if plan is not None and plan.magnesium is not None:
-            shown = " = ".join(f"{self.numbers.from_core(n)} {u}" for u, n in plan.magnesium.shown)
+            shown = " = ".join(f"{self.numbers.shown(n)} {u}" for u, n in plan.magnesium.shown)
             understood = f"Understood as {shown}"
         if plan is not None and plan.creatinine_clearance is not None:
             c = plan.creatinine_clearance
             method = "Cockcroft-Gault" if c.method == "cockcroft_gault" else "entered"
-            clearance = (
-                f"Creatinine clearance ({method}): {self.numbers.localise_text(c.arithmetic)}"
-            )
+            clearance = f"Creatinine clearance ({method}): {self.numbers.shown(c.arithmetic)}"
         self.view.rows["labs.magnesium"].show_note(understood)
         self.view.rows["labs.creatinine_clearance"].show_note(clearance or CLEARANCE_HINT)
 

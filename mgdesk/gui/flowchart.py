@@ -9,7 +9,7 @@ edges between two nodes are drawn once, with every outcome named on the label.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,7 @@ BUS_OFFSET = 28.0  # right of the side column, where edges return to the spine
 PADDING = 8.0
 MIN_GAP = 30.0
 ZOOM_LIMITS = (0.3, 4.0)
+Shown = Callable[[str], str]  # a protocol text as the window shows it (its decimal separator)
 READABLE_POINTS = 9.0  # Fit never draws the chart's text smaller than this
 ARROW_DIRECTIONS = {
     Qt.Key.Key_Left: (-1, 0),
@@ -100,7 +101,7 @@ def topological_order(graph: Graph) -> list[str]:
 class NodeItem(QGraphicsPathItem):
     """One node: its shape says its kind (hexagon decision, box action, rounded end)."""
 
-    def __init__(self, node: GraphNode, column: int) -> None:
+    def __init__(self, node: GraphNode, column: int, shown: Shown) -> None:
         super().__init__()
         self.node_id = node.id
         self.node = node
@@ -108,10 +109,12 @@ class NodeItem(QGraphicsPathItem):
         self.column = column
         self.state = UNVISITED
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(node.question or node.title)
+        self.setToolTip(shown(node.question or node.title))
         self.text = QGraphicsTextItem(self)
-        question = f"<br><small>{html.escape(node.question)}</small>" if node.question else ""
-        self.text.setHtml(f"<b>{html.escape(node.title)}</b>{question}")
+        question = ""
+        if node.question:
+            question = f"<br><small>{html.escape(shown(node.question))}</small>"
+        self.text.setHtml(f"<b>{html.escape(shown(node.title))}</b>{question}")
         width = NODE_WIDTH[column]
         inset = 14.0 if node.kind == "decision" else PADDING
         self.text.setTextWidth(width - 2 * inset)
@@ -147,16 +150,17 @@ class EdgeGroup:
 class FlowchartScene(QGraphicsScene):
     """The laid-out chart; set_path() restyles it for one case without rebuilding."""
 
-    def __init__(self, graph: Graph, palette: QPalette) -> None:
+    def __init__(self, graph: Graph, palette: QPalette, shown: Shown = str) -> None:
         super().__init__()
         self.graph = graph
+        self.shown = shown
         self.palette_ = palette
         self.columns = columns_of(graph)
         self.nodes: dict[str, NodeItem] = {}
         self.groups: list[EdgeGroup] = []
         self.visited: set[str] = set()  # the nodes of the case's path
         for node in graph.nodes:
-            item = NodeItem(node, self.columns[node.id])
+            item = NodeItem(node, self.columns[node.id], shown)
             self.addItem(item)
             self.nodes[node.id] = item
         for edge in graph.edges:
@@ -270,7 +274,7 @@ class FlowchartScene(QGraphicsScene):
         item = self.nodes[node_id]
         parts = [{"decision": "Decision", "action": "Action", "end": "End"}[item.kind]]
         if item.node.question:
-            parts.append(item.node.question)
+            parts.append(self.shown(item.node.question))
         if node_id not in self.visited:
             parts.append("Not reached by this case")
         else:
@@ -281,7 +285,8 @@ class FlowchartScene(QGraphicsScene):
                 for outcome, text in g.outcomes
                 if outcome == g.taken and text
             ]
-            parts.append("On this case's path" + (f": {', '.join(taken)}" if taken else ""))
+            taken_text = self.shown(", ".join(taken))
+            parts.append("On this case's path" + (f": {taken_text}" if taken else ""))
         targets = [self.nodes[g.target].node.title for g in self.groups if g.source == node_id]
         if targets:
             parts.append(f"Leads to {'; '.join(targets)}")
@@ -368,10 +373,10 @@ class FlowchartScene(QGraphicsScene):
         for outcome, text in group.outcomes:
             if not text:
                 continue
-            shown = html.escape(text)
+            written = html.escape(self.shown(text))
             if outcome == group.taken or emphasise_all:
-                shown = f'<b><span style="color:{accent}">{shown}</span></b>'
-            parts.append(shown)
+                written = f'<b><span style="color:{accent}">{written}</span></b>'
+            parts.append(written)
         group.label.setHtml(" · ".join(parts))
 
 
@@ -384,8 +389,9 @@ class FlowchartView(QGraphicsView):
 
     node_selected = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, shown: Shown = str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.shown = shown
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         # The chart starts at its top left and stays anchored there when the view is resized.
@@ -398,7 +404,7 @@ class FlowchartView(QGraphicsView):
         self._shown_node: str | None = None
 
     def set_graph(self, graph: Graph) -> None:
-        self.chart = FlowchartScene(graph, self.palette())
+        self.chart = FlowchartScene(graph, self.palette(), self.shown)
         self.setScene(self.chart)
 
     def show_node(self, node_id: str | None) -> None:
@@ -414,7 +420,8 @@ class FlowchartView(QGraphicsView):
     def _announce(self, node_id: str) -> None:
         """The node with the focus, as the view's accessible name and description."""
         assert self.chart is not None
-        self.setAccessibleName(f"Algorithm flowchart: {self.chart.nodes[node_id].node.title}")
+        title = self.shown(self.chart.nodes[node_id].node.title)
+        self.setAccessibleName(f"Algorithm flowchart: {title}")
         self.setAccessibleDescription(self.chart.describe(node_id))
         if self.hasFocus():
             for kind in (QAccessible.Event.NameChanged, QAccessible.Event.DescriptionChanged):

@@ -106,7 +106,9 @@ class MainWindow(QMainWindow):
         from mgdesk.gui.window_layout import MINIMUM_SIZE, WindowColumns
         from mgdesk.gui.window_menus import WindowMenus
 
-        self.numbers = self._requested_numbers or LocaleNumbers(QLocale().decimalPoint())
+        self.numbers = self._requested_numbers or LocaleNumbers(
+            self.settings.decimal_separator or QLocale().decimalPoint()
+        )
 
         self.emergency_banner = _banner("Emergency: torsades de pointes")
         self.emergency_banner.setFont(scaled_font(self.emergency_banner.font(), 1.15))
@@ -120,8 +122,8 @@ class MainWindow(QMainWindow):
         self.form_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.form_scroll.setAccessibleName("Case form")
         self._fit_form_width()
-        self.plan_view = PlanView()
-        self.algorithm = AlgorithmView()
+        self.plan_view = PlanView(self.numbers)
+        self.algorithm = AlgorithmView(self.numbers)
         self.columns = WindowColumns(
             self.form_scroll, self.plan_view, self.algorithm, self.settings
         )
@@ -285,7 +287,7 @@ class MainWindow(QMainWindow):
             )
         else:
             message = None
-        heading, detail = message or ("", "")
+        heading, detail = (self.numbers.shown(part) for part in message or ("", ""))
         self.emergency_banner.setText(
             f"<b>{html.escape(heading)}</b> {html.escape(detail)}" if message else ""
         )

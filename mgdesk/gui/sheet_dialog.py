@@ -52,6 +52,7 @@ from mgdesk.document.issue import (
     issue_sheet,
 )
 from mgdesk.document.issue import SheetRecorder as SheetRecorder  # the window makes one
+from mgdesk.document.locale_text import localised_decimals
 from mgdesk.document.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
 from mgdesk.gui.colours import level_tint
 from mgdesk.printing.printers import print_to
@@ -87,14 +88,17 @@ class OrderSheetDialog(QDialog):
         paper: str,
         recorder: SheetRecorder | None = None,
         evaluation_install: bool = False,
+        decimal_separator: str = ".",
     ) -> None:
-        """evaluation_install: the protocol is a per-user install (every sheet says so)."""
+        """evaluation_install: the protocol is a per-user install (every sheet says so);
+        decimal_separator: the window's, for the sheet's numbers."""
         super().__init__(parent)
         self.setWindowTitle("Order sheet")
         self.setMinimumWidth(90 * self.fontMetrics().averageCharWidth())
         self._case, self._plan, self._protocol = case, plan, protocol
         self._facility, self._recorder = facility, recorder
         self._evaluation_install = evaluation_install
+        self._decimal_separator = decimal_separator
         load_bundled_fonts()
 
         self._acknowledgements: dict[str, QCheckBox] = {}
@@ -112,7 +116,7 @@ class OrderSheetDialog(QDialog):
             for warning in plan.stop_warnings:
                 check = QCheckBox(f"I have read this warning ({warning.code})")
                 check.setObjectName(f"acknowledge_{warning.code}")
-                text = QLabel(warning.text)
+                text = QLabel(localised_decimals(warning.text, decimal_separator))
                 text.setWordWrap(True)
                 text.setMargin(6)
                 _tint(text, "stop")
@@ -201,7 +205,11 @@ class OrderSheetDialog(QDialog):
             ("Protocol", html.escape(" · ".join([protocol, *cautions]))),
             (
                 "Orders",
-                "<br>".join(html.escape(o.title) for o in self._plan.orders) or "none",
+                "<br>".join(
+                    html.escape(localised_decimals(o.title, self._decimal_separator))
+                    for o in self._plan.orders
+                )
+                or "none",
             ),
         ]
         return (
@@ -279,7 +287,7 @@ class OrderSheetDialog(QDialog):
 
     def _paint_preview(self, sheet: OrderSheet, printer: QPrinter) -> None:
         try:
-            print_to(sheet, printer)
+            print_to(sheet, printer, decimal_separator=self._decimal_separator)
         except (PrintError, SheetRefused) as exc:
             self._show_error(str(exc))
 
@@ -298,7 +306,7 @@ class OrderSheetDialog(QDialog):
             if not self._ask_print_settings(printer):
                 raise NotWritten("the print dialog was cancelled", "cancelled")
             try:
-                pages = print_to(sheet, printer)
+                pages = print_to(sheet, printer, decimal_separator=self._decimal_separator)
             except PrintError as exc:
                 raise NotWritten(str(exc), "refused") from exc
             return Written(pages, " ".join(_printed_to(printer)))
@@ -338,7 +346,8 @@ class OrderSheetDialog(QDialog):
                 path = path.with_name(path.name + ".pdf")
             chosen.append(path)
             try:
-                return Written(write_pdf(sheet, path, self.paper()), str(path.resolve()))
+                pdf_pages = write_pdf(sheet, path, self.paper(), self._decimal_separator)
+                return Written(pdf_pages, str(path.resolve()))
             except PrintError as exc:
                 raise NotWritten(str(exc), "refused") from exc
             except OSError as exc:

@@ -172,6 +172,7 @@ class WindowMenus:
             paper=settings.sheet_paper(),
             recorder=SheetRecorder(log, window.assessment.document, plan),
             evaluation_install=window.evaluation_install,
+            decimal_separator=window.numbers.decimal_point,
         )
         dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sheet_produced.connect(
