@@ -367,6 +367,8 @@ class CaseFormController(QObject):
         male = self.view.sex.currentData() == "male"
         asked = not male or self._pregnancy_kept
         self.view.pregnant.setEnabled(asked)
+        # Said in words: a disabled picker must not read like an unanswered one.
+        self.view.pregnant.setPlaceholderText("Not answered" if asked else "Not asked for a man")
         if male and asked:
             note = KEPT_PREGNANCY_NOTE
         elif asked and self._age_may_be_asked():

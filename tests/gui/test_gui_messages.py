@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from gui_support import line_edit, pick, type_text
+from PySide6.QtCore import QRectF
 from pytestqt.qtbot import QtBot
 from test_gui_form import enter_mild_man
 
 from mgdesk.gui.main_window import MainWindow
+from mgdesk.gui.plan_view import _label_place
 
 
 def error_of(window: MainWindow, field: str) -> str:
@@ -98,3 +101,23 @@ def test_a_level_just_under_a_threshold_is_shown_as_typed(qtbot: QtBot, window: 
     window.algorithm.select_node("magnesium")
     assert "entered as 1.19999999999 mg/dL" in window.algorithm.detail.toPlainText()
     assert "1.19999999999" in window.plan_view.gauge.value_text
+
+
+def test_the_pregnancy_picker_says_when_it_is_not_asked(qtbot: QtBot, window: MainWindow) -> None:
+    enter_mild_man(qtbot, window)
+    picker = window.form_view.pregnant
+    assert not picker.isEnabled() and picker.placeholderText() == "Not asked for a man"
+    pick(qtbot, window.form_view.sex, "Female")
+    assert picker.isEnabled() and picker.placeholderText() == "Not answered"
+
+
+@pytest.mark.parametrize("marker", [None, 10.0, 50.0, 52.0, 90.0])
+def test_a_band_name_is_never_under_the_level_marker(marker: float | None) -> None:
+    band = QRectF(0, 0, 100, 16)
+    place = _label_place(band, 30, marker)
+    if place is not None:
+        assert band.contains(place)
+        if marker is not None:
+            assert not place.left() - 2 <= marker <= place.right() + 2
+    if marker is None or marker < 10:
+        assert place is not None and place.center().x() == band.center().x()
