@@ -418,8 +418,11 @@ class FlowchartView(QGraphicsView):
         return self._shown_node
 
     def _announce(self, node_id: str) -> None:
-        """The node with the focus, as the view's accessible name and description."""
+        """The node with the focus, as the view's accessible name and description (worded
+        only while someone can hear it: the chart has the focus or a screen reader listens)."""
         assert self.chart is not None
+        if not (self.hasFocus() or QAccessible.isActive()):
+            return
         title = self.shown(self.chart.nodes[node_id].node.title)
         self.setAccessibleName(f"Algorithm flowchart: {title}")
         self.setAccessibleDescription(self.chart.describe(node_id))

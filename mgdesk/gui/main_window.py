@@ -25,6 +25,8 @@ from PySide6.QtCore import QEvent, QLocale
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from mgdesk.gui.assessment_cache import AssessmentCache
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -79,6 +81,7 @@ class MainWindow(QMainWindow):
         self.evaluation_install = False  # the protocol is a per-user install, to evaluate it
         self.assessment: Assessment | None = None
         self._last_input: tuple[dict[str, Any], list[FieldError]] | None = None
+        self._answers = AssessmentCache()
         self.interface_built = False
         self._changes_settled_for_close = False
         self.setWindowTitle("mgdesk")
@@ -232,6 +235,7 @@ class MainWindow(QMainWindow):
         self.approval_banner.setText("<br>".join(lines))
         self.approval_banner.setVisible(bool(lines))
         self._last_input = None
+        self._answers.clear()
         self.evaluate()
 
     # -- the one path from an edit to what is shown -------------------------------------
@@ -251,7 +255,10 @@ class MainWindow(QMainWindow):
             return  # the same input gives the same plan (and the views already show it)
         self._last_input = (document, problems)
         try:
-            assessment = assess(document, self.protocol, problems)
+            protocol = self.protocol
+            assessment = self._answers.get(
+                document, problems, lambda: assess(document, protocol, problems)
+            )
         except Exception as failure:
             # A defect in mgdesk: never leave the previous plan on screen, and report it.
             reason = f"mgdesk could not evaluate this case ({failure!r}); please report it"
@@ -265,6 +272,7 @@ class MainWindow(QMainWindow):
         self.plan_view.show_assessment(assessment)
         self.algorithm.show_plan(assessment.plan)
         self._show_emergency(assessment)
+        _keep_height(self.emergency_banner)
         self.update_title()
         self.assessment_shown.emit()
 
@@ -390,6 +398,16 @@ class MainWindow(QMainWindow):
         self._changes_settled_for_close = True
         # Not from inside the close event that asked (Qt ignores a nested close).
         QtCore.QTimer.singleShot(0, self, self.close)
+
+
+def _keep_height(banner: QLabel) -> None:
+    """A shown banner grows but does not shrink while it stays shown, so an edit that
+    rewords it does not move (and repaint) the whole window; hidden, it lets go."""
+    if banner.isHidden():
+        banner.setMinimumHeight(0)
+        return
+    needed = banner.heightForWidth(banner.width()) if banner.width() > 0 else 0
+    banner.setMinimumHeight(max(banner.minimumHeight(), needed))
 
 
 def _banner(name: str) -> QLabel:

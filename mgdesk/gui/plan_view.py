@@ -38,6 +38,7 @@ class BandGauge(QWidget):
         super().__init__(parent)
         self.shown = shown
         self.bands: Bands | None = None
+        self._thresholds = ("", "", "")  # computed once per protocol: every paint draws them
         self.value: Fraction | None = None
         self.value_text = ""
         self.band: str | None = None
@@ -56,6 +57,11 @@ class BandGauge(QWidget):
 
     def set_bands(self, bands: Bands) -> None:
         self.bands = bands
+        self._thresholds = (
+            self.shown(_threshold_text(bands.severe_below)),
+            self.shown(_threshold_text(bands.normal_from)),
+            self.shown(_threshold_text(bands.high_above)),
+        )
         self._describe()
         self.update()
 
@@ -64,11 +70,7 @@ class BandGauge(QWidget):
         shortened only where that does not change it (a reading at a label lands in the band
         the label starts)."""
         assert self.bands is not None
-        return (
-            self.shown(_threshold_text(self.bands.severe_below)),
-            self.shown(_threshold_text(self.bands.normal_from)),
-            self.shown(_threshold_text(self.bands.high_above)),
-        )
+        return self._thresholds
 
     def set_value(self, mg_dl: Fraction | None, text: str, band: str | None) -> None:
         text = self.shown(text)

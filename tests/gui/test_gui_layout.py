@@ -188,3 +188,19 @@ def test_ctrl_3_brings_the_algorithm_tab_forward_when_narrow(
     qtbot.waitUntil(window.algorithm.steps.hasFocus)
     window.menus.focus_plan()
     assert window.columns.tabs.currentWidget() is window.plan_view
+
+
+def test_a_reworded_emergency_banner_does_not_move_the_plan(
+    qtbot: QtBot, protocol: Protocol
+) -> None:
+    window = shown_window(qtbot, protocol, QSize(1024, 700), "v06.json")
+    banner = window.emergency_banner
+    assert banner.isVisible()
+    tall = banner.height()
+    window.form_view.line_edits["labs.potassium"].setText("33")  # invalid: a shorter text
+    qtbot.wait(20)
+    assert banner.isVisible() and "no plan is shown" in banner.text()
+    assert banner.height() >= tall
+    assert clipped_labels(window) == []
+    window.form_view.choices["clinical.torsades"].setCurrentIndex(0)  # no torsades: no banner
+    assert banner.isHidden() and banner.minimumHeight() == 0

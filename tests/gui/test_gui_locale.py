@@ -65,6 +65,8 @@ def test_a_comma_window_shows_no_decimal_point(qtbot: QtBot, protocol: Protocol,
     texts = shown_texts(window) + chart_texts(window)
     gauge = window.plan_view.gauge
     texts += [gauge.value_text, *gauge.threshold_labels()]
+    window.algorithm.chart.setFocus()  # the chart words its nodes for whoever has it focused
+    qtbot.waitUntil(window.algorithm.chart.hasFocus)
     for node in plan.path:  # every step's details, and the chart's words for each node
         window.algorithm.select_node(node)
         texts += [
