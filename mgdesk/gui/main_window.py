@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
             f"SHA-256 {protocol.sha256[:12]}…"
         )
         self.protocol_label.setToolTip(f"SHA-256 {protocol.sha256}")
+        self._fit_protocol_label(self.width())
         lines = (
             []
             if approved
@@ -339,7 +340,15 @@ class MainWindow(QMainWindow):
     def resizeEvent(self, event: QResizeEvent) -> None:
         if self.interface_built:
             self.columns.fit(event.size().width())
+            # A new width wraps the banner anew; the protocol label takes at most half of it.
+            self.emergency_banner.setMinimumHeight(0)
+            self._fit_protocol_label(event.size().width())
         super().resizeEvent(event)
+
+    def _fit_protocol_label(self, window_width: int) -> None:
+        label = self.protocol_label
+        one_line = label.fontMetrics().horizontalAdvance(label.text()) + 2 * label.margin() + 4
+        label.setMinimumWidth(min(one_line, window_width // 2))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange and self.interface_built:
@@ -403,7 +412,7 @@ class MainWindow(QMainWindow):
 def _keep_height(banner: QLabel) -> None:
     """A shown banner grows but does not shrink while it stays shown, so an edit that
     rewords it does not move (and repaint) the whole window; hidden, it lets go."""
-    if banner.isHidden():
+    if not banner.isVisible():  # hidden, or the window not shown yet (no width to wrap at)
         banner.setMinimumHeight(0)
         return
     needed = banner.heightForWidth(banner.width()) if banner.width() > 0 else 0
