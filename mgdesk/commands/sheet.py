@@ -211,10 +211,6 @@ def _refuse(stderr: IO[str], title: str, reasons: Sequence[str], hints: Sequence
     return EXIT_INVALID
 
 
-if __name__ == "__main__":
-    sys.exit(run(["sheet", *sys.argv[1:]]))
-
-
 def _unprintable_arguments(args: argparse.Namespace) -> list[str]:
     """The printed names given as options that would not print as typed, each naming its
     option."""
@@ -227,3 +223,7 @@ def _unprintable_arguments(args: argparse.Namespace) -> list[str]:
         if problem is not None:
             problems.append(f"{option} {problem}")
     return problems
+
+
+if __name__ == "__main__":
+    sys.exit(run(["sheet", *sys.argv[1:]]))
