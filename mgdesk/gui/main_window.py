@@ -414,7 +414,12 @@ def _keep_height(banner: QLabel) -> None:
     rewords it does not move (and repaint) the whole window; hidden, it lets go."""
     if not banner.isVisible():  # hidden, or the window not shown yet (no width to wrap at)
         banner.setMinimumHeight(0)
+        banner.setProperty("kept_for", "")
         return
+    wording = (banner.text(), banner.width())
+    if banner.property("kept_for") == repr(wording):
+        return  # the same words at the same width: the same height (laying out costs)
+    banner.setProperty("kept_for", repr(wording))
     needed = banner.heightForWidth(banner.width()) if banner.width() > 0 else 0
     banner.setMinimumHeight(max(banner.minimumHeight(), needed))
 
