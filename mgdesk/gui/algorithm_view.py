@@ -54,6 +54,15 @@ class AlgorithmView(QWidget):
         self.next_button.setToolTip("Next step (Alt+Right)")
         self.position = QLabel()
         self.position.setAccessibleName("Step position")
+        # As wide as its widest text, so that moving along the path never resizes the bar
+        # (a resize there relays out, and repaints, the whole window).
+        self.position.setMinimumWidth(
+            max(
+                self.position.fontMetrics().horizontalAdvance(text)
+                for text in ("Step 88 of 88", "Off the path", "No path yet")
+            )
+            + 4
+        )
         self.zoom_out_button = self._tool_button("−", "Zoom out (Ctrl+-)")
         self.zoom_in_button = self._tool_button("+", "Zoom in (Ctrl++)")
         self.fit_button = self._tool_button("Fit", "Fit the whole chart")
@@ -72,6 +81,8 @@ class AlgorithmView(QWidget):
         self.detail.setAccessibleName(
             "The selected step: inputs, thresholds, outcome, rationale and sources"
         )
+        for scrolled in (self.steps, self.detail):  # a scroll bar that comes and goes relays out
+            scrolled.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
         for pane in (self.chart, self.steps, self.detail):

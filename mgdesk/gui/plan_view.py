@@ -189,6 +189,8 @@ class PlanView(QWidget):
         self.details = QTextBrowser(self)
         self.details.setAccessibleName("Plan: warnings, orders and monitoring")
         self.details.setOpenLinks(False)
+        # Always there: a scroll bar that comes and goes would lay the plan out twice.
+        self.details.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.details.anchorClicked.connect(self._link)
         for widget in (self.status, self.severity, self.gauge):
             layout.addWidget(widget)
