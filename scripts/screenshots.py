@@ -45,6 +45,9 @@ INVALID_CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "tetany-potassium-1.2": ("v08.json", {"labs.potassium": "1.2 mmol/L"}),
 }
 DARK_CASE = "torsades-low-potassium"
+# The clinic sizes, each in light and dark: window-WIDTHxHEIGHT-light.png and -dark.png.
+CLINIC_SIZES = ((1024, 700), (1920, 1080))
+CLINIC_CASE = "worked:v06.json"  # torsades: the emergency banner, a stop warning, two orders
 FULL_CHART_CASE = "oral-failed"
 
 
@@ -155,6 +158,20 @@ def main(argv: list[str] | None = None) -> int:
     app.processEvents()
     save(small, "small-window")
     small.close()
+    for width, height in CLINIC_SIZES:
+        for dark in (False, True):
+            app.setPalette(dark_palette(QColor, QPalette) if dark else light)
+            window = MainWindow(open_settings())
+            window.resize(width, height)
+            window.install_protocol(protocol)
+            window.form.load(load_case(CLINIC_CASE))
+            window.show()
+            app.processEvents()
+            save(window, f"window-{width}x{height}-{'dark' if dark else 'light'}")
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+    app.setPalette(light)
     save_sheet_dialog(protocol, save)
     return 0
 

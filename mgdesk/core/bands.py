@@ -12,7 +12,7 @@ from mgdesk.core.chemistry import (
     magnesium_mg_dl,
     reinterpret,
 )
-from mgdesk.core.formatting import display_unit, preserving, significant
+from mgdesk.core.formatting import as_typed, display_unit, preserving, significant
 from mgdesk.core.plan import MagnesiumLevel
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.units import Quantity, exact_magnitude, magnitude_in
@@ -51,7 +51,7 @@ def magnesium_reading(entered: Quantity, protocol: Protocol) -> tuple[MagnesiumL
         return check
 
     shown = tuple((u, preserving(values[u], same_band(u))) for u in MAGNESIUM_UNITS)
-    text = f"{significant(entered.magnitude, 6)} {display_unit(entered)}"
+    text = f"{as_typed(Fraction(entered.magnitude))} {display_unit(entered)}"
     return MagnesiumLevel(text, values["mg/dL"], values["mmol/L"], values["mEq/L"], shown), band
 
 

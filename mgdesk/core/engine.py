@@ -17,11 +17,7 @@ from mgdesk.core.case import Case
 from mgdesk.core.chemistry import (
     potassium_mmol_l,
 )
-from mgdesk.core.formatting import (
-    display_unit,
-    plain_quantity,
-    significant,
-)
+from mgdesk.core.formatting import entered_text, plain_quantity, significant, yes_no
 from mgdesk.core.given import (
     GivenTotals,
     allowance,
@@ -45,7 +41,7 @@ from mgdesk.core.plan import (
 from mgdesk.core.protocol import OralOrder, Protocol
 from mgdesk.core.renal import body_size, estimate_shown, renal_function, renal_inputs
 from mgdesk.core.revision_invariants import check_revision_invariants
-from mgdesk.core.units import Quantity, magnitude_in, quantity
+from mgdesk.core.units import magnitude_in, quantity
 
 EMERGENCY_RENAL = ("below_20", "dialysis", "unknown")
 
@@ -74,6 +70,8 @@ class _Evaluation:
     warnings: dict[str, PlanWarning] = field(default_factory=dict)
     monitoring: set[str] = field(default_factory=set)
     orders: list[Order] = field(default_factory=list)
+    # The order ids each node of the path produced (an action node: its decision's).
+    produced: dict[str, tuple[str, ...]] = field(default_factory=dict)
     missing: list[Missing] = field(default_factory=list)
     band: str | None = None
     level: MagnesiumLevel | None = None
@@ -115,8 +113,14 @@ class _Evaluation:
                 node_id = graph.next_node(node_id, "next")
                 continue
             handler = handlers["monitoring_step" if node_id == "monitoring" else node_id]
+            before = {o.id for o in self.orders}
             outcome, inputs, thresholds = handler()
             target = graph.next_node(node_id, outcome)
+            produced = tuple(o.id for o in self.orders if o.id not in before)
+            if produced:
+                self.produced[node_id] = produced
+                if graph.node(target).kind == "action":
+                    self.produced[target] = produced
             label = next(
                 e.label for e in graph.edges if e.source == node_id and e.outcome == outcome
             )
@@ -161,6 +165,7 @@ class _Evaluation:
             magnesium_given=given_summary(
                 self.case, self.protocol, self._given, self.orders, self._limit_applies
             ),
+            orders_by_node=build.orders_by_node(self.produced, self.orders),
         )
 
     @functools.cached_property
@@ -268,9 +273,9 @@ class _Evaluation:
     def contraindications(self) -> tuple[str, list[StepValue], list[StepValue]]:
         c = self.case.clinical
         inputs = [
-            StepValue("heart block", _yes(c.heart_block)),
-            StepValue("myasthenia gravis", _yes(c.myasthenia_gravis)),
-            StepValue("digoxin", _yes(c.digoxin)),
+            StepValue("heart block", yes_no(c.heart_block)),
+            StepValue("myasthenia gravis", yes_no(c.myasthenia_gravis)),
+            StepValue("digoxin", yes_no(c.digoxin)),
         ]
         self.contraindicated = c.heart_block or c.myasthenia_gravis
         if c.heart_block:
@@ -311,7 +316,7 @@ class _Evaluation:
 
     def volume(self) -> tuple[str, list[StepValue], list[StepValue]]:
         c = self.case.clinical
-        inputs = [StepValue("volume depleted", _yes(c.volume_depleted))]
+        inputs = [StepValue("volume depleted", yes_no(c.volume_depleted))]
         if not c.volume_depleted:
             return "replete", inputs, []
         self.orders.append(build.rehydration(self.protocol))
@@ -401,7 +406,7 @@ class _Evaluation:
             self.warn("potassium_unknown")
             self.monitoring.add("recheck_potassium")
             return "unknown", [StepValue("potassium", "not measured")], thresholds
-        inputs = [StepValue("potassium", _entered(k))]
+        inputs = [StepValue("potassium", entered_text(k))]
         if potassium_mmol_l(k) >= magnitude_in(target, "mmol/L"):
             return "at_target", inputs, thresholds
         conditional = self.renal in EMERGENCY_RENAL
@@ -426,8 +431,8 @@ class _Evaluation:
             StepValue("band", self.band or "no level"),
             StepValue("severe symptoms", ", ".join(c.severe_symptoms) or "none"),
             StepValue("mild symptoms", ", ".join(c.mild_symptoms) or "none"),
-            StepValue("oral route available", _yes(c.oral_route_available)),
-            StepValue("intolerance of magnesium oxide", _yes(c.oral_mg_intolerance)),
+            StepValue("oral route available", yes_no(c.oral_route_available)),
+            StepValue("intolerance of magnesium oxide", yes_no(c.oral_mg_intolerance)),
             StepValue("prior therapy", c.prior_therapy.replace("_", " ")),
             StepValue("renal function", self.renal.replace("_", " ")),
         ]
@@ -588,13 +593,3 @@ class _Evaluation:
         self.orders.append(build.alfacalcidol(self.protocol))
         self.warn("monitor_calcium_alfacalcidol")
         self.monitoring.add("monitor_calcium")
-
-
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
-def _entered(q: Quantity | None) -> str:
-    if q is None:
-        return "not entered"
-    return f"{significant(q.magnitude, 6)} {display_unit(q)}"

@@ -43,6 +43,8 @@ DISPLAY_UNITS = (
     "in",
     "mL/min/1.73 m2",
 )
+# How many digits preserving() may add: a number typed with up to about 30 digits.
+PRESERVING_DIGITS = 30
 # Enough digits that rounding to a few significant figures sees the exact value (a fixed
 # context: localcontext() would copy one per number).
 _EXACT = Context(prec=60)
@@ -79,12 +81,25 @@ def _plain(number: Decimal) -> str:
 
 def preserving(value: Fraction, same_side: Callable[[Fraction], bool], digits: int = 3) -> str:
     """Round to `digits` significant figures, adding digits until the shown number still
-    lands on the same side of every threshold (same_side says whether it does)."""
-    for extra in range(0, 8):
+    lands on the same side of every threshold (same_side says whether it does): a value
+    typed with many digits just under a threshold is shown with all of them."""
+    for extra in range(0, PRESERVING_DIGITS):
         shown = significant(value, digits + extra)
         if same_side(Fraction(shown)):
             return shown
-    return significant(value, digits + 8)
+    return significant(value, digits + PRESERVING_DIGITS)
+
+
+def as_typed(value: Fraction) -> str:
+    """A number read from decimal text written out exactly ("1.19999999999" stays so);
+    a value with no exact decimal form to 12 significant figures."""
+    denominator = value.denominator
+    for factor in (2, 5):
+        while denominator % factor == 0:
+            denominator //= factor
+    if denominator != 1:
+        return significant(value, 12)
+    return _plain(_EXACT.divide(Decimal(value.numerator), Decimal(value.denominator)))
 
 
 def display_unit(q: Quantity) -> str:
@@ -145,3 +160,14 @@ def salt_mass_text(milligrams: Fraction | tuple[Fraction, Fraction]) -> str:
     if milligrams < 1000:
         return amount_text(milligrams, "mg")
     return amount_text(milligrams / 1000, "g")
+
+
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def entered_text(q: Quantity | None) -> str:
+    """A value of the case as entered, for a step's inputs ("not entered" when absent)."""
+    if q is None:
+        return "not entered"
+    return f"{significant(q.magnitude, 6)} {display_unit(q)}"

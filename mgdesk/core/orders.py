@@ -8,7 +8,7 @@ the engine to warn about.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -564,3 +564,15 @@ def potassium_replacement(protocol: Protocol, *, conditional: bool) -> Order:
 
 def _micrograms(q: Quantity) -> str:
     return f"{significant(magnitude_in(q, 'mcg'))} mcg"
+
+
+def orders_by_node(
+    produced: Mapping[str, Sequence[str]], orders: Sequence[Order]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """For the flowchart: the ids of the orders each node produced that the plan kept."""
+    kept_ids = {o.id for o in orders}
+    return tuple(
+        (node, kept)
+        for node, ids in produced.items()
+        if (kept := tuple(i for i in ids if i in kept_ids))
+    )

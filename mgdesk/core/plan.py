@@ -384,6 +384,14 @@ class Plan:
     # Revision 1.1; in as_dict only when present, so a 1.0 plan keeps its keys.
     body_size: BodySize | None = None
     magnesium_given: GivenSummary | None = None
+    # The ids of the orders each node of the path produced (an action node: the orders of
+    # the decision that chose it); for the flowchart, not part of as_dict.
+    orders_by_node: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def orders_of(self, node_id: str) -> tuple[Order, ...]:
+        """The orders node_id produced, in the plan's order."""
+        ids = dict(self.orders_by_node).get(node_id, ())
+        return tuple(o for o in self.orders if o.id in ids)
 
     def warning_codes(self) -> tuple[str, ...]:
         return tuple(w.code for w in self.warnings)

@@ -22,18 +22,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mgdesk.document.locale_text import localised_markup
 from mgdesk.gui.flowchart import FlowchartView
 
 if TYPE_CHECKING:
-    from mgdesk.core.plan import Plan, Step, StepValue
+    from collections.abc import Sequence
+
+    from mgdesk.core.plan import Order, Plan, Step, StepValue
     from mgdesk.core.protocol import Protocol
+    from mgdesk.gui.locale_numbers import LocaleNumbers
 
 
 class AlgorithmView(QWidget):
     """Step through the path one case took through the protocol's flowchart."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, numbers: LocaleNumbers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.numbers = numbers
         self.protocol: Protocol | None = None
         self.plan: Plan | None = None
         self.path: tuple[str, ...] = ()
@@ -44,11 +49,20 @@ class AlgorithmView(QWidget):
         self.back_button = QPushButton("◀ &Back")
         self.back_button.setAccessibleName("Previous step")
         self.back_button.setToolTip("Previous step (Alt+Left)")
-        self.next_button = QPushButton("&Next ▶")
+        self.next_button = QPushButton("Ne&xt ▶")
         self.next_button.setAccessibleName("Next step")
         self.next_button.setToolTip("Next step (Alt+Right)")
         self.position = QLabel()
         self.position.setAccessibleName("Step position")
+        # As wide as its widest text, so that moving along the path never resizes the bar
+        # (a resize there relays out, and repaints, the whole window).
+        self.position.setMinimumWidth(
+            max(
+                self.position.fontMetrics().horizontalAdvance(text)
+                for text in ("Step 88 of 88", "Off the path", "No path yet")
+            )
+            + 4
+        )
         self.zoom_out_button = self._tool_button("−", "Zoom out (Ctrl+-)")
         self.zoom_in_button = self._tool_button("+", "Zoom in (Ctrl++)")
         self.fit_button = self._tool_button("Fit", "Fit the whole chart")
@@ -60,13 +74,15 @@ class AlgorithmView(QWidget):
         for widget in (self.zoom_out_button, self.zoom_in_button, self.fit_button):
             bar.addWidget(widget)
 
-        self.chart = FlowchartView()
+        self.chart = FlowchartView(numbers.shown)
         self.steps = QListWidget()
         self.steps.setAccessibleName("Steps of the path this case took")
         self.detail = QTextBrowser()
         self.detail.setAccessibleName(
             "The selected step: inputs, thresholds, outcome, rationale and sources"
         )
+        for scrolled in (self.steps, self.detail):  # a scroll bar that comes and goes relays out
+            scrolled.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
         for pane in (self.chart, self.steps, self.detail):
@@ -107,7 +123,8 @@ class AlgorithmView(QWidget):
         path = plan.path if plan else ()
         self._steps = {s.id: s for s in plan.steps} if plan else {}
         entries = [
-            f"{number}. {self._entry_text(node_id)}" for number, node_id in enumerate(path, 1)
+            f"{number}. {self.numbers.shown(self._entry_text(node_id))}"
+            for number, node_id in enumerate(path, 1)
         ]
         self._syncing = True
         try:
@@ -172,7 +189,7 @@ class AlgorithmView(QWidget):
         taken += [(n, "next") for n in self.path if self.protocol.graph.node(n).kind == "action"]
         self.chart.chart.set_path(taken, self.path, node_id)
         self.chart.show_node(node_id or self.protocol.graph.start)
-        detail = self._detail_html(node_id)
+        detail = localised_markup(self._detail_html(node_id), self.numbers.decimal_point)
         if detail != self._detail_shown:
             self._detail_shown = detail
             self.detail.setHtml(detail)
@@ -200,21 +217,35 @@ class AlgorithmView(QWidget):
         if node_id not in self.path:
             parts.append("<p>This case did not reach this step.</p>")
         elif step is None:
-            kind = "Action" if node.kind == "action" else "End"
-            parts.append(
-                f"<p>{kind} on this case's path. The orders it leads to are listed in the plan.</p>"
-            )
+            parts.append(self._action_or_end_html(node_id, node.kind))
         else:
             parts.append(f"<p><b>Outcome:</b> {_e(step.outcome_label or step.outcome)}</p>")
             parts.append(_values("Inputs", step.inputs))
             parts.append(_values("Thresholds compared", step.thresholds))
             parts.append(f"<p><b>Why:</b> {_e(step.rationale)}</p>")
             parts.append(f"<p><b>Next:</b> {_e(self.protocol.graph.node(step.next).title)}</p>")
+            if self.plan is not None and self.plan.orders_of(node_id):
+                parts.append("<p><b>Orders from this step:</b></p>")
+                parts.append(_orders_html(self.plan.orders_of(node_id)))
         sources = step.sources if step is not None else node.sources
         if sources:
             items = "".join(f"<li>{_e(self._citation(s))}</li>" for s in sources)
             parts.append(f"<p><b>Sources</b></p><ul>{items}</ul>")
         return "".join(parts)
+
+    def _action_or_end_html(self, node_id: str, kind: str) -> str:
+        """What an action on the path ordered (the plan says), or where the path ended."""
+        plan = self.plan
+        if plan is None:
+            return ""
+        if kind == "action":
+            orders = plan.orders_of(node_id)
+            if not orders:
+                return "<p>Action on this case's path. It gave no orders.</p>"
+            return "<p>Action on this case's path. It gave these orders:</p>" + _orders_html(orders)
+        count = len(plan.orders)
+        listed = f"{count} order{'' if count == 1 else 's'}" if count else "no orders"
+        return f"<p>End of this case's path: the plan lists {listed}.</p>"
 
     def _citation(self, source: str) -> str:
         assert self.protocol is not None
@@ -229,6 +260,11 @@ def _values(heading: str, values: tuple[StepValue, ...]) -> str:
         return ""
     rows = "".join(f"<tr><td>{_e(v.name)}</td><td><b>{_e(v.value)}</b></td></tr>" for v in values)
     return f"<p><b>{heading}</b></p><table cellspacing='0' cellpadding='3'>{rows}</table>"
+
+
+def _orders_html(orders: Sequence[Order]) -> str:
+    items = "".join(f"<li><b>{_e(o.title)}</b>: {_e(o.text)}</li>" for o in orders)
+    return f"<ol>{items}</ol>"
 
 
 def _e(text: str) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 EXAMPLE = "2026-12-04T08:30+01:00"
@@ -16,6 +17,9 @@ EXAMPLE = "2026-12-04T08:30+01:00"
 def now_with_offset() -> str:
     """The current local time to the minute, with this computer's UTC offset."""
     return datetime.now().astimezone().isoformat(timespec="minutes")
+
+
+NOW_SHORTCUT = "Ctrl+Shift+N"
 
 
 class AssessmentTime(QWidget):
@@ -31,9 +35,13 @@ class AssessmentTime(QWidget):
         self.edit.setAccessibleName("Time of this assessment, with its UTC offset")
         self.edit.setPlaceholderText(f"date and time with offset, e.g. {EXAMPLE}")
         label.setBuddy(self.edit)
-        self.now_button = QPushButton("N&ow")
+        # No Alt letter is left in the window (a test keeps them unique): a shortcut instead.
+        self.now_button = QPushButton("Now")
+        self.now_button.setShortcut(QKeySequence(NOW_SHORTCUT))
         self.now_button.setAccessibleName("Set the time of this assessment to now")
-        self.now_button.setToolTip("The current local time with this computer's UTC offset")
+        self.now_button.setToolTip(
+            f"The current local time with this computer's UTC offset ({NOW_SHORTCUT})"
+        )
         self.now_button.clicked.connect(self.set_now)
         self.error = QLabel()
         self.error.setWordWrap(True)

@@ -50,6 +50,7 @@ KEPT_PREGNANCY_NOTE = (
     "A man is not asked about pregnancy: this answer comes from the case file and stays "
     "in the case until the sex or the answer is changed."
 )
+PREGNANCY_REQUIRED = "An answer is required: choose one (there is no default)."
 TEXT_FIELDS = ("patient.id", "patient.name", "patient.allergies")
 QUANTITY_FIELDS = (
     "patient.weight",
@@ -73,6 +74,8 @@ SECTIONS = {"patient": PATIENT_FIELDS, "labs": LAB_FIELDS, "clinical": CLINICAL_
 # Messages from the core that continue the field's name ("is required: ...").
 _CONTINUES_NAME = re.compile(r"^(is|must|has|cannot|contains|names)\b")
 MAX_SHOWN_NUMBER = 200  # characters
+# A number, then something that is not part of it (a unit, perhaps): "1.4 mg/dL", "1,4mg".
+_NUMBER_THEN_WORDS = re.compile(r"([+-]?\s*[0-9][0-9.,]*)\s*([^\s0-9.,+-].*)", re.DOTALL)
 _SIGNED_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
 
 
@@ -88,10 +91,13 @@ class CaseFormController(QObject):
         self._loading = False
         self._marked: dict[str, bool] = {}
         self._pregnancy_rule = ""
+        self._pregnancy_ages: tuple[Decimal, Decimal] | None = None
         # A pregnancy answer loaded for a man: kept in the case (and shown) until the sex changes.
         self._pregnancy_kept = False
         # A fixed unit as a loaded file spelled it (an accepted alias), to save it back so.
         self._fixed_spelling: dict[str, str] = {}
+        for label in view.fixed_units.values():  # "mL/min/1,73 m2" in a comma locale
+            label.setText(numbers.shown(label.text()))
         for edit in view.line_edits.values():
             edit.textChanged.connect(self._changed)
         for combo in (*view.unit_pickers.values(), *view.choices.values(), view.pregnant):
@@ -119,11 +125,12 @@ class CaseFormController(QObject):
             picker.setCurrentIndex(picker.findText(chosen) if chosen else -1)
             picker.blockSignals(False)
         self._pregnancy_rule = (
-            f"An answer is required for a woman aged {ages.from_age} "
-            f"to under {ages.below_age} years."
+            f"An answer is required for a woman aged {self.numbers.shown(ages.from_age)} "
+            f"to under {self.numbers.shown(ages.below_age)} years."
         )
+        self._pregnancy_ages = (Decimal(ages.from_age), Decimal(ages.below_age))
         self._show_pregnancy_question()
-        self.view.rows["clinical.prior_therapy"].show_note(adequate_oral_trial)
+        self.view.rows["clinical.prior_therapy"].show_note(self.numbers.shown(adequate_oral_trial))
 
     # -- form -> document ----------------------------------------------------------------
 
@@ -155,8 +162,10 @@ class CaseFormController(QObject):
             text = edits[field].text().strip()
             if not text:
                 continue
-            number = number_text(field, text)
-            unit = self._unit_of(field)
+            typed, unit, problem = self._typed_unit(field, text)
+            if problem is not None:
+                problems.append(FieldError(field, problem))
+            number = number_text(field, typed)
             _put(sections, field, f"{number} {unit}" if unit else number)
         _put(
             sections,
@@ -173,6 +182,43 @@ class CaseFormController(QObject):
             _put(sections, "clinical.magnesium_given", given)
         timed = {"assessed_at": assessed_at} if assessed_at is not None else {}
         return {"format": CASE_FORMAT, **timed, **sections}, problems
+
+    def _typed_unit(self, field: str, text: str) -> tuple[str, str | None, str | None]:
+        """The number typed, its unit, and a problem: a unit typed in the value box is taken
+        when it is one the picker offers and the picker agrees (or is empty)."""
+        picked = self._unit_of(field)
+        match = _NUMBER_THEN_WORDS.fullmatch(text)
+        if match is None:
+            return text, picked, None  # no unit typed: the core judges the text
+        number, words = match.groups()
+        offered = self._units_offered(field)
+        typed_unit = _split_unit(f"0 {words}", offered)[1]
+        units_list = ", ".join(offered)
+        if typed_unit is None:
+            return (
+                text,
+                None,
+                (
+                    f"{words!r} is not a unit mgdesk takes here: type the number only and pick "
+                    f"the unit from the list ({units_list})"
+                ),
+            )
+        if picked is not None and picked != typed_unit:
+            return (
+                text,
+                None,
+                (
+                    f"The value box says {typed_unit} but the unit picked is {picked}: type the "
+                    "number only and pick its unit from the list"
+                ),
+            )
+        return number, typed_unit, None
+
+    def _units_offered(self, field: str) -> list[str]:
+        if field in FIXED_UNITS:
+            return [FIXED_UNITS[field]]
+        picker = self.view.unit_pickers[field]
+        return [picker.itemText(i) for i in range(picker.count())]
 
     def _unit_of(self, field: str) -> str | None:
         if field in FIXED_UNITS:
@@ -200,7 +246,7 @@ class CaseFormController(QObject):
             edits["patient.age_years"].setText(
                 ""
                 if age is None
-                else self.numbers.from_core(age if isinstance(age, str) else _plain_number(age))
+                else self.numbers.shown(age if isinstance(age, str) else _plain_number(age))
             )
             _select_data(self.view.sex, patient.get("sex"))
             _select_data(self.view.pregnant, patient.get("pregnant"))
@@ -230,21 +276,13 @@ class CaseFormController(QObject):
             edit.setText("")
             return
         text = value if isinstance(value, str) else _plain_number(value)
-        units = (
-            [FIXED_UNITS[field]]
-            if field in FIXED_UNITS
-            else [
-                self.view.unit_pickers[field].itemText(i)
-                for i in range(self.view.unit_pickers[field].count())
-            ]
-        )
-        number, unit = _split_unit(text, units)
+        number, unit = _split_unit(text, self._units_offered(field))
         if unit is not None and field in FIXED_UNITS:
             # Saved back as it was spelled ("mL/min/1.73m2"): the same unit, unchanged file.
             self._fixed_spelling[field] = text.strip()[len(number) :].strip()
         if unit is not None and field in self.view.unit_pickers:
             self.view.unit_pickers[field].setCurrentText(unit)
-        edit.setText(self.numbers.from_core(number if unit is not None else text))
+        edit.setText(self.numbers.shown(number if unit is not None else text))
 
     def clear(self) -> None:
         """An empty case: no values, no units, defaults only where the case format has them."""
@@ -278,23 +316,26 @@ class CaseFormController(QObject):
         for error in self.view.given.show_errors(core_errors, mark_invalid):
             field = labels.field_of(error.field)
             if field in self.view.rows:
-                errors.setdefault(field, []).append(_sentence(field, error.message))
+                message = self.numbers.shown(_sentence(field, error.message))
+                if message not in errors.setdefault(field, []):  # one message per problem
+                    errors[field].append(message)
             else:
-                general.append(f"{error.field}: {error.message}")
+                general.append(f"{error.field}: {self.numbers.shown(error.message)}")
         for field, row in self.view.rows.items():
             messages = errors.get(field, [])
             self._show_error(
                 field, row, " ".join(messages), hard=bool(messages) and self._has_content(field)
             )
         self.show_general(general)
+        self._show_pregnancy_question()
         plan = assessment.plan if assessment else None
         understood = clearance = ""
         if plan is not None and plan.magnesium is not None:
-            shown = " = ".join(f"{self.numbers.from_core(n)} {u}" for u, n in plan.magnesium.shown)
+            shown = " = ".join(f"{self.numbers.shown(n)} {u}" for u, n in plan.magnesium.shown)
             understood = f"Understood as {shown}"
         if plan is not None and plan.creatinine_clearance is not None:
             c = plan.creatinine_clearance
-            clearance = self.numbers.localise_text(
+            clearance = self.numbers.shown(
                 f"{METHOD_NAMES.get(c.method, c.method)}: {c.arithmetic}"
             )
         self.view.given.show_summary(plan.magnesium_given if plan is not None else None)
@@ -359,11 +400,33 @@ class CaseFormController(QObject):
         male = self.view.sex.currentData() == "male"
         asked = not male or self._pregnancy_kept
         self.view.pregnant.setEnabled(asked)
-        note = KEPT_PREGNANCY_NOTE if male and asked else self._pregnancy_rule if asked else ""
-        self.view.rows["patient.pregnant"].show_note(note)
+        # Said in words: a disabled picker must not read like an unanswered one.
+        self.view.pregnant.setPlaceholderText("Not answered" if asked else "Not asked for a man")
+        if male and asked:
+            note = KEPT_PREGNANCY_NOTE
+        elif asked and self._age_may_be_asked():
+            note = self._pregnancy_rule
+        else:
+            note = ""
+        row = self.view.rows["patient.pregnant"]
+        if row.note.text() != note:
+            row.show_note(note)
+
+    def _age_may_be_asked(self) -> bool:
+        """Whether the age typed (or not yet typed) is one the pregnancy question is for."""
+        if self._pregnancy_ages is None:
+            return True
+        text, problem = self.numbers.to_core(self.view.line_edits["patient.age_years"].text())
+        if problem is not None or not _SIGNED_DECIMAL.fullmatch(text.strip()):
+            return True
+        low, high = self._pregnancy_ages
+        return low <= Decimal(text.strip()) < high
 
 
 def _sentence(field: str, message: str) -> str:
+    if field == "patient.pregnant" and message.startswith("is required"):
+        # The note under the picker states the rule (the ages); this says what to do.
+        return PREGNANCY_REQUIRED
     name = labels.FIELD_LABELS.get(field, field)
     return f"{name} {message}" if _CONTINUES_NAME.match(message) else message
 

@@ -116,6 +116,7 @@ class CaseFormView(QWidget):
         self.flags: dict[str, QCheckBox] = {}
         self.choices: dict[str, QComboBox] = {}
         self.symptoms: dict[str, QCheckBox] = {}
+        self.fixed_units: dict[str, QLabel] = {}
 
         layout = QVBoxLayout(self)
         self.general_error = _wrapping_label()
@@ -146,7 +147,7 @@ class CaseFormView(QWidget):
 
         lab = self._group(layout, "Laboratory results")
         self._quantity_row(lab, "labs.magnesium", "&Magnesium")
-        self._quantity_row(lab, "labs.potassium", "Pot&assium")
+        self._quantity_row(lab, "labs.potassium", "Potassi&um")
         self._quantity_row(lab, "labs.creatinine", "&Creatinine")
         self._quantity_row(
             lab, "labs.creatinine_clearance", "Measured clea&rance", fixed_unit=CLEARANCE_UNIT
@@ -163,7 +164,7 @@ class CaseFormView(QWidget):
         for field in FLAG_FIELDS:
             self._flag_row(clinical, field)
         self._choice_row(clinical, "clinical.gi_losses", "&GI losses")
-        self._choice_row(clinical, "clinical.prior_therapy", "Prior t&herapy")
+        self._choice_row(clinical, "clinical.prior_therapy", "Pri&or therapy")
         given = QGroupBox("Magnesium given (last 48 hours)", self)
         self.given = MagnesiumGivenSection(given)
         QVBoxLayout(given).addWidget(self.given)
@@ -204,7 +205,8 @@ class CaseFormView(QWidget):
         edit.setAccessibleName(f"{name} value")
         self.line_edits[field] = edit
         if fixed_unit is not None:
-            self._add_row(form, field, text, FieldRow([edit], QLabel(fixed_unit)))
+            self.fixed_units[field] = unit_label = QLabel(fixed_unit)
+            self._add_row(form, field, text, FieldRow([edit], unit_label))
             return
         unit = QComboBox()
         unit.setObjectName(f"{field}.unit")
@@ -271,7 +273,7 @@ class CaseFormView(QWidget):
                 column.addWidget(box)
                 self.symptoms[symptom] = box
         row_widget = FieldRow([holder])
-        label = QLabel("Sympto&ms")
+        label = QLabel("S&ymptoms")
         label.setBuddy(next(iter(self.symptoms.values())))
         form.addRow(label, row_widget)
         self.rows["clinical.symptoms"] = row_widget

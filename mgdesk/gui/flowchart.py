@@ -9,14 +9,18 @@ edges between two nodes are drawn once, with every outcome named on the label.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
     QBrush,
     QColor,
+    QFocusEvent,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -24,6 +28,7 @@ from PySide6.QtGui import (
     QPen,
     QPolygonF,
     QResizeEvent,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -46,6 +51,14 @@ BUS_OFFSET = 28.0  # right of the side column, where edges return to the spine
 PADDING = 8.0
 MIN_GAP = 30.0
 ZOOM_LIMITS = (0.3, 4.0)
+Shown = Callable[[str], str]  # a protocol text as the window shows it (its decimal separator)
+READABLE_POINTS = 9.0  # Fit never draws the chart's text smaller than this
+ARROW_DIRECTIONS = {
+    Qt.Key.Key_Left: (-1, 0),
+    Qt.Key.Key_Right: (1, 0),
+    Qt.Key.Key_Up: (0, -1),
+    Qt.Key.Key_Down: (0, 1),
+}
 VISITED, CURRENT, UNVISITED = "visited", "current", "unvisited"
 
 
@@ -88,17 +101,20 @@ def topological_order(graph: Graph) -> list[str]:
 class NodeItem(QGraphicsPathItem):
     """One node: its shape says its kind (hexagon decision, box action, rounded end)."""
 
-    def __init__(self, node: GraphNode, column: int) -> None:
+    def __init__(self, node: GraphNode, column: int, shown: Shown) -> None:
         super().__init__()
         self.node_id = node.id
+        self.node = node
         self.kind = node.kind
         self.column = column
         self.state = UNVISITED
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(node.question or node.title)
+        self.setToolTip(shown(node.question or node.title))
         self.text = QGraphicsTextItem(self)
-        question = f"<br><small>{html.escape(node.question)}</small>" if node.question else ""
-        self.text.setHtml(f"<b>{html.escape(node.title)}</b>{question}")
+        question = ""
+        if node.question:
+            question = f"<br><small>{html.escape(shown(node.question))}</small>"
+        self.text.setHtml(f"<b>{html.escape(shown(node.title))}</b>{question}")
         width = NODE_WIDTH[column]
         inset = 14.0 if node.kind == "decision" else PADDING
         self.text.setTextWidth(width - 2 * inset)
@@ -134,15 +150,17 @@ class EdgeGroup:
 class FlowchartScene(QGraphicsScene):
     """The laid-out chart; set_path() restyles it for one case without rebuilding."""
 
-    def __init__(self, graph: Graph, palette: QPalette) -> None:
+    def __init__(self, graph: Graph, palette: QPalette, shown: Shown = str) -> None:
         super().__init__()
         self.graph = graph
+        self.shown = shown
         self.palette_ = palette
         self.columns = columns_of(graph)
         self.nodes: dict[str, NodeItem] = {}
         self.groups: list[EdgeGroup] = []
+        self.visited: set[str] = set()  # the nodes of the case's path
         for node in graph.nodes:
-            item = NodeItem(node, self.columns[node.id])
+            item = NodeItem(node, self.columns[node.id], shown)
             self.addItem(item)
             self.nodes[node.id] = item
         for edge in graph.edges:
@@ -249,6 +267,47 @@ class FlowchartScene(QGraphicsScene):
         height = group.label.boundingRect().height()
         group.label.setPos(label_at.x(), label_at.y() - (height / 2 if centred else height + 1))
 
+    # -- words for a screen reader -------------------------------------------------------
+
+    def describe(self, node_id: str) -> str:
+        """A node as a screen reader says it: kind, question, whether and how the case passed."""
+        item = self.nodes[node_id]
+        parts = [{"decision": "Decision", "action": "Action", "end": "End"}[item.kind]]
+        if item.node.question:
+            parts.append(self.shown(item.node.question))
+        if node_id not in self.visited:
+            parts.append("Not reached by this case")
+        else:
+            taken = [
+                text
+                for g in self.groups
+                if g.source == node_id and g.taken is not None
+                for outcome, text in g.outcomes
+                if outcome == g.taken and text
+            ]
+            taken_text = self.shown(", ".join(taken))
+            parts.append("On this case's path" + (f": {taken_text}" if taken else ""))
+        targets = [self.nodes[g.target].node.title for g in self.groups if g.source == node_id]
+        if targets:
+            parts.append(f"Leads to {'; '.join(targets)}")
+        return ". ".join(parts) + "."
+
+    def neighbour(self, node_id: str, direction: tuple[int, int]) -> str | None:
+        """The nearest node in a direction (arrow keys): ahead along it, then closest across."""
+        here = self.nodes[node_id].sceneBoundingRect().center()
+        dx, dy = direction
+        best: tuple[float, str] | None = None
+        for other_id, item in self.nodes.items():
+            centre = item.sceneBoundingRect().center()
+            along = (centre.x() - here.x()) * dx + (centre.y() - here.y()) * dy
+            across = abs((centre.x() - here.x()) * dy) + abs((centre.y() - here.y()) * dx)
+            if other_id == node_id or along <= 1:
+                continue
+            score = along + 2 * across
+            if best is None or score < best[0]:
+                best = (score, other_id)
+        return best[1] if best else None
+
     # -- one case's path ----------------------------------------------------------------
 
     def set_path(
@@ -256,7 +315,7 @@ class FlowchartScene(QGraphicsScene):
     ) -> None:
         """Highlight the outcomes taken (source, outcome), the nodes visited and the current one."""
         taken_outcomes = dict(taken)
-        visited_ids = set(visited)
+        visited_ids = self.visited = set(visited)
         changed_nodes, changed_groups = [], []
         for node_id, item in self.nodes.items():
             state = (
@@ -314,32 +373,38 @@ class FlowchartScene(QGraphicsScene):
         for outcome, text in group.outcomes:
             if not text:
                 continue
-            shown = html.escape(text)
+            written = html.escape(self.shown(text))
             if outcome == group.taken or emphasise_all:
-                shown = f'<b><span style="color:{accent}">{shown}</span></b>'
-            parts.append(shown)
+                written = f'<b><span style="color:{accent}">{written}</span></b>'
+            parts.append(written)
         group.label.setHtml(" · ".join(parts))
 
 
 class FlowchartView(QGraphicsView):
-    """Shows the chart; Ctrl+wheel zooms, scroll bars keep it usable in a small window."""
+    """Shows the chart; Ctrl+wheel zooms, scroll bars keep it usable in a small window.
+
+    From the keyboard the arrow keys walk from node to node (each one selected, so the
+    step's details follow) and Home goes to the start; the view's accessible name and
+    description say which node has the focus."""
 
     node_selected = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, shown: Shown = str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.shown = shown
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         # The chart starts at its top left and stays anchored there when the view is resized.
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setAccessibleName("Algorithm flowchart")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.chart: FlowchartScene | None = None
         self._pressed_at: QPoint | None = None
         self._shown_node: str | None = None
 
     def set_graph(self, graph: Graph) -> None:
-        self.chart = FlowchartScene(graph, self.palette())
+        self.chart = FlowchartScene(graph, self.palette(), self.shown)
         self.setScene(self.chart)
 
     def show_node(self, node_id: str | None) -> None:
@@ -347,6 +412,43 @@ class FlowchartView(QGraphicsView):
         self._shown_node = node_id
         if self.chart is not None and node_id in self.chart.nodes:
             self.ensureVisible(self.chart.nodes[node_id], 40, 40)
+            self._announce(node_id)
+
+    def shown_node(self) -> str | None:
+        return self._shown_node
+
+    def _announce(self, node_id: str) -> None:
+        """The node with the focus, as the view's accessible name and description (worded
+        only while someone can hear it: the chart has the focus or a screen reader listens)."""
+        assert self.chart is not None
+        if not (self.hasFocus() or QAccessible.isActive()):
+            return
+        title = self.shown(self.chart.nodes[node_id].node.title)
+        self.setAccessibleName(f"Algorithm flowchart: {title}")
+        self.setAccessibleDescription(self.chart.describe(node_id))
+        if self.hasFocus():
+            for kind in (QAccessible.Event.NameChanged, QAccessible.Event.DescriptionChanged):
+                QAccessible.updateAccessibility(QAccessibleEvent(self, kind))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, chart = event.key(), self.chart
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if chart is not None and plain and (key in ARROW_DIRECTIONS or key == Qt.Key.Key_Home):
+            here = self._shown_node if self._shown_node in chart.nodes else None
+            if key == Qt.Key.Key_Home or here is None:
+                target: str | None = chart.graph.start
+            else:
+                target = chart.neighbour(here, ARROW_DIRECTIONS[Qt.Key(key)])
+            if target is not None:
+                self.node_selected.emit(target)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        if self.chart is not None:
+            self.show_node(self._shown_node or self.chart.graph.start)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -385,9 +487,24 @@ class FlowchartView(QGraphicsView):
     def reset_zoom(self) -> None:
         self.resetTransform()
 
+    def text_points(self) -> float:
+        """The size the chart's text is drawn at, in points, at the present zoom."""
+        font = self.chart.font() if self.chart is not None else self.font()
+        return font.pointSizeF() * self.zoom()
+
     def fit(self) -> None:
-        if self.chart is not None:
-            self.fitInView(self.chart.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        """The chart's width in the view, but never smaller than READABLE_POINTS text: the
+        rest of the chart is a scroll away."""
+        if self.chart is None:
+            return
+        font_points = self.chart.font().pointSizeF()
+        readable = READABLE_POINTS / font_points if font_points > 0 else 1.0
+        # The chart is taller than wide: its vertical scroll bar takes part of the width.
+        room = self.width() - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width()
+        to_width = room / self.chart.sceneRect().width()
+        target = min(max(to_width, readable), ZOOM_LIMITS[1])
+        self.setTransform(QTransform.fromScale(target, target))
+        self.show_node(self._shown_node)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mgdesk.core.plan import Plan
+
 SYMPTOM_LABELS = {
     "tetany": "Tetany",
     "seizure": "Seizure",
@@ -73,6 +78,15 @@ FIELD_LABELS = {
     "clinical.magnesium_given": "Magnesium given",
     "assessed_at": "Time of this assessment",
 }
+
+
+def plan_headline(plan: Plan) -> str:
+    """The plan's real status in a few words: a plan with stop-level warnings is not complete."""
+    if plan.status == "ok" and plan.stop_warnings:
+        return "Plan with stop-level warnings"
+    if plan.status == "incomplete" and plan.stop_warnings:
+        return "Incomplete: information is missing; stop-level warnings below"
+    return label(STATUS_LABELS, plan.status)
 
 
 def label(mapping: dict[str, str], code: str) -> str:

@@ -1,4 +1,5 @@
-"""Decimal numbers as the system locale writes them, converted to the core's point form.
+"""Decimal numbers as the system locale (or the preference) writes them, converted to the
+core's point form, and the core's texts shown in it.
 
 The core reads "1.4"; a clinician whose locale writes "1,4" types that. In a comma
 locale a point could be a thousands separator ("1.400"), so it is refused rather than
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+from mgdesk.document.locale_text import localised_decimals
+
 _LEADING_NUMBER = re.compile(r"^(\s*[+-]?\s*)([0-9.,]+)(.*)$", re.DOTALL)
 
 
@@ -39,14 +41,7 @@ class LocaleNumbers:
             )
         return prefix + number.replace(",", ".") + rest, None
 
-    def from_core(self, number: str) -> str:
-        """A number in the core's point form as this locale writes it ("1.4" -> "1,4")."""
-        if self.uses_comma and _PLAIN_DECIMAL.fullmatch(number):
-            return number.replace(".", ",")
-        return number
-
-    def localise_text(self, text: str) -> str:
-        """Every plain decimal inside text written with this locale's decimal separator."""
-        if not self.uses_comma:
-            return text
-        return re.sub(r"(?<![0-9.])([0-9]+)\.([0-9]+)(?![0-9.])", r"\1,\2", text)
+    def shown(self, text: str) -> str:
+        """A text of the core's ("1.4 mg/dL") as this locale writes its numbers ("1,4 mg/dL"):
+        the window's one way to show a number (mgdesk.document.locale_text)."""
+        return localised_decimals(text, self.decimal_point)

@@ -326,7 +326,7 @@ class MagnesiumGivenSection(QWidget):
                 edit.setText(text)
             row.route.setCurrentIndex(row.route.findData(entry.get("route")))
             number, unit = _split_amount(entry.get("amount"))
-            row.amount.setText(numbers.from_core(number))
+            row.amount.setText(numbers.shown(number))
             row.unit.setCurrentIndex(row.unit.findText(unit) if unit else -1)
 
     # -- what the core made of it ----------------------------------------------------------

@@ -22,8 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore
 from PySide6.QtCore import QEvent, QLocale
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow
+
+from mgdesk.document.locale_text import localised_markup
+from mgdesk.gui.assessment_cache import AssessmentCache
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from mgdesk.gui.notices import NoticeBar
     from mgdesk.gui.plan_view import PlanView
     from mgdesk.gui.settings import Settings
+    from mgdesk.gui.window_layout import WindowColumns
     from mgdesk.gui.window_menus import WindowMenus
 
 
@@ -57,6 +61,7 @@ class MainWindow(QMainWindow):
     plan_view: PlanView
     algorithm: AlgorithmView
     splitter: QSplitter
+    columns: WindowColumns
     emergency_banner: QLabel
     approval_banner: QLabel
     notices: NoticeBar
@@ -77,6 +82,7 @@ class MainWindow(QMainWindow):
         self.evaluation_install = False  # the protocol is a per-user install, to evaluate it
         self.assessment: Assessment | None = None
         self._last_input: tuple[dict[str, Any], list[FieldError]] | None = None
+        self._answers = AssessmentCache()
         self.interface_built = False
         self._changes_settled_for_close = False
         self.setWindowTitle("mgdesk")
@@ -91,7 +97,7 @@ class MainWindow(QMainWindow):
 
     def build_interface(self) -> None:
         """The banners, the three parts, the menus, and the saved splitter layout."""
-        from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
+        from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
         from mgdesk.gui.algorithm_view import AlgorithmView
         from mgdesk.gui.case_files import CaseFiles
@@ -101,9 +107,12 @@ class MainWindow(QMainWindow):
         from mgdesk.gui.locale_numbers import LocaleNumbers
         from mgdesk.gui.notices import NoticeBar
         from mgdesk.gui.plan_view import PlanView
+        from mgdesk.gui.window_layout import MINIMUM_SIZE, WindowColumns
         from mgdesk.gui.window_menus import WindowMenus
 
-        self.numbers = self._requested_numbers or LocaleNumbers(QLocale().decimalPoint())
+        self.numbers = self._requested_numbers or LocaleNumbers(
+            self.settings.decimal_separator or QLocale().decimalPoint()
+        )
 
         self.emergency_banner = _banner("Emergency: orders to give now")
         self.emergency_banner.setFont(scaled_font(self.emergency_banner.font(), 1.15))
@@ -117,13 +126,12 @@ class MainWindow(QMainWindow):
         self.form_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.form_scroll.setAccessibleName("Case form")
         self._fit_form_width()
-        self.plan_view = PlanView()
-        self.algorithm = AlgorithmView()
-        self.splitter = QSplitter(QtCore.Qt.Orientation.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
-        for widget in (self.form_scroll, self.plan_view, self.algorithm):
-            self.splitter.addWidget(widget)
-        self.splitter.setSizes([400, 480, 560])
+        self.plan_view = PlanView(self.numbers)
+        self.algorithm = AlgorithmView(self.numbers)
+        self.columns = WindowColumns(
+            self.form_scroll, self.plan_view, self.algorithm, self.settings
+        )
+        self.splitter = self.columns.splitter
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -134,6 +142,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.protocol_label = QLabel("Loading the protocol…")
+        # Wraps rather than widening the window or running under a status message.
+        self.protocol_label.setWordWrap(True)
         self.statusBar().addPermanentWidget(self.protocol_label)
 
         self.files = CaseFiles(self)
@@ -141,10 +151,13 @@ class MainWindow(QMainWindow):
         self.form.edited.connect(self._form_edited)
         self.assessment_shown.connect(self.menus.update_order_sheet_action)
         self.plan_view.field_requested.connect(self.focus_field)
-        for name, splitter in (("main", self.splitter), ("algorithm", self.algorithm.splitter)):
-            state = self.settings.splitter_state(name)
-            if not state.isEmpty():
-                splitter.restoreState(state)
+        state = self.settings.splitter_state("algorithm")
+        if not state.isEmpty():
+            self.algorithm.splitter.restoreState(state)
+        self.columns.fit(self.width())
+        # Set, not the layout's: three columns' minimum would stop a resize to a narrow
+        # width before the algorithm could move into its tab.
+        self.setMinimumSize(*MINIMUM_SIZE)
         self._tint_banners()
         for notice in self.settings.notices:
             self.notices.show_notice(notice)
@@ -206,6 +219,7 @@ class MainWindow(QMainWindow):
             f"SHA-256 {protocol.sha256[:12]}…"
         )
         self.protocol_label.setToolTip(f"SHA-256 {protocol.sha256}")
+        self._fit_protocol_label(self.width())
         lines = (
             []
             if approved
@@ -223,6 +237,7 @@ class MainWindow(QMainWindow):
         self.approval_banner.setText("<br>".join(lines))
         self.approval_banner.setVisible(bool(lines))
         self._last_input = None
+        self._answers.clear()
         self.evaluate()
 
     # -- the one path from an edit to what is shown -------------------------------------
@@ -242,7 +257,10 @@ class MainWindow(QMainWindow):
             return  # the same input gives the same plan (and the views already show it)
         self._last_input = (document, problems)
         try:
-            assessment = assess(document, self.protocol, problems)
+            protocol = self.protocol
+            assessment = self._answers.get(
+                document, problems, lambda: assess(document, protocol, problems)
+            )
         except Exception as failure:
             # A defect in mgdesk: never leave the previous plan on screen, and report it.
             reason = f"mgdesk could not evaluate this case ({failure!r}); please report it"
@@ -256,6 +274,7 @@ class MainWindow(QMainWindow):
         self.plan_view.show_assessment(assessment)
         self.algorithm.show_plan(assessment.plan)
         self._show_emergency(assessment)
+        _keep_height(self.emergency_banner)
         self.update_title()
         self.assessment_shown.emit()
 
@@ -263,7 +282,9 @@ class MainWindow(QMainWindow):
         from mgdesk.gui.plan_view import emergency_html
 
         message = emergency_html(assessment)
-        self.emergency_banner.setText(message or "")
+        self.emergency_banner.setText(
+            localised_markup(message, self.numbers.decimal_point) if message else ""
+        )
         self.emergency_banner.setVisible(message is not None)
 
     def current_case_and_plan(self) -> tuple[Case, Plan] | None:
@@ -300,6 +321,19 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(" — ".join(p for p in (f"{name}[*]", who, "mgdesk") if p))
 
     # -- palette and layout -------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        if self.interface_built:
+            self.columns.fit(event.size().width())
+            # A new width wraps the banner anew; the protocol label takes at most half of it.
+            self.emergency_banner.setMinimumHeight(0)
+            self._fit_protocol_label(event.size().width())
+        super().resizeEvent(event)
+
+    def _fit_protocol_label(self, window_width: int) -> None:
+        label = self.protocol_label
+        one_line = label.fontMetrics().horizontalAdvance(label.text()) + 2 * label.margin() + 4
+        label.setMinimumWidth(min(one_line, window_width // 2))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange and self.interface_built:
@@ -339,7 +373,8 @@ class MainWindow(QMainWindow):
     def save_layout(self) -> None:
         self.settings.window_geometry = self.saveGeometry()
         if self.interface_built:
-            self.settings.set_splitter_state("main", self.splitter.saveState())
+            for name, state in self.columns.states().items():
+                self.settings.set_splitter_state(name, state)
             self.settings.set_splitter_state("algorithm", self.algorithm.splitter.saveState())
         self.settings.sync()
 
@@ -357,6 +392,21 @@ class MainWindow(QMainWindow):
         self._changes_settled_for_close = True
         # Not from inside the close event that asked (Qt ignores a nested close).
         QtCore.QTimer.singleShot(0, self, self.close)
+
+
+def _keep_height(banner: QLabel) -> None:
+    """A shown banner grows but does not shrink while it stays shown, so an edit that
+    rewords it does not move (and repaint) the whole window; hidden, it lets go."""
+    if not banner.isVisible():  # hidden, or the window not shown yet (no width to wrap at)
+        banner.setMinimumHeight(0)
+        banner.setProperty("kept_for", "")
+        return
+    wording = (banner.text(), banner.width())
+    if banner.property("kept_for") == repr(wording):
+        return  # the same words at the same width: the same height (laying out costs)
+    banner.setProperty("kept_for", repr(wording))
+    needed = banner.heightForWidth(banner.width()) if banner.width() > 0 else 0
+    banner.setMinimumHeight(max(banner.minimumHeight(), needed))
 
 
 def _banner(name: str) -> QLabel:

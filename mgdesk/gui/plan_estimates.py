@@ -6,6 +6,7 @@ own text: nothing is computed or decided here."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,12 +20,13 @@ def renal_line(plan: Plan) -> str | None:
     return None if clearance is None else f"Renal function: {clearance.described()}"
 
 
-def estimates_html(plan: Plan) -> str:
-    """The lines above the orders (empty when the plan has none of them)."""
+def estimates_html(plan: Plan, shown: Callable[[str], str] = str) -> str:
+    """The lines above the orders (empty when the plan has none of them), their numbers as
+    shown() writes them."""
     lines = [renal_line(plan)]
     if plan.body_size is not None:
         lines.append(f"Body size: {plan.body_size.shown}")
     if plan.magnesium_given is not None:
         lines.append(f"Magnesium given: {plan.magnesium_given.shown}")
-    shown = [html.escape(line) for line in lines if line]
-    return f"<p>{'<br>'.join(shown)}</p>" if shown else ""
+    escaped = [html.escape(shown(line)) for line in lines if line]
+    return f"<p>{'<br>'.join(escaped)}</p>" if escaped else ""

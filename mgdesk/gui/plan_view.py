@@ -7,7 +7,7 @@ Stop warnings come first and in their own colour; orders keep the core's sequenc
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +20,13 @@ from mgdesk.gui.colours import band_colour, level_tint, readable_text_on
 from mgdesk.gui.fonts import scaled_font
 from mgdesk.gui.plan_estimates import estimates_html
 
+Shown = Callable[[str], str]  # a core text as the window shows it (its decimal separator)
+
 if TYPE_CHECKING:
     from mgdesk.core.errors import FieldError
     from mgdesk.core.plan import Order, Plan, PlanWarning
     from mgdesk.gui.assessment import Assessment, Bands
+    from mgdesk.gui.locale_numbers import LocaleNumbers
 
 BAND_ORDER = ("severe", "mild", "normal", "high")
 FIELD_LINK = "field:"
@@ -32,9 +35,11 @@ FIELD_LINK = "field:"
 class BandGauge(QWidget):
     """A bar of the protocol's magnesium bands with the patient's level marked on it."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, shown: Shown, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.shown = shown
         self.bands: Bands | None = None
+        self._thresholds = ("", "", "")  # computed once per protocol: every paint draws them
         self.value: Fraction | None = None
         self.value_text = ""
         self.band: str | None = None
@@ -53,6 +58,11 @@ class BandGauge(QWidget):
 
     def set_bands(self, bands: Bands) -> None:
         self.bands = bands
+        self._thresholds = (
+            self.shown(_threshold_text(bands.severe_below)),
+            self.shown(_threshold_text(bands.normal_from)),
+            self.shown(_threshold_text(bands.high_above)),
+        )
         self._describe()
         self.update()
 
@@ -61,13 +71,10 @@ class BandGauge(QWidget):
         shortened only where that does not change it (a reading at a label lands in the band
         the label starts)."""
         assert self.bands is not None
-        return (
-            _threshold_text(self.bands.severe_below),
-            _threshold_text(self.bands.normal_from),
-            _threshold_text(self.bands.high_above),
-        )
+        return self._thresholds
 
     def set_value(self, mg_dl: Fraction | None, text: str, band: str | None) -> None:
+        text = self.shown(text)
         if (mg_dl, text) == (self.value, self.value_text):
             return
         self.value, self.value_text = mg_dl, text
@@ -113,14 +120,16 @@ class BandGauge(QWidget):
             top_value,
         ]
         small = scaled_font(self.font(), 0.85)
+        marker = x_of(float(self.value)) if self.value is not None else None
         for band, start, end in zip(BAND_ORDER, edges, edges[1:], strict=False):
             rect = QRectF(x_of(start), bar_top, x_of(end) - x_of(start), bar_height)
             fill = band_colour(palette, band)
             painter.fillRect(rect, fill)
             painter.setPen(readable_text_on(palette, fill))
             painter.setFont(small)
-            if painter.fontMetrics().horizontalAdvance(band) + 4 < rect.width():
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, band)
+            place = _label_place(rect, painter.fontMetrics().horizontalAdvance(band), marker)
+            if place is not None:
+                painter.drawText(place, Qt.AlignmentFlag.AlignCenter, band)
         painter.setFont(self.font())
         painter.setPen(palette.color(QPalette.ColorRole.WindowText))
         for threshold, text in zip(edges[1:4], self.threshold_labels(), strict=True):
@@ -164,8 +173,9 @@ class PlanView(QWidget):
 
     field_requested = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, numbers: LocaleNumbers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.shown = numbers.shown
         layout = QVBoxLayout(self)
         self.status = QLabel("Loading the protocol…")
         self.status.setAccessibleName("Plan status")
@@ -176,10 +186,12 @@ class PlanView(QWidget):
         self.severity.setWordWrap(True)
         # One line even while empty, so the plan below does not move when a plan appears.
         self.severity.setMinimumHeight(self.severity.fontMetrics().lineSpacing())
-        self.gauge = BandGauge(self)
+        self.gauge = BandGauge(numbers.shown, self)
         self.details = QTextBrowser(self)
         self.details.setAccessibleName("Plan: warnings, orders and monitoring")
         self.details.setOpenLinks(False)
+        # Always there: a scroll bar that comes and goes would lay the plan out twice.
+        self.details.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.details.anchorClicked.connect(self._link)
         for widget in (self.status, self.severity, self.gauge):
             layout.addWidget(widget)
@@ -211,12 +223,12 @@ class PlanView(QWidget):
                 self._show_html("")
             elif assessment.withheld:
                 self.status.setText("No plan: withheld")
-                self._show_html(_withheld_html(assessment.withheld, palette))
+                self._show_html(_withheld_html(assessment.withheld, palette, self.shown))
             else:
                 self.status.setText("No plan yet")
-                self._show_html(_errors_html(assessment.errors))
+                self._show_html(_errors_html(assessment.errors, self.shown))
             return
-        self.status.setText(labels.label(labels.STATUS_LABELS, plan.status))
+        self.status.setText(labels.plan_headline(plan))
         self.severity.setText(
             labels.SEVERITY_LABELS.get(plan.severity or "", "No magnesium level given")
         )
@@ -226,7 +238,7 @@ class PlanView(QWidget):
         )
         text = f"{mg_dl} mg/dL" if level else ""
         self.gauge.set_value(level.mg_dl if level else None, text, plan.severity)
-        self._show_html(plan_html(plan, palette))
+        self._show_html(plan_html(plan, palette, self.shown))
 
     def _show_html(self, text: str) -> None:
         # Laying out rich text is the costly part of an edit; skip it when nothing changed.
@@ -240,13 +252,17 @@ class PlanView(QWidget):
             self.field_requested.emit(text.removeprefix(FIELD_LINK))
 
 
-def plan_html(plan: Plan, palette: QPalette) -> str:
-    """The plan's body as rich text: stop warnings, orders, other warnings, monitoring."""
+def plan_html(plan: Plan, palette: QPalette, shown: Shown = str) -> str:
+    """The plan's body as rich text: stop warnings, orders, other warnings, monitoring;
+    every text of the core's through shown (the locale's decimal separator)."""
+
+    def e(text: str) -> str:
+        return _e(shown(text))
+
     parts: list[str] = []
     if plan.missing:
         items = "".join(
-            f'<li><a href="{FIELD_LINK}{_e(m.field)}">{_e(m.message)}</a></li>'
-            for m in plan.missing
+            f'<li><a href="{FIELD_LINK}{_e(m.field)}">{e(m.message)}</a></li>' for m in plan.missing
         )
         parts.append(
             _box(
@@ -255,17 +271,18 @@ def plan_html(plan: Plan, palette: QPalette) -> str:
                 f"<b>Needed before routine treatment can be decided:</b><ul>{items}</ul>",
             )
         )
-    parts += [_warning(palette, w) for w in plan.stop_warnings]
-    parts.append(estimates_html(plan))
+    parts += [_warning(palette, w, shown) for w in plan.stop_warnings]
     parts.append("<h3>Orders</h3>")
-    parts.append(_orders(plan.orders) if plan.orders else "<p>No orders.</p>")
+    parts.append(_orders(plan.orders, shown) if plan.orders else "<p>No orders.</p>")
+    # The estimates the orders rest on follow them: the decision comes first on a small screen.
+    parts.append(estimates_html(plan, shown))
     others = [w for w in plan.warnings_by_level() if w.level != "stop"]
     if others:
         parts.append("<h3>Cautions and notes</h3>")
-        parts += [_warning(palette, w) for w in others]
+        parts += [_warning(palette, w, shown) for w in others]
     parts.append("<h3>Monitoring</h3>")
     if plan.monitoring:
-        parts.append("<ul>" + "".join(f"<li>{_e(m.text)}</li>" for m in plan.monitoring) + "</ul>")
+        parts.append("<ul>" + "".join(f"<li>{e(m.text)}</li>" for m in plan.monitoring) + "</ul>")
     else:
         parts.append("<p>None.</p>")
     approval = (
@@ -281,7 +298,7 @@ def plan_html(plan: Plan, palette: QPalette) -> str:
     return "".join(parts)
 
 
-def _orders(orders: Sequence[Order]) -> str:
+def _orders(orders: Sequence[Order], shown: Shown) -> str:
     rows = []
     for number, order in enumerate(orders, 1):
         tags = []
@@ -292,18 +309,20 @@ def _orders(orders: Sequence[Order]) -> str:
         tag_text = f" <b>[{' · '.join(tags)}]</b>" if tags else ""
         indent = ' style="margin-left:18px"' if order.role != "primary" else ""
         rows.append(
-            f"<p{indent}><b>{number}. {_e(order.title)}</b>{tag_text}<br>{_e(order.text)}</p>"
+            f"<p{indent}><b>{number}. {_e(shown(order.title))}</b>{tag_text}<br>"
+            f"{_e(shown(order.text))}</p>"
         )
     return "".join(rows)
 
 
-def _warning(palette: QPalette, warning: PlanWarning) -> str:
+def _warning(palette: QPalette, warning: PlanWarning, shown: Shown) -> str:
     tint = level_tint(palette, warning.level)
     word = labels.label(labels.LEVEL_LABELS, warning.level)
     return _box(
         palette,
         warning.level,
-        f'<span style="color:{tint.accent.name()}"><b>{_e(word)}:</b></span> {_e(warning.text)}',
+        f'<span style="color:{tint.accent.name()}"><b>{_e(word)}:</b></span> '
+        f"{_e(shown(warning.text))}",
     )
 
 
@@ -316,10 +335,10 @@ def _box(palette: QPalette, level: str, inner: str) -> str:
     )
 
 
-def _errors_html(errors: Iterable[FieldError]) -> str:
+def _errors_html(errors: Iterable[FieldError], shown: Shown) -> str:
     items = "".join(
         f'<li><a href="{FIELD_LINK}{_e(e.field)}">{_e(labels.field_name(e.field))}</a>: '
-        f"{_e(e.message)}</li>"
+        f"{_e(shown(e.message))}</li>"
         for e in errors
     )
     return (
@@ -328,8 +347,8 @@ def _errors_html(errors: Iterable[FieldError]) -> str:
     )
 
 
-def _withheld_html(violations: Iterable[str], palette: QPalette) -> str:
-    items = "".join(f"<li>{_e(v)}</li>" for v in violations)
+def _withheld_html(violations: Iterable[str], palette: QPalette, shown: Shown) -> str:
+    items = "".join(f"<li>{_e(shown(v))}</li>" for v in violations)
     return _box(
         palette,
         "stop",
@@ -340,6 +359,20 @@ def _withheld_html(violations: Iterable[str], palette: QPalette) -> str:
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+def _label_place(band: QRectF, text_width: float, marker: float | None) -> QRectF | None:
+    """Where a band's name fits in its band clear of the level's marker, or None."""
+    needed = text_width + 6
+    if needed > band.width():
+        return None
+    centred = QRectF(band.center().x() - needed / 2, band.y(), needed, band.height())
+    if marker is None or not centred.left() - 2 <= marker <= centred.right() + 2:
+        return centred
+    for left in (marker - 3 - needed, marker + 3):  # beside the marker, then the other side
+        if band.left() <= left and left + needed <= band.right():
+            return QRectF(left, band.y(), needed, band.height())
+    return None
 
 
 def _threshold_text(threshold: Fraction) -> str:

@@ -9,15 +9,21 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QWidget,
 )
 
 from mgdesk.core.text import FACILITY_LIMIT
-from mgdesk.gui.settings import PAPER_SIZES, Settings
+from mgdesk.gui.settings import DECIMAL_SEPARATORS, PAPER_SIZES, Settings
 from mgdesk.printing.render import PAPER_LABELS as SHEET_PAPER_LABELS
 
 PAPER_LABELS = {"": "Automatic (from the region)", **SHEET_PAPER_LABELS}
+SEPARATOR_LABELS = {
+    "": "Automatic (from the region)",
+    ".": "Point: 1.5 mg/dL",
+    ",": "Comma: 1,5 mg/dL",
+}
 
 
 class PreferencesDialog(QDialog):
@@ -35,6 +41,17 @@ class PreferencesDialog(QDialog):
         for size in PAPER_SIZES:
             self.paper.addItem(PAPER_LABELS[size], size)
         self.paper.setCurrentIndex(self.paper.findData(settings.paper_size))
+        self.decimal_separator = QComboBox()
+        self.decimal_separator.setAccessibleName("Decimal separator")
+        self.decimal_separator.setToolTip(
+            "How numbers are typed and shown in the window and printed on the order sheet; "
+            "used from the next start of mgdesk"
+        )
+        for separator in DECIMAL_SEPARATORS:
+            self.decimal_separator.addItem(SEPARATOR_LABELS[separator], separator)
+        self.decimal_separator.setCurrentIndex(
+            self.decimal_separator.findData(settings.decimal_separator)
+        )
         self.record_patient_id = QCheckBox(
             "Record the patient ID with each order sheet (only if your site's policy asks for it)"
         )
@@ -47,6 +64,8 @@ class PreferencesDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("&Facility name", self.facility)
         form.addRow("&Paper size", self.paper)
+        form.addRow("&Decimal separator", self.decimal_separator)
+        form.addRow("", QLabel("The decimal separator is used from the next start of mgdesk."))
         form.addRow("&Audit log", self.record_patient_id)
         form.addRow(buttons)
 
@@ -54,5 +73,6 @@ class PreferencesDialog(QDialog):
         self.settings.facility_name = self.facility.text()
         self.settings.paper_size = str(self.paper.currentData())
         self.settings.record_patient_id = self.record_patient_id.isChecked()
+        self.settings.decimal_separator = str(self.decimal_separator.currentData())
         self.settings.sync()
         super().accept()

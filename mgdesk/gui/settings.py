@@ -25,6 +25,8 @@ from mgdesk.records.paths import APP_NAME, data_override, make_private_file, pri
 
 # The order sheet's paper keys (mgdesk.printing.render); "" follows the locale (never a printer).
 PAPER_SIZES = ("", "a4", "letter")
+# The decimal separator of the window and the sheet; "" follows the system locale.
+DECIMAL_SEPARATORS = ("", ".", ",")
 SETTINGS_FILE = "settings.ini"
 RECENT_FILES_KEPT = 8
 
@@ -78,6 +80,17 @@ class Settings:
         """The paper of a new order sheet: the one chosen, else the locale's
         (mgdesk.printing.paper). Never asks a printer: that may wait a minute on CUPS."""
         return self.paper_size or locale_paper()
+
+    @property
+    def decimal_separator(self) -> str:
+        value = self._text("display/decimal_separator")
+        return value if value in DECIMAL_SEPARATORS else ""
+
+    @decimal_separator.setter
+    def decimal_separator(self, value: str) -> None:
+        if value not in DECIMAL_SEPARATORS:
+            raise ValueError(f"decimal separator must be one of {DECIMAL_SEPARATORS}")
+        self._store.setValue("display/decimal_separator", value)
 
     @property
     def last_prescriber(self) -> str:

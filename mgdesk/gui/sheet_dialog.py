@@ -52,6 +52,7 @@ from mgdesk.document.issue import (
     issue_sheet,
 )
 from mgdesk.document.issue import SheetRecorder as SheetRecorder  # the window makes one
+from mgdesk.document.locale_text import localised_decimals
 from mgdesk.document.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
 from mgdesk.gui.colours import level_tint
 from mgdesk.printing.printers import print_to
@@ -89,14 +90,17 @@ class OrderSheetDialog(QDialog):
         evaluation_install: bool = False,
         prescriber_registration: str | None = None,
         prescriber_contact: str | None = None,
+        decimal_separator: str = ".",
     ) -> None:
-        """evaluation_install: the protocol is a per-user install (every sheet says so)."""
+        """evaluation_install: the protocol is a per-user install (every sheet says so);
+        decimal_separator: the window's, for the sheet's numbers."""
         super().__init__(parent)
         self.setWindowTitle("Order sheet")
         self.setMinimumWidth(90 * self.fontMetrics().averageCharWidth())
         self._case, self._plan, self._protocol = case, plan, protocol
         self._facility, self._recorder = facility, recorder
         self._evaluation_install = evaluation_install
+        self._decimal_separator = decimal_separator
         load_bundled_fonts()
 
         self._acknowledgements: dict[str, QCheckBox] = {}
@@ -114,7 +118,7 @@ class OrderSheetDialog(QDialog):
             for warning in plan.stop_warnings:
                 check = QCheckBox("I have read this warning")
                 check.setObjectName(f"acknowledge_{warning.code}")
-                text = QLabel(warning.text)
+                text = QLabel(localised_decimals(warning.text, decimal_separator))
                 text.setWordWrap(True)
                 text.setMargin(6)
                 _tint(text, "stop")
@@ -130,7 +134,7 @@ class OrderSheetDialog(QDialog):
         self._prescriber.setMaxLength(PRESCRIBER_LIMIT)
         self._prescriber.setPlaceholderText("required: printed under the signature line")
         self._prescriber.textChanged.connect(self._refresh)
-        form.addRow("Prescriber name:", self._prescriber)
+        form.addRow("Prescriber &name:", self._prescriber)
         rules = protocol.sheet_rules
         self._registration = self._identity_field(
             "prescriber_registration",
@@ -147,7 +151,7 @@ class OrderSheetDialog(QDialog):
         for key, label in PAPER_LABELS.items():
             self._paper.addItem(label, key)
         self._paper.setCurrentIndex(max(0, self._paper.findData(paper)))
-        form.addRow("Paper:", self._paper)
+        form.addRow("Pape&r:", self._paper)
         layout.addLayout(form)
 
         self._reasons = QLabel()
@@ -167,10 +171,10 @@ class OrderSheetDialog(QDialog):
         layout.addWidget(self.audit_notice)
 
         buttons = QHBoxLayout()
-        self.preview_button = QPushButton("Print preview…")
-        self.print_button = QPushButton("Print…")
-        self.pdf_button = QPushButton("Export PDF…")
-        close_button = QPushButton("Close")
+        self.preview_button = QPushButton("Print pre&view…")
+        self.print_button = QPushButton("&Print…")
+        self.pdf_button = QPushButton("&Export PDF…")
+        close_button = QPushButton("&Close")
         for button in (self.preview_button, self.print_button, self.pdf_button, close_button):
             buttons.addWidget(button)
         self.preview_button.clicked.connect(self.preview)
@@ -225,7 +229,11 @@ class OrderSheetDialog(QDialog):
             ("Protocol", html.escape(" · ".join([protocol, *cautions]))),
             (
                 "Orders",
-                "<br>".join(html.escape(o.title) for o in self._plan.orders) or "none",
+                "<br>".join(
+                    html.escape(localised_decimals(o.title, self._decimal_separator))
+                    for o in self._plan.orders
+                )
+                or "none",
             ),
         ]
         return (
@@ -311,7 +319,7 @@ class OrderSheetDialog(QDialog):
 
     def _paint_preview(self, sheet: OrderSheet, printer: QPrinter) -> None:
         try:
-            print_to(sheet, printer)
+            print_to(sheet, printer, decimal_separator=self._decimal_separator)
         except (PrintError, SheetRefused) as exc:
             self._show_error(str(exc))
 
@@ -330,7 +338,7 @@ class OrderSheetDialog(QDialog):
             if not self._ask_print_settings(printer):
                 raise NotWritten("the print dialog was cancelled", "cancelled")
             try:
-                pages = print_to(sheet, printer)
+                pages = print_to(sheet, printer, decimal_separator=self._decimal_separator)
             except PrintError as exc:
                 raise NotWritten(str(exc), "refused") from exc
             return Written(pages, " ".join(_printed_to(printer)))
@@ -370,7 +378,8 @@ class OrderSheetDialog(QDialog):
                 path = path.with_name(path.name + ".pdf")
             chosen.append(path)
             try:
-                return Written(write_pdf(sheet, path, self.paper()), str(path.resolve()))
+                pdf_pages = write_pdf(sheet, path, self.paper(), self._decimal_separator)
+                return Written(pdf_pages, str(path.resolve()))
             except PrintError as exc:
                 raise NotWritten(str(exc), "refused") from exc
             except OSError as exc:

@@ -57,7 +57,7 @@ class WindowMenus:
         )
         file.addSeparator()
         self.order_sheet_action = self._add_action(
-            file, "Order &sheet…", self.open_order_sheet, "Ctrl+P"
+            file, "Or&der sheet…", self.open_order_sheet, "Ctrl+P"
         )
         self.order_sheet_action.setObjectName("order_sheet_action")
         file.addSeparator()
@@ -68,8 +68,8 @@ class WindowMenus:
         self._add_action(
             view, "Case &form", window.form_view.line_edits["patient.id"].setFocus, "Ctrl+1"
         )
-        self._add_action(view, "&Plan", window.plan_view.details.setFocus, "Ctrl+2")
-        self._add_action(view, "&Algorithm steps", window.algorithm.steps.setFocus, "Ctrl+3")
+        self._add_action(view, "&Plan", self.focus_plan, "Ctrl+2")
+        self._add_action(view, "&Algorithm steps", self.focus_algorithm, "Ctrl+3")
         view.addSeparator()
         self._add_action(view, "Previous step", window.algorithm.previous_step, "Alt+Left")
         self._add_action(view, "Next step", window.algorithm.next_step, "Alt+Right")
@@ -85,6 +85,15 @@ class WindowMenus:
         help_menu = bar.addMenu("&Help")
         self._add_action(help_menu, "&About mgdesk", self.open_about, "F1")
         self._add_action(help_menu, "About &Qt", lambda: QMessageBox.aboutQt(window))
+
+    def focus_plan(self) -> None:
+        self.window.columns.show_plan()
+        self.window.plan_view.details.setFocus()
+
+    def focus_algorithm(self) -> None:
+        """The steps list, on its tab first when the window is narrow."""
+        self.window.columns.show_algorithm()
+        self.window.algorithm.steps.setFocus()
 
     def _add_action(
         self,
@@ -166,6 +175,7 @@ class WindowMenus:
             evaluation_install=window.evaluation_install,
             prescriber_registration=settings.last_prescriber_registration or None,
             prescriber_contact=settings.last_prescriber_contact or None,
+            decimal_separator=window.numbers.decimal_point,
         )
         dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sheet_produced.connect(lambda _sheet, _where: self._remember_sheet_choices(dialog))

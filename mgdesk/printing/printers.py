@@ -39,13 +39,18 @@ def print_sheet(sheet: OrderSheet, printer_name: str, paper: str) -> int:
     return print_to(sheet, printer, layout)
 
 
-def print_to(sheet: OrderSheet, printer: QPrinter, layout: QPageLayout | None = None) -> int:
+def print_to(
+    sheet: OrderSheet,
+    printer: QPrinter,
+    layout: QPageLayout | None = None,
+    decimal_separator: str = ".",
+) -> int:
     """Paint the sheet on a configured QPrinter (from print_sheet or a print dialog)."""
     if layout is not None and not printer.setPageLayout(layout):
         raise PrintError(f"the printer {printer.printerName()!r} does not accept this paper")
     printer.setDocName(f"{SHEET_TITLE} {sheet.sheet_id}")
     printer.setCreator(f"mgdesk {sheet.app_version}")
-    pages = paint_sheet(sheet, printer)
+    pages = paint_sheet(sheet, printer, decimal_separator)
     if printer.printerState() == QPrinter.PrinterState.Error:
         raise PrintError(f"the printer {printer.printerName()!r} reported an error")
     return pages

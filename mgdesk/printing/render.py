@@ -33,6 +33,7 @@ from PySide6.QtGui import (
 )
 
 from mgdesk import resources
+from mgdesk.document.locale_text import localised_markup
 from mgdesk.document.sheet import CHECKBOX, END_OF_ORDERS, SHEET_TITLE, OrderSheet
 from mgdesk.document.sheet_html import (
     ATTACHMENT,
@@ -188,10 +189,11 @@ def _is_heading(block: QTextBlock) -> bool:
     return block.blockFormat().headingLevel() > 0
 
 
-def paint_sheet(sheet: OrderSheet, device: QPagedPaintDevice) -> int:
+def paint_sheet(sheet: OrderSheet, device: QPagedPaintDevice, decimal_separator: str = ".") -> int:
     """Paint every page of the sheet on the device (its page layout already set); returns the
-    number of pages. Raises SheetRefused (from render_html) if the wording breaks a rule."""
-    body_markup = render_html(sheet)
+    number of pages. Raises SheetRefused (from render_html) if the wording breaks a rule.
+    decimal_separator: the reader's (the wording rules are checked in the core's "." form)."""
+    body_markup = localised_markup(render_html(sheet), decimal_separator)
     width, height = float(device.width()), float(device.height())
     layout_device = _layout_device(device)
     header = _document(render_header_html(sheet), layout_device, width)
@@ -306,7 +308,7 @@ def _paint_pages(
     return pages
 
 
-def write_pdf(sheet: OrderSheet, path: Path, paper: str) -> int:
+def write_pdf(sheet: OrderSheet, path: Path, paper: str, decimal_separator: str = ".") -> int:
     """Write the sheet as a PDF; returns the page count. The PDF is made in memory and then
     written atomically, so no half-written sheet ever exists at path."""
     ensure_gui_application()
@@ -318,7 +320,7 @@ def write_pdf(sheet: OrderSheet, path: Path, paper: str) -> int:
     writer.setResolution(PDF_RESOLUTION)
     writer.setTitle(f"{SHEET_TITLE} {sheet.sheet_id}")
     writer.setCreator(f"mgdesk {sheet.app_version}")
-    pages = paint_sheet(sheet, writer)
+    pages = paint_sheet(sheet, writer, decimal_separator)
     del writer  # the PDF is complete once its writer is gone
     write_atomically(Path(path), bytes(buffer.data().data()), mode=0o666)
     return pages

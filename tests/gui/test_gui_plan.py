@@ -38,7 +38,7 @@ def shown_text(window: MainWindow) -> str:
 def assert_shows(window: MainWindow, plan: Plan) -> None:
     view = window.plan_view
     assert view.plan == plan
-    assert view.status.text() == labels.STATUS_LABELS[plan.status]
+    assert view.status.text() == labels.plan_headline(plan)
     assert view.severity.text() == labels.SEVERITY_LABELS.get(
         plan.severity or "", "No magnesium level given"
     )

@@ -318,9 +318,11 @@ def _mnemonic(widget: QWidget) -> str | None:
     return found.group(1).lower() if found else None
 
 
-def test_the_new_mnemonics_are_used_once_in_the_window(window: MainWindow) -> None:
+def test_the_new_keys_are_used_once_in_the_window(window: MainWindow) -> None:
     given = window.form_view.given
-    new = {given.add_button: "d", given.assessed_at.now_button: "o"}
+    now = given.assessed_at.now_button
+    assert _mnemonic(now) is None and now.shortcut().toString() == "Ctrl+Shift+N"
+    new = {given.add_button: "d"}
     others = [
         _mnemonic(w)
         for w in window.findChildren(QWidget)
@@ -345,7 +347,7 @@ def test_rows_are_removed_with_their_button_too(qtbot: QtBot, window: MainWindow
     assert REMOVE_SHORTCUT in first.remove.toolTip()
 
 
-def test_alt_d_adds_a_row_and_alt_o_sets_now(qtbot: QtBot, window: MainWindow) -> None:
+def test_alt_d_adds_a_row_and_ctrl_shift_n_sets_now(qtbot: QtBot, window: MainWindow) -> None:
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     window.form_view.line_edits["patient.id"].setFocus()
@@ -355,7 +357,11 @@ def test_alt_d_adds_a_row_and_alt_o_sets_now(qtbot: QtBot, window: MainWindow) -
     given = window.form_view.given
     qtbot.waitUntil(lambda: len(given.rows) == 1)  # a mnemonic clicks as a user sees it, later
     assert given.rows[0].date.hasFocus()
-    qtbot.keyClick(given.rows[0].date, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(
+        given.rows[0].date,
+        Qt.Key.Key_N,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     qtbot.waitUntil(lambda: given.assessed_at.edit.text() != "")
 
 

@@ -62,7 +62,7 @@ def test_qt_user_settings_are_redirected_too(data_dir: Path) -> None:
 def test_window_geometry_and_splitters_are_remembered(qtbot: QtBot, protocol: Protocol) -> None:
     window = make_window(qtbot, protocol)
     # The offscreen screen is small: a size it can hold comes back exactly.
-    size = QSize(window.minimumSizeHint().width(), 700)
+    size = QSize(window.minimumWidth(), 700)
     window.resize(size)
     window.splitter.setSizes([450, 350, 500])
     sizes = window.splitter.sizes()

@@ -180,7 +180,7 @@ def test_writing_is_atomic(
     target = tmp_path / "sheet.pdf"
     target.write_bytes(b"the previous sheet")
 
-    def broken(sheet: OrderSheet, device: object) -> int:
+    def broken(sheet: OrderSheet, device: object, *options: object) -> int:
         raise PrintError("painting failed")
 
     monkeypatch.setattr(render, "paint_sheet", broken)
