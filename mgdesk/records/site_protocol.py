@@ -38,6 +38,7 @@ from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, default_protocol, pa
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, CaseFileError, case_document_from_bytes
 from mgdesk.records.installed_hash import installed_hash_problem, record_installed_hash
 from mgdesk.records.paths import APP_NAME, private_data_dir, user_data_dir
+from mgdesk.records.protocol_history import archive_installed_protocol
 from mgdesk.records.safefile import describe_write_error, read_limited, write_atomically
 
 Location = Literal["user", "machine", "bundled"]
@@ -178,6 +179,7 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
             mode = 0o644
         write_atomically(target, data, mode=mode)
         record_installed_hash(target, data, mode)
+        archive_installed_protocol(target, data, check.protocol, mode)
     except OSError as exc:
         hint = (
             ""
