@@ -26,6 +26,7 @@ usage: mgdesk [CASE]                      open the window (with a case file)
                     [--acknowledge CODE[,CODE...]] [--prescriber NAME] [--facility NAME]
                     [--protocol FILE]
        mgdesk protocol install FILE [--user] | check FILE [--cases PATH ...] | show
+       mgdesk protocol compare OLD NEW [-o REPORT.pdf] | edit [FILE]
        mgdesk audit list [--db PATH] [--last N] [--json]
        mgdesk audit verify [--db PATH] [--sheet HASH]
        mgdesk self-test
@@ -37,6 +38,10 @@ hypomagnesemia: the prescriber reviews the basis of every order and stays respon
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["protocol", "edit"]:  # a window: the command line layer has no Qt widgets
+        from mgdesk.gui.protocol_editor import run_editor
+
+        return run_editor(args[2:])
     if args and args[0] in COMMANDS:
         if argv is None:  # mgdesk owns the process, not a test calling main()
             # A command is one short run whose objects, most of them the tens of thousands
