@@ -186,6 +186,7 @@ class ProtocolEditor(QMainWindow):
         tabs.addTab(self._fixed_page(), "Fixed (not editable)")
 
         self.problem_list = QListWidget()
+        self.problem_list.setWordWrap(True)
         self.changes_list = QListWidget()
         self.comparison_status = QLabel("Comparing with the protocol in force…")
         self.comparison_status.setWordWrap(True)

@@ -5,11 +5,13 @@ of installs."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from files_support import run_admin
+from files_support import run_admin, subprocess_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,16 +146,19 @@ def test_protocol_compare_prints_each_change_and_writes_the_report(tmp_path: Pat
     draft = _draft()
     draft.set_value(draft.field("doses.loading.duration"), "30 min")
     draft.save_as(tmp_path / "new.json")
-    code, out, err = run_admin(
-        "protocol",
-        "compare",
-        str(DEFAULT),
-        str(tmp_path / "new.json"),
-        "--generated",
-        "100",
-        "-o",
-        str(tmp_path / "report.pdf"),
+    new_and_options = [str(tmp_path / "new.json"), "--generated", "100"]
+    new_and_options += ["-o", str(tmp_path / "report.pdf")]
+    # A child process: writing the PDF starts a QGuiApplication, which would stay for the
+    # session's window tests.
+    result = subprocess.run(
+        [sys.executable, "-m", "mgdesk", "protocol", "compare", str(DEFAULT), *new_and_options],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=subprocess_env(),
+        check=False,
     )
+    code, out, err = result.returncode, result.stdout, result.stderr
     assert code == 0, err
     assert "Field doses.loading.duration: 15 min -> 30 min" in out
     assert "order mg_sulfate_iv_loading: duration (min) '15' -> '30'" in out
