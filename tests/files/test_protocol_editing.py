@@ -223,3 +223,18 @@ def test_random_edits_load_and_keep_every_invariant_or_are_refused_by_field(
         for problem in validation.problems:
             place, _, message = problem.partition(": ")
             assert place and message, problem
+
+
+@pytest.mark.slow
+def test_protocol_edit_of_a_file_that_cannot_be_read_says_so(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mgdesk", "protocol", "edit", str(tmp_path / "missing.json")],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=subprocess_env(QT_QPA_PLATFORM="offscreen"),
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "missing.json: cannot be read" in result.stderr
+    assert "Traceback" not in result.stderr
