@@ -12,18 +12,20 @@ from pathlib import Path
 
 import pytest
 from files_support import run_admin, subprocess_env
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from mgdesk import resources
 from mgdesk.core.case import parse_case
+from mgdesk.core.ceilings import THRESHOLD_CEILINGS
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Thresholds
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.core.protocol_reader import DIMENSIONS, kinds
+from mgdesk.core.units import magnitude_in
 from mgdesk.records.protocol_compare import compare_protocols, comparison_cases
-from mgdesk.records.protocol_edit import DraftError, ProtocolDraft, next_version
+from mgdesk.records.protocol_edit import DraftError, EditableField, ProtocolDraft, next_version
 from mgdesk.records.site_protocol import bundled_examples, install_protocol
 
 DEFAULT = files(resources).joinpath("protocols", "default.json")
@@ -205,24 +207,45 @@ _VALUES = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(min_value=0), _VALUES), min_size=1, max_size=4))
+def _plausible(field: EditableField) -> st.SearchStrategy[object]:
+    """A value of the field's own kind, near its current size: edits a pharmacist might make."""
+    if field.is_quantity:
+        return st.builds(
+            lambda n: f"{n} {DIMENSIONS[field.kind]}",
+            st.decimals(min_value=0, max_value=400, places=1, allow_nan=False),
+        )
+    if field.is_number:
+        return st.integers(min_value=0, max_value=120)
+    return st.text(alphabet="abc mg/ -", min_size=1, max_size=20)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
 def test_random_edits_load_and_keep_every_invariant_or_are_refused_by_field(
-    edits: list[tuple[int, object]],
+    data: st.DataObject,
 ) -> None:
     draft = _draft()
-    for index, value in edits:
-        draft.set_value(draft.fields[index % len(draft.fields)], value)  # type: ignore[arg-type]
+    edited = data.draw(st.lists(st.sampled_from(draft.fields), min_size=1, max_size=4))
+    for field in edited:
+        value = data.draw(st.one_of(_plausible(field), _VALUES))
+        draft.set_value(field, value)  # type: ignore[arg-type]
     validation = draft.validate()
+    event("loads" if validation.valid else "refused")
     if validation.valid:
-        assert validation.protocol is not None
+        protocol = validation.protocol
+        assert protocol is not None
+        for key, ceiling in THRESHOLD_CEILINGS.items():
+            limit = magnitude_in(getattr(protocol.thresholds, key), ceiling.unit)
+            assert limit <= ceiling.value, key
         for example in bundled_examples():  # the engine checks every invariant on each plan
-            evaluate(parse_case(dict(example.document), validation.protocol), validation.protocol)
+            evaluate(parse_case(dict(example.document), protocol), protocol)
     else:
         assert validation.problems
         for problem in validation.problems:
             place, _, message = problem.partition(": ")
             assert place and message, problem
+        # At least one problem names a field that was edited (or the dose it belongs to).
+        assert any(validation.problems_for(field) for field in edited), validation.problems
 
 
 @pytest.mark.slow
