@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -47,6 +48,7 @@ from mgdesk.core.ceilings import PUSH_MAX_RATE, THRESHOLD_CEILINGS
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Protocol
 from mgdesk.document.change_report import FieldEdit
+from mgdesk.gui.protocol_fields import QuantityEditor, line_value
 from mgdesk.records.protocol_compare import (
     GENERATED_CASES,
     Baseline,
@@ -58,7 +60,6 @@ from mgdesk.records.protocol_edit import (
     FLAG,
     PRODUCT,
     SALT,
-    SOURCES,
     DraftError,
     EditableField,
     JsonValue,
@@ -73,44 +74,10 @@ from mgdesk.records.site_protocol import (
     install_protocol,
 )
 
-# The units a unit picker offers for each dimension (the box also takes any unit typed).
-UNITS: dict[str, tuple[str, ...]] = {
-    "mass": ("mg", "g", "kg", "ug"),
-    "substance": ("mmol", "mol", "umol"),
-    "volume": ("mL", "L"),
-    "time": ("min", "h", "s"),
-    "mass_concentration": ("mg/dL", "g/dL", "mg/L", "g/L"),
-    "substance_concentration": ("mmol/L", "umol/L"),
-    "clearance": ("mL/min", "L/h"),
-    "mass_rate": ("mg/min", "g/h", "g/min"),
-    "mass_per_weight": ("mg/kg", "g/kg"),
-    "molar_mass": ("g/mol",),
-    "valence": ("eq/mol",),
-}
 DEBOUNCE_MS = 400
 EXIT_FILE_REFUSED = 2  # `mgdesk protocol edit FILE` of a file that is not a protocol document
 _SAVE_FIRST = "Save the new version first: the saved file is what is installed"
 _ERROR_STYLE = "border: 2px solid #b00020;"
-
-
-class QuantityEditor(QWidget):
-    """A number box and a unit picker limited to one dimension's units."""
-
-    def __init__(self, text: str, dimension: str) -> None:
-        super().__init__()
-        number, _, unit = text.partition(" ")
-        self.number = QLineEdit(number)
-        self.unit = QComboBox()
-        self.unit.setEditable(True)
-        self.unit.addItems(UNITS.get(dimension, ()))
-        self.unit.setCurrentText(unit)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.number, 3)
-        row.addWidget(self.unit, 2)
-
-    def text(self) -> str:
-        return f"{self.number.text().strip()} {self.unit.currentText().strip()}".strip()
 
 
 class ProtocolEditor(QMainWindow):
@@ -153,38 +120,7 @@ class ProtocolEditor(QMainWindow):
     # -- building the form ----------------------------------------------------------------
 
     def _build(self) -> None:
-        tabs = QTabWidget()
-        sections: dict[str, QFormLayout] = {}
-        groups: dict[str, QFormLayout] = {}
-        for field in self.draft.fields:
-            if field.section not in sections:
-                page = QWidget()
-                sections[field.section] = QFormLayout(page)
-                scroll = QScrollArea()
-                scroll.setWidgetResizable(True)
-                scroll.setWidget(page)
-                tabs.addTab(scroll, field.section)
-            form = sections[field.section]
-            if field.group != field.path[0] and field.group not in groups:
-                box = QGroupBox(field.group.split(".", 1)[1])
-                groups[field.group] = QFormLayout(box)
-                form.addRow(box)
-            target = groups.get(field.group, form)
-            widget = self._editor_for(field)
-            message = QLabel()
-            message.setObjectName(f"problem:{field.key}")
-            message.setStyleSheet("color: #b00020;")
-            message.setWordWrap(True)
-            message.hide()
-            column = QWidget()
-            stack = QVBoxLayout(column)
-            stack.setContentsMargins(0, 0, 0, 0)
-            stack.addWidget(widget)
-            stack.addWidget(message)
-            target.addRow(field.label, column)
-            self._editors[field.key] = (widget, message)
-        tabs.addTab(self._fixed_page(), "Fixed (not editable)")
-
+        self.tabs = self._field_tabs()
         self.problem_list = QListWidget()
         self.problem_list.setWordWrap(True)
         self.changes_list = QListWidget()
@@ -219,7 +155,8 @@ class ProtocolEditor(QMainWindow):
         ):
             buttons.addWidget(button)
         splitter = QSplitter()
-        splitter.addWidget(tabs)
+        splitter.addWidget(self.tabs)
+        self.splitter = splitter
         splitter.addWidget(side)
         splitter.setSizes([700, 500])
         central = QWidget()
@@ -228,6 +165,57 @@ class ProtocolEditor(QMainWindow):
         layout.addLayout(buttons)
         self.setCentralWidget(central)
         self.resize(1280, 860)
+
+    def _field_tabs(self) -> QTabWidget:
+        """A tab of editors for each section of the protocol, and one of its fixed parts."""
+        tabs = QTabWidget()
+        self._editors.clear()
+        self._readers.clear()
+        sections: dict[str, QFormLayout] = {}
+        groups: dict[str, QFormLayout] = {}
+        for field in self.draft.fields:
+            if field.section not in sections:
+                page = QWidget()
+                sections[field.section] = QFormLayout(page)
+                if field.section == "Products":
+                    sections[field.section].addRow(self._formulary_buttons())
+                scroll = QScrollArea()
+                scroll.setWidgetResizable(True)
+                scroll.setWidget(page)
+                tabs.addTab(scroll, field.section)
+            form = sections[field.section]
+            if field.group != field.path[0] and field.group not in groups:
+                box = QGroupBox(field.group.split(".", 1)[1])
+                groups[field.group] = QFormLayout(box)
+                form.addRow(box)
+            target = groups.get(field.group, form)
+            widget = self._editor_for(field)
+            message = QLabel()
+            message.setObjectName(f"problem:{field.key}")
+            message.setStyleSheet("color: #b00020;")
+            message.setWordWrap(True)
+            message.hide()
+            column = QWidget()
+            stack = QVBoxLayout(column)
+            stack.setContentsMargins(0, 0, 0, 0)
+            stack.addWidget(widget)
+            stack.addWidget(message)
+            target.addRow(field.label, column)
+            self._editors[field.key] = (widget, message)
+        tabs.addTab(self._fixed_page(), "Fixed (not editable)")
+        return tabs
+
+    def _formulary_buttons(self) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        add = QPushButton("Add a product like…")
+        add.clicked.connect(self.choose_product_to_add)
+        remove = QPushButton("Remove a product…")
+        remove.clicked.connect(self.choose_product_to_remove)
+        layout.addWidget(add)
+        layout.addWidget(remove)
+        layout.addStretch(1)
+        return row
 
     def _editor_for(self, field: EditableField) -> QWidget:
         value = self.draft.value(field)
@@ -265,7 +253,7 @@ class ProtocolEditor(QMainWindow):
         elif field.optional:
             line.setPlaceholderText("(none)")
         line.textEdited.connect(lambda _t: self._edited(key))
-        self._readers[key] = lambda: _line_value(field, line.text())
+        self._readers[key] = lambda: line_value(field, line.text())
         return line
 
     def _fixed_page(self) -> QWidget:
@@ -316,7 +304,7 @@ class ProtocolEditor(QMainWindow):
 
     def _show_validation(self) -> None:
         for key, (widget, message) in self._editors.items():
-            problems = self.validation.problems_for(self.draft.field(key))
+            problems = self.draft.problems_for(self.draft.field(key), self.validation)
             widget.setStyleSheet(_ERROR_STYLE if problems else "")
             widget.setToolTip("\n".join(problems))
             message.setText("\n".join(problems))
@@ -345,6 +333,49 @@ class ProtocolEditor(QMainWindow):
             FieldEdit(c.field.key, shown_value(c.before), shown_value(c.after))
             for c in self.draft.changes()
         ]
+
+    # -- the formulary ---------------------------------------------------------------------
+
+    def choose_product_to_add(self) -> None:
+        products = list(self.draft.document.get("products", {}))
+        like, chosen = QInputDialog.getItem(self, "Add a product", "Copy the product:", products)
+        if not chosen:
+            return
+        key, named = QInputDialog.getText(self, "Add a product", "Key of the new product:")
+        if named:
+            self.add_product(key.strip(), like)
+
+    def choose_product_to_remove(self) -> None:
+        products = list(self.draft.document.get("products", {}))
+        key, chosen = QInputDialog.getItem(self, "Remove a product", "Product:", products)
+        if chosen:
+            self.remove_product(key)
+
+    def add_product(self, key: str, like: str) -> bool:
+        try:
+            self.draft.add_product(key, like)
+        except DraftError as exc:
+            self._refuse("The product was not added", str(exc))
+            return False
+        self._fields_changed()
+        return True
+
+    def remove_product(self, key: str) -> None:
+        self.draft.remove_product(key)
+        self._fields_changed()
+
+    def _fields_changed(self) -> None:
+        """Rebuild the editors for the draft's new list of fields, then validate."""
+        index = self.tabs.currentIndex()
+        old = self.tabs
+        self.tabs = self._field_tabs()
+        self.splitter.replaceWidget(0, self.tabs)
+        old.deleteLater()
+        self.tabs.setCurrentIndex(index)
+        self.validation = self.draft.validate()
+        self.saved_path = None
+        self._show_validation()
+        self._debounce.start()
 
     # -- the comparison, off the GUI thread -----------------------------------------------
 
@@ -486,19 +517,6 @@ class ProtocolEditor(QMainWindow):
         self._generation += 1  # cancels a comparison under way
         self._executor.shutdown(wait=False, cancel_futures=True)
         super().closeEvent(event)  # type: ignore[arg-type]
-
-
-def _line_value(field: EditableField, text: str) -> JsonValue:
-    """A line's text as the JSON value the field holds: numbers as numbers, sources as a list."""
-    if field.kind == SOURCES:
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if field.is_number:
-        try:
-            number = float(text)
-        except ValueError:
-            return text  # the loader says "must be a number"
-        return int(number) if number.is_integer() and "." not in text else number
-    return text
 
 
 def open_editor(

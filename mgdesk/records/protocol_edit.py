@@ -61,6 +61,10 @@ _PRODUCT_FIELDS = (
     ("magnesium_per_unit", "substance"),
     ("unit_volume", "volume"),
 )
+_PRODUCT_KEY = re.compile(r"[a-z][a-z0-9_]{0,79}")
+# A product gives its magnesium one of two ways; whether it is an injection (unit_volume)
+# is fixed, since the orders that name it depend on that.
+_PRODUCT_ALTERNATIVES = frozenset({"salt_per_unit", "magnesium_per_unit"})
 _INDENT = 1  # as mgdesk/resources/protocols/default.json
 
 
@@ -206,6 +210,43 @@ class ProtocolDraft:
             return
         parent[last] = list(value) if isinstance(value, list) else value
 
+    def problems_for(self, field: EditableField, validation: Validation) -> tuple[str, ...]:
+        """The problems of the field, and for a product's field those of the orders naming
+        the product (a product that is no longer a sulfate injection is refused on the
+        order that needs one)."""
+        own = validation.problems_for(field)
+        if field.path[0] != "products":
+            return own
+        orders = self.document.get("orders")
+        naming = [
+            f"orders.{code}.product"
+            for code, entry in (orders.items() if isinstance(orders, dict) else ())
+            if isinstance(entry, dict) and entry.get("product") == field.path[1]
+        ]
+        return own + tuple(p for p in validation.problems if problem_place(p) in naming)
+
+    def add_product(self, key: str, like: str) -> None:
+        """Put a new product on the formulary, a copy of product like under key, for the
+        pharmacist to change; raises DraftError for a key that is taken or not a plain name."""
+        products = self.document.get("products")
+        if not isinstance(products, dict) or like not in products:
+            raise DraftError(f"there is no product {like!r} to copy")
+        if not _PRODUCT_KEY.fullmatch(key):
+            raise DraftError(
+                f"{key!r} is not a product key: use lower-case letters, digits and underscores"
+            )
+        if key in products:
+            raise DraftError(f"the formulary already has a product {key!r}")
+        products[key] = json.loads(json.dumps(products[like]))
+        self.fields = editable_fields(self.document)
+
+    def remove_product(self, key: str) -> None:
+        """Take a product off the formulary (an order naming it is then refused by the loader)."""
+        products = self.document.get("products")
+        if isinstance(products, dict):
+            products.pop(key, None)
+        self.fields = editable_fields(self.document)
+
     def data(self) -> bytes:
         """The bytes the draft would be saved as: default.json's layout."""
         return dump_document(self.document)
@@ -219,10 +260,13 @@ class ProtocolDraft:
         return Validation(check.protocol, ())
 
     def changes(self) -> list[FieldChange]:
-        """Each editable field whose value differs from the document the draft started from."""
+        """Each editable field whose value differs from the document the draft started from
+        (a product taken off the formulary: each of its fields, now none)."""
+        present = {f.key for f in self.fields}
+        gone = [f for f in editable_fields(self.original) if f.key not in present]
         return [
             FieldChange(f, self.original_value(f), self.value(f))
-            for f in self.fields
+            for f in (*self.fields, *gone)
             if self.original_value(f) != self.value(f)
         ]
 
@@ -342,7 +386,9 @@ def editable_fields(document: Mapping[str, Any]) -> tuple[EditableField, ...]:
         present = entry if isinstance(entry, dict) else {}
         found += [EditableField(("products", key, "unit", end), "Products", TEXT) for end in (0, 1)]
         found += [
-            EditableField(("products", key, name), "Products", kind, optional=name != "name")
+            EditableField(
+                ("products", key, name), "Products", kind, optional=name in _PRODUCT_ALTERNATIVES
+            )
             for name, kind in _PRODUCT_FIELDS
             if name in present or name in ("name", "salt")
         ]

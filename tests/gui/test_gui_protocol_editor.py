@@ -125,3 +125,18 @@ def test_a_refused_edit_shows_its_message_on_the_field_and_saves_nothing(
     assert not editor.save_as(tmp_path / "refused.json")
     assert not (tmp_path / "refused.json").exists()
     assert window.protocol is not None and window.protocol.version == "1.0.0"
+
+
+def test_a_product_added_in_the_window_gets_its_own_editors(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    editor = _editor(qtbot, window)
+    assert editor.add_product("magnesium_oxide_250mg_tablet", "magnesium_oxide_400mg_tablet")
+    editor.set_field("products.magnesium_oxide_250mg_tablet.salt_per_unit", "250 mg")
+    editor.set_field("products.magnesium_oxide_250mg_tablet.name", "magnesium oxide 250 mg tablet")
+    editor.set_field("orders.mg_oxide_oral.product", "magnesium_oxide_250mg_tablet")
+    assert editor.validation.protocol is not None, editor.validation.problems
+    _compared(qtbot, editor)
+    assert editor.comparison is not None
+    assert any("magnesium oxide 250 mg tablet" in c for c, _ in editor.comparison.by_change())
+    assert not editor.add_product("magnesium_oxide_250mg_tablet", "magnesium_oxide_400mg_tablet")
