@@ -101,6 +101,7 @@ class ProtocolEditor(QMainWindow):
         self.comparison: Comparison | None = None
         self._editors: dict[str, tuple[QWidget, QLabel]] = {}
         self._readers: dict[str, Callable[[], JsonValue]] = {}
+        self._caused: dict[str, tuple[str, ...]] = {}  # problems each field's last edit brought
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         count = GENERATED_CASES if generated_cases is None else generated_cases
         self._baseline: concurrent.futures.Future[Baseline] = self._executor.submit(
@@ -297,14 +298,19 @@ class ProtocolEditor(QMainWindow):
     def _edited(self, key: str) -> None:
         field = self.draft.field(key)
         self.draft.set_value(field, self._readers[key]())
+        before = set(self.validation.problems)
         self.validation = self.draft.validate()
+        # What this edit brought, wherever the loader names it, is shown on this field too.
+        self._caused[key] = tuple(p for p in self.validation.problems if p not in before)
         self.saved_path = None
         self._show_validation()
         self._debounce.start()
 
     def _show_validation(self) -> None:
         for key, (widget, message) in self._editors.items():
-            problems = self.draft.problems_for(self.draft.field(key), self.validation)
+            own = self.draft.problems_for(self.draft.field(key), self.validation)
+            still = [p for p in self._caused.get(key, ()) if p in self.validation.problems]
+            problems = own + tuple(p for p in still if p not in own)
             widget.setStyleSheet(_ERROR_STYLE if problems else "")
             widget.setToolTip("\n".join(problems))
             message.setText("\n".join(problems))

@@ -225,6 +225,20 @@ class ProtocolDraft:
         ]
         return own + tuple(p for p in validation.problems if problem_place(p) in naming)
 
+    def caused_by(self, field: EditableField, validation: Validation) -> tuple[str, ...]:
+        """The problems that go away if this field alone is set back to its original value:
+        what an edit caused, wherever the loader names it (a lower plausible weight is refused
+        on the IM doses it would allow above a ceiling)."""
+        if self.value(field) == self.original_value(field) or validation.valid:
+            return ()
+        edited = self.value(field)
+        self.set_value(field, self.original_value(field))
+        try:
+            without = set(self.validate().problems)
+        finally:
+            self.set_value(field, edited)
+        return tuple(p for p in validation.problems if p not in without)
+
     def add_product(self, key: str, like: str) -> None:
         """Put a new product on the formulary, a copy of product like under key, for the
         pharmacist to change; raises DraftError for a key that is taken or not a plain name."""

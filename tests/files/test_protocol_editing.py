@@ -251,14 +251,13 @@ def test_random_edits_load_and_keep_every_invariant_or_are_refused_by_field(
             place, _, message = problem.partition(": ")
             assert place and message, problem
         # Some problem names an edited field (or the dose, product or approval it belongs to),
-        # or a bundled example whose plan the engine would withhold under the draft, naming
-        # the order and the limit.
+        # or goes away when an edit alone is undone.
         places = [problem_place(p) for p in validation.problems]
         groups = tuple(f"{field.group}." for field in edited)
         assert (
             any(draft.problems_for(field, validation) for field in edited)
             or any(place.startswith(groups) for place in places)
-            or any(place.endswith(".json") for place in places)
+            or any(draft.caused_by(field, validation) for field in edited)
         ), validation.problems
 
 
@@ -295,6 +294,17 @@ def test_a_product_added_to_the_formulary_can_be_ordered_and_one_in_use_cannot_g
     assert draft.validate().problems_for(draft.field("orders.mg_oxide_oral.product")) == (
         "orders.mg_oxide_oral.product: names an unknown product 'magnesium_oxide_250mg_tablet'",
     )
+
+
+def test_a_problem_named_elsewhere_is_traced_to_the_edit_that_caused_it() -> None:
+    draft = _draft()
+    weight = draft.field("plausibility.weight[0]")
+    draft.set_value(weight, "1 kg")
+    validation = draft.validate()
+    assert validation.problems_for(weight) == ()  # the loader names the IM doses
+    caused = draft.caused_by(weight, validation)
+    assert caused and all(p.startswith("doses.") and "plausible weight" in p for p in caused)
+    assert draft.value(weight) == "1 kg"  # undone only to look
 
 
 def test_a_product_taken_off_the_formulary_is_listed_among_the_changes() -> None:

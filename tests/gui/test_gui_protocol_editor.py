@@ -140,3 +140,15 @@ def test_a_product_added_in_the_window_gets_its_own_editors(
     assert editor.comparison is not None
     assert any("magnesium oxide 250 mg tablet" in c for c, _ in editor.comparison.by_change())
     assert not editor.add_product("magnesium_oxide_250mg_tablet", "magnesium_oxide_400mg_tablet")
+
+
+def test_a_problem_the_loader_names_elsewhere_shows_on_the_field_that_caused_it(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    editor = _editor(qtbot, window)
+    editor.set_field("plausibility.weight[0]", "1 kg")
+    label = editor.findChild(protocol_editor.QLabel, "problem:plausibility.weight[0]")
+    assert label is not None and not label.isHidden()
+    assert "doses.severe_im: 5 g in 4 hours at the lowest plausible weight (1 kg)" in label.text()
+    editor.set_field("plausibility.weight[0]", "20 kg")
+    assert label.isHidden()
