@@ -223,12 +223,14 @@ class ProtocolEditor(QMainWindow):
         key = field.key
         if field.is_quantity:
             quantity = QuantityEditor(str(value or ""), field.kind)
+            quantity.setObjectName(f"quantity:{key}")
             quantity.number.textEdited.connect(lambda _t: self._edited(key))
             quantity.unit.currentTextChanged.connect(lambda _t: self._edited(key))
             self._readers[key] = quantity.text
             return quantity
         if field.kind == "count":
             spin = QSpinBox()
+            spin.setObjectName(f"count:{key}")
             spin.setRange(1, 99)
             spin.setValue(value if isinstance(value, int) and not isinstance(value, bool) else 1)
             spin.valueChanged.connect(lambda _v: self._edited(key))

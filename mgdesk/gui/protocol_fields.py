@@ -5,22 +5,19 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QWidget
 
+from mgdesk.core.formatting import DISPLAY_UNITS
+from mgdesk.core.protocol_reader import DIMENSIONS
+from mgdesk.core.units import quantity
 from mgdesk.records.protocol_edit import SOURCES, EditableField, JsonValue
 
-# The units a unit picker offers for each dimension (the box also takes any unit typed).
-UNITS: dict[str, tuple[str, ...]] = {
-    "mass": ("mg", "g", "kg", "ug"),
-    "substance": ("mmol", "mol", "umol"),
-    "volume": ("mL", "L"),
-    "time": ("min", "h", "s"),
-    "mass_concentration": ("mg/dL", "g/dL", "mg/L", "g/L"),
-    "substance_concentration": ("mmol/L", "umol/L"),
-    "clearance": ("mL/min", "L/h"),
-    "mass_rate": ("mg/min", "g/h", "g/min"),
-    "mass_per_weight": ("mg/kg", "g/kg"),
-    "molar_mass": ("g/mol",),
-    "valence": ("eq/mol",),
-}
+
+def units_of(dimension: str) -> tuple[str, ...]:
+    """The units a unit picker offers for a dimension: those mgdesk prints (a value in another
+    unit of the right dimension loads, but no sheet could spell it)."""
+    if dimension not in DIMENSIONS:
+        return ()
+    wanted = quantity(1, DIMENSIONS[dimension]).dimensionality
+    return tuple(u for u in DISPLAY_UNITS if quantity(1, u).dimensionality == wanted)
 
 
 class QuantityEditor(QWidget):
@@ -32,7 +29,7 @@ class QuantityEditor(QWidget):
         self.number = QLineEdit(number)
         self.unit = QComboBox()
         self.unit.setEditable(True)
-        self.unit.addItems(UNITS.get(dimension, ()))
+        self.unit.addItems(units_of(dimension))
         self.unit.setCurrentText(unit)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)

@@ -152,3 +152,20 @@ def test_a_problem_the_loader_names_elsewhere_shows_on_the_field_that_caused_it(
     assert "doses.severe_im: 5 g in 4 hours at the lowest plausible weight (1 kg)" in label.text()
     editor.set_field("plausibility.weight[0]", "20 kg")
     assert label.isHidden()
+
+
+def test_each_unit_picker_offers_units_of_its_dimension_only(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    editor = _editor(qtbot, window)
+    pickers = {
+        key: editor.findChild(protocol_editor.QuantityEditor, f"quantity:{key}")
+        for key in ("doses.loading.salt_mass", "doses.loading.duration", "thresholds.iv_max_rate")
+    }
+    offered = {
+        key: [p.unit.itemText(i) for i in range(p.unit.count())] for key, p in pickers.items()
+    }
+    assert offered["doses.loading.salt_mass"] == ["kg", "lb", "g", "mg", "mcg"]
+    assert offered["doses.loading.duration"] == ["min", "h"]
+    assert offered["thresholds.iv_max_rate"] == ["mg/min"]
+    assert editor.findChild(protocol_editor.QSpinBox, "count:doses.severe_im.sites") is not None
