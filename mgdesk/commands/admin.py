@@ -2,7 +2,9 @@
 
     mgdesk protocol install FILE [--user]
     mgdesk protocol check FILE [--cases PATH ...]   (compared with the protocol in force)
+    mgdesk protocol compare OLD NEW [-o REPORT.pdf] [--cases PATH ...] [--generated N]
     mgdesk protocol show
+    mgdesk protocol edit [FILE]   (opens the protocol editor window; see mgdesk.__main__)
     mgdesk audit list [--db PATH] [--last N] [--json]
     mgdesk audit verify [--db PATH] [--sheet HASH]
 
@@ -29,9 +31,14 @@ from mgdesk.commands.streams import (
 )
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Protocol
+from mgdesk.core.protocol_loader import parse_protocol
+from mgdesk.document.change_report import FieldEdit, report_text
 from mgdesk.records.audit import AuditLog, AuditLogError
 from mgdesk.records.audit_chain import AuditEntry, ChainReport, normalize_hash
 from mgdesk.records.casefile import CaseFileError
+from mgdesk.records.protocol_compare import GENERATED_CASES, compare_protocols, comparison_cases
+from mgdesk.records.protocol_edit import document_changes, shown_value
+from mgdesk.records.protocol_history import installed_history
 from mgdesk.records.site_protocol import (
     LOCATION_LABELS,
     InstallError,
@@ -74,7 +81,36 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also run these case files or worked cases (a folder: its *.json)",
     )
-    protocol_actions.add_parser("show", help="show the active protocol and where it comes from")
+    compare = protocol_actions.add_parser(
+        "compare",
+        help="show, case by case, what changes from protocol OLD to protocol NEW "
+        "(worked cases, the bundled examples and generated cases)",
+    )
+    compare.add_argument("old", type=Path)
+    compare.add_argument("new", type=Path)
+    compare.add_argument(
+        "-o", "--output", type=Path, metavar="REPORT.pdf", help="also write the change report"
+    )
+    compare.add_argument(
+        "--cases",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also run these case files or worked cases (a folder: its *.json)",
+    )
+    compare.add_argument(
+        "--generated",
+        type=_count,
+        default=GENERATED_CASES,
+        metavar="N",
+        help=f"how many generated cases to run (default {GENERATED_CASES})",
+    )
+    protocol_actions.add_parser(
+        "show", help="show the active protocol, where it comes from, and earlier installs"
+    )
+    edit = protocol_actions.add_parser("edit", help="open the protocol editor window")
+    edit.add_argument("file", type=Path, nargs="?")
 
     audit = commands.add_parser("audit", help="list or verify the audit log of printed sheets")
     audit_actions = audit.add_subparsers(dest="action", required=True)
@@ -102,6 +138,11 @@ def run(argv: Sequence[str], stdout: IO[str] | None = None, stderr: IO[str] | No
             return _install(args.file, args.user, out, err)
         if args.action == "check":
             return _check(args.file, args.cases, out, err)
+        if args.action == "compare":
+            return _compare(args, out, err)
+        if args.action == "edit":
+            err.write("mgdesk: `mgdesk protocol edit` opens a window: run it as `mgdesk`\n")
+            return EXIT_INVALID
         return _show(out)
     log = AuditLog(args.db)
     if args.action == "list":
@@ -221,6 +262,66 @@ def _show(out: IO[str]) -> int:
         out.write(f"{'Note:':<16}{approval.note}\n")
     for notice in active.notices:
         out.write(f"{notice}\n")
+    for location in ("machine", "user"):
+        history = installed_history(installed_protocol_path(location))
+        if history:
+            out.write(f"Installed history ({LOCATION_LABELS[location]}), oldest first:\n")
+        for entry in history:
+            found = entry.protocol
+            name = f"{found.id} version {found.version}" if found else entry.problem
+            out.write(f"  {entry.path.name}: {name}; SHA-256 {entry.sha256 or '-'}\n")
+    return EXIT_OK
+
+
+def _count(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of cases (0 or more)")
+    return number
+
+
+def _compare(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    protocols: list[Protocol] = []
+    contents: list[bytes] = []
+    for file in (args.old, args.new):
+        try:
+            contents.append(read_protocol_file(file))
+            protocols.append(parse_protocol(contents[-1], origin=str(file)))
+        except OSError as exc:
+            err.write(f"mgdesk: cannot read {file}: {exc.strerror or exc}\n")
+            return EXIT_INVALID
+        except ProtocolInvalid as exc:
+            err.write(
+                f"mgdesk: {file} is not a valid protocol:\n"
+                + "".join(f"  - {p}\n" for p in exc.problems)
+            )
+            return EXIT_INVALID
+    try:
+        worked = load_worked_cases(args.cases)
+    except CaseFileError as exc:
+        err.write(f"mgdesk: {exc.message}\n")
+        return EXIT_INVALID
+    comparison = compare_protocols(
+        protocols[0], protocols[1], comparison_cases(worked, args.generated)
+    )
+    edits = [
+        FieldEdit(change.field.key, shown_value(change.before), shown_value(change.after))
+        for change in document_changes(contents[0], contents[1], str(args.new))
+    ]
+    out.write("".join(f"Field {e.field}: {e.before} -> {e.after}\n" for e in edits))
+    out.write(report_text(comparison))
+    if args.output is not None:
+        from mgdesk.printing.change_report import write_report_pdf
+
+        try:
+            pages = write_report_pdf(comparison, args.output, edits, generated_on=str(date.today()))
+        except OSError as exc:
+            err.write(f"mgdesk: cannot write {args.output}: {exc.strerror or exc}\n")
+            return EXIT_FAILED
+        out.write(f"Change report ({pages} pages): {args.output}\n")
     return EXIT_OK
 
 

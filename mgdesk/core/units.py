@@ -90,8 +90,11 @@ def quantity_of(magnitude: Fraction | int, units: Unit) -> Quantity:
 
 @functools.lru_cache(maxsize=64)
 def _parsed(unit_text: str) -> Unit:
-    """pint's units for the text (what Quantity(value, text) parses on every call)."""
-    parsed: Unit = registry().parse_units(unit_text)
+    """pint's units for the text (what Quantity(value, text) parses on every call), with
+    mgdesk's spellings of units whose name holds a number ("mL/min/1.73 m2")."""
+    parsed: Unit = registry().parse_units(
+        _SPELLED_UNITS.get(" ".join(unit_text.split()), unit_text)
+    )
     return parsed
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from mgdesk.gui.case_files import CaseFiles
     from mgdesk.gui.main_window import MainWindow
+    from mgdesk.gui.protocol_editor import ProtocolEditor
     from mgdesk.gui.sheet_dialog import OrderSheetDialog
 
 
@@ -60,6 +61,8 @@ class WindowMenus:
             file, "Or&der sheet…", self.open_order_sheet, "Ctrl+P"
         )
         self.order_sheet_action.setObjectName("order_sheet_action")
+        file.addSeparator()
+        self._add_action(file, "Protocol &editor…", self.open_protocol_editor)
         file.addSeparator()
         self._add_action(file, "&Quit", window.close, QKeySequence.StandardKey.Quit, "Ctrl+Q")
         edit = bar.addMenu("&Edit")
@@ -190,6 +193,33 @@ class WindowMenus:
         settings.last_prescriber_contact = dialog.prescriber_contact()
         settings.paper_size = dialog.paper()
         settings.sync()
+
+    # -- the protocol editor ---------------------------------------------------------------
+
+    def open_protocol_editor(self) -> ProtocolEditor | None:
+        """The editor over the protocol in force; an install is used by this window at once."""
+        from mgdesk.gui.protocol_editor import open_editor
+
+        window = self.window
+        if window.protocol is None:
+            return None
+        editor = open_editor(None, window.protocol, window)
+        editor.installed.connect(lambda _installed: self.reload_protocol())
+        editor.show()
+        return editor
+
+    def reload_protocol(self) -> None:
+        """Use the active protocol again (after an install), as at start-up."""
+        from mgdesk.records.site_protocol import active_protocol
+
+        active = active_protocol()
+        self.window.install_protocol(
+            active.protocol,
+            active.installed_as,
+            active.notices,
+            evaluation_install=active.location == "user",
+        )
+        self.update_order_sheet_action()
 
     # -- preferences and about ------------------------------------------------------------
 

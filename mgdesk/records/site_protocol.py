@@ -44,6 +44,7 @@ from mgdesk.records.installed_hash import (
     record_installed_hash,
 )
 from mgdesk.records.paths import APP_NAME, private_data_dir, user_data_dir
+from mgdesk.records.protocol_history import archive_installed_protocol
 from mgdesk.records.safefile import describe_write_error, read_limited, write_atomically
 
 Location = Literal["user", "machine", "bundled"]
@@ -186,6 +187,10 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
             private_data_dir()
             write_atomically(target, data, mode=0o600)
             record_installed_hash(target, data, 0o600)
+        # The history is for whoever installs: no wider than the umask allows.
+        archive_installed_protocol(
+            target, data, check.protocol, 0o644 if location == "machine" else 0o600
+        )
     except OSError as exc:
         hint = (
             ""

@@ -109,10 +109,13 @@ def test_an_invalid_protocol_is_refused_with_every_problem_and_the_old_one_stays
         assert problem in err
     assert "Traceback" not in err
     assert installed.read_bytes() == before
+    # history/ keeps the copy of the first (valid) install; nothing of the refused one.
     assert sorted(p.name for p in isolated_folders[1].iterdir()) == [
+        "history",
         "protocol.json",
         "protocol.json.sha256",
     ]
+    assert len(list((isolated_folders[1] / "history").iterdir())) == 1
     assert active_protocol().location == "machine"
 
 

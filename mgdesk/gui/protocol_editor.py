@@ -1,0 +1,564 @@
+"""The protocol editor window: a site pharmacist changes, compares, approves and installs a
+protocol without touching its JSON.
+
+A thin view of records/protocol_edit.ProtocolDraft: each editable field gets a widget for what
+it is (a number box and a unit picker of that dimension, a count, a text, a date); every edit
+is validated at once by the loader, and its problems are shown on the fields they name. The
+comparison with the protocol in force (records/protocol_compare.py) runs on a worker thread a
+moment after the last edit, so typing never waits for it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mgdesk import resources
+from mgdesk.core.ceilings import PUSH_MAX_RATE, THRESHOLD_CEILINGS
+from mgdesk.core.errors import ProtocolInvalid
+from mgdesk.core.protocol import Protocol
+from mgdesk.document.change_report import FieldEdit
+from mgdesk.gui.protocol_fields import QuantityEditor, line_value
+from mgdesk.records.protocol_compare import (
+    GENERATED_CASES,
+    Baseline,
+    Comparison,
+    comparison_cases,
+)
+from mgdesk.records.protocol_edit import (
+    DATE,
+    FLAG,
+    PRODUCT,
+    SALT,
+    DraftError,
+    EditableField,
+    JsonValue,
+    ProtocolDraft,
+    Validation,
+    shown_value,
+)
+from mgdesk.records.site_protocol import (
+    InstallError,
+    InstallLocation,
+    active_protocol,
+    install_protocol,
+)
+
+DEBOUNCE_MS = 400
+EXIT_FILE_REFUSED = 2  # `mgdesk protocol edit FILE` of a file that is not a protocol document
+_SAVE_FIRST = "Save the new version first: the saved file is what is installed"
+_ERROR_STYLE = "border: 2px solid #b00020;"
+
+
+class ProtocolEditor(QMainWindow):
+    """Edits one protocol draft against the protocol in force."""
+
+    installed = Signal(object)  # the InstalledProtocol, once installed
+    compared = Signal(object)  # the Comparison shown
+
+    def __init__(
+        self,
+        draft: ProtocolDraft,
+        in_force: Protocol,
+        parent: QWidget | None = None,
+        generated_cases: int | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.draft = draft
+        self.in_force = in_force
+        self.saved_path: Path | None = None
+        self.validation: Validation = draft.validate()
+        self.comparison: Comparison | None = None
+        self._editors: dict[str, tuple[QWidget, QLabel]] = {}
+        self._readers: dict[str, Callable[[], JsonValue]] = {}
+        self._caused: dict[str, tuple[str, ...]] = {}  # problems each field's last edit brought
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        count = GENERATED_CASES if generated_cases is None else generated_cases
+        self._baseline: concurrent.futures.Future[Baseline] = self._executor.submit(
+            lambda: Baseline(in_force, comparison_cases(generated=count))
+        )
+        self._pending: concurrent.futures.Future[Comparison | None] | None = None
+        self._generation = 0
+        self.setWindowTitle(f"Protocol editor — {draft.document.get('id', '')}")
+        self._build()
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._start_comparison)
+        self._poll = QTimer(self, interval=50)
+        self._poll.timeout.connect(self._collect_comparison)
+        self._show_validation()
+        self._debounce.start()
+
+    # -- building the form ----------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.tabs = self._field_tabs()
+        self.problem_list = QListWidget()
+        self.problem_list.setWordWrap(True)
+        self.changes_list = QListWidget()
+        self.comparison_status = QLabel("Comparing with the protocol in force…")
+        self.comparison_status.setWordWrap(True)
+        self.comparison_tree = QTreeWidget()
+        self.comparison_tree.setHeaderLabels(["Change (cases)"])
+        side = QWidget()
+        panel = QVBoxLayout(side)
+        panel.addWidget(QLabel("<b>Problems</b> (nothing can be saved while any remain)"))
+        panel.addWidget(self.problem_list, 1)
+        panel.addWidget(QLabel("<b>Fields changed</b>"))
+        panel.addWidget(self.changes_list, 1)
+        panel.addWidget(QLabel("<b>What changes for patients</b>"))
+        panel.addWidget(self.comparison_status)
+        panel.addWidget(self.comparison_tree, 3)
+
+        self.save_button = QPushButton("Save as new version…")
+        self.save_button.clicked.connect(self.choose_save_path)
+        self.report_button = QPushButton("Change report (PDF)…")
+        self.report_button.clicked.connect(self.choose_report_path)
+        self.install_user_button = QPushButton("Install for me (evaluation)")
+        self.install_user_button.clicked.connect(lambda: self.install("user"))
+        self.install_machine_button = QPushButton("Install for all users (administrator)")
+        self.install_machine_button.clicked.connect(lambda: self.install("machine"))
+        buttons = QHBoxLayout()
+        for button in (
+            self.save_button,
+            self.report_button,
+            self.install_user_button,
+            self.install_machine_button,
+        ):
+            buttons.addWidget(button)
+        splitter = QSplitter()
+        splitter.addWidget(self.tabs)
+        self.splitter = splitter
+        splitter.addWidget(side)
+        splitter.setSizes([700, 500])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(buttons)
+        self.setCentralWidget(central)
+        self.resize(1280, 860)
+
+    def _field_tabs(self) -> QTabWidget:
+        """A tab of editors for each section of the protocol, and one of its fixed parts."""
+        tabs = QTabWidget()
+        self._editors.clear()
+        self._readers.clear()
+        sections: dict[str, QFormLayout] = {}
+        groups: dict[str, QFormLayout] = {}
+        for field in self.draft.fields:
+            if field.section not in sections:
+                page = QWidget()
+                sections[field.section] = QFormLayout(page)
+                if field.section == "Products":
+                    sections[field.section].addRow(self._formulary_buttons())
+                scroll = QScrollArea()
+                scroll.setWidgetResizable(True)
+                scroll.setWidget(page)
+                tabs.addTab(scroll, field.section)
+            form = sections[field.section]
+            if field.group != field.path[0] and field.group not in groups:
+                box = QGroupBox(field.group.split(".", 1)[1])
+                groups[field.group] = QFormLayout(box)
+                form.addRow(box)
+            target = groups.get(field.group, form)
+            widget = self._editor_for(field)
+            message = QLabel()
+            message.setObjectName(f"problem:{field.key}")
+            message.setStyleSheet("color: #b00020;")
+            message.setWordWrap(True)
+            message.hide()
+            column = QWidget()
+            stack = QVBoxLayout(column)
+            stack.setContentsMargins(0, 0, 0, 0)
+            stack.addWidget(widget)
+            stack.addWidget(message)
+            target.addRow(field.label, column)
+            self._editors[field.key] = (widget, message)
+        tabs.addTab(self._fixed_page(), "Fixed (not editable)")
+        return tabs
+
+    def _formulary_buttons(self) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        add = QPushButton("Add a product like…")
+        add.clicked.connect(self.choose_product_to_add)
+        remove = QPushButton("Remove a product…")
+        remove.clicked.connect(self.choose_product_to_remove)
+        layout.addWidget(add)
+        layout.addWidget(remove)
+        layout.addStretch(1)
+        return row
+
+    def _editor_for(self, field: EditableField) -> QWidget:
+        value = self.draft.value(field)
+        key = field.key
+        if field.is_quantity:
+            quantity = QuantityEditor(str(value or ""), field.kind)
+            quantity.setObjectName(f"quantity:{key}")
+            quantity.number.textEdited.connect(lambda _t: self._edited(key))
+            quantity.unit.currentTextChanged.connect(lambda _t: self._edited(key))
+            self._readers[key] = quantity.text
+            return quantity
+        if field.kind == "count":
+            spin = QSpinBox()
+            spin.setObjectName(f"count:{key}")
+            spin.setRange(1, 99)
+            spin.setValue(value if isinstance(value, int) and not isinstance(value, bool) else 1)
+            spin.valueChanged.connect(lambda _v: self._edited(key))
+            self._readers[key] = spin.value
+            return spin
+        if field.kind == FLAG:
+            box = QCheckBox()
+            box.setChecked(bool(value))
+            box.toggled.connect(lambda _v: self._edited(key))
+            self._readers[key] = box.isChecked
+            return box
+        if field.kind in (PRODUCT, SALT):
+            combo = QComboBox()
+            section = self.draft.document.get("products" if field.kind == PRODUCT else "salts")
+            combo.addItems(list(section) if isinstance(section, dict) else [])
+            combo.setCurrentText(str(value or ""))
+            combo.currentTextChanged.connect(lambda _t: self._edited(key))
+            self._readers[key] = combo.currentText
+            return combo
+        line = QLineEdit("" if value is None else shown_value(value))
+        if field.kind == DATE:
+            line.setPlaceholderText("YYYY-MM-DD")
+        elif field.optional:
+            line.setPlaceholderText("(none)")
+        line.textEdited.connect(lambda _t: self._edited(key))
+        self._readers[key] = lambda: line_value(field, line.text())
+        return line
+
+    def _fixed_page(self) -> QWidget:
+        """The parts a site cannot change: the ceilings, the rule structure and the codes."""
+        lines = ["<h3>mgdesk's fixed safety ceilings</h3><ul>"]
+        lines += [f"<li>thresholds.{k}: {c.text}</li>" for k, c in THRESHOLD_CEILINGS.items()]
+        lines.append(f"<li>doses.torsades_pulseless: {PUSH_MAX_RATE.text}</li></ul>")
+        graph = self.draft.document.get("graph", {})
+        nodes = graph.get("nodes", []) if isinstance(graph, dict) else []
+        lines.append("<h3>Rule structure (steps of the graph)</h3><ul>")
+        lines += [f"<li>{n.get('id')}: {n.get('title')}</li>" for n in nodes if isinstance(n, dict)]
+        lines.append("</ul><h3>Codes</h3>")
+        for section in ("orders", "warnings", "monitoring"):
+            codes = self.draft.document.get(section, {})
+            lines.append(f"<p><b>{section}</b>: {', '.join(codes)}</p>")
+        label = QLabel("".join(lines))
+        label.setWordWrap(True)
+        label.setObjectName("fixed_parts")
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(label)
+        return scroll
+
+    # -- editing and validating -----------------------------------------------------------
+
+    def set_field(self, key: str, text: str) -> None:
+        """Type text into a field's editor as a user would (for a quantity, "number unit")."""
+        widget, _ = self._editors[key]
+        if isinstance(widget, QuantityEditor):
+            number, _, unit = text.partition(" ")
+            widget.number.setText(number)
+            widget.unit.setCurrentText(unit)
+        elif isinstance(widget, QLineEdit):
+            widget.setText(text)
+        elif isinstance(widget, QSpinBox):
+            widget.setValue(int(text))
+        elif isinstance(widget, QComboBox):
+            widget.setCurrentText(text)
+        self._edited(key)
+
+    def _edited(self, key: str) -> None:
+        field = self.draft.field(key)
+        self.draft.set_value(field, self._readers[key]())
+        before = set(self.validation.problems)
+        self.validation = self.draft.validate()
+        # What this edit brought, wherever the loader names it, is shown on this field too.
+        self._caused[key] = tuple(p for p in self.validation.problems if p not in before)
+        self.saved_path = None
+        self._show_validation()
+        self._debounce.start()
+
+    def _show_validation(self) -> None:
+        for key, (widget, message) in self._editors.items():
+            own = self.draft.problems_for(self.draft.field(key), self.validation)
+            still = [p for p in self._caused.get(key, ()) if p in self.validation.problems]
+            problems = own + tuple(p for p in still if p not in own)
+            widget.setStyleSheet(_ERROR_STYLE if problems else "")
+            widget.setToolTip("\n".join(problems))
+            message.setText("\n".join(problems))
+            message.setVisible(bool(problems))
+        self.problem_list.clear()
+        self.problem_list.addItems(list(self.validation.problems))
+        self.changes_list.clear()
+        self.changes_list.addItems(
+            [f"{e.field}: {e.before} → {e.after}" for e in self.field_edits()]
+        )
+        valid = self.validation.valid
+        self.save_button.setEnabled(valid)
+        self.report_button.setEnabled(valid)
+        self._update_install_buttons()
+
+    def _update_install_buttons(self) -> None:
+        ready = self.saved_path is not None
+        for button in (self.install_user_button, self.install_machine_button):
+            button.setEnabled(ready)
+            button.setToolTip(
+                "" if ready else "Save the new version first: a saved file is installed"
+            )
+
+    def field_edits(self) -> list[FieldEdit]:
+        return [
+            FieldEdit(c.field.key, shown_value(c.before), shown_value(c.after))
+            for c in self.draft.changes()
+        ]
+
+    # -- the formulary ---------------------------------------------------------------------
+
+    def choose_product_to_add(self) -> None:
+        products = list(self.draft.document.get("products", {}))
+        like, chosen = QInputDialog.getItem(self, "Add a product", "Copy the product:", products)
+        if not chosen:
+            return
+        key, named = QInputDialog.getText(self, "Add a product", "Key of the new product:")
+        if named:
+            self.add_product(key.strip(), like)
+
+    def choose_product_to_remove(self) -> None:
+        products = list(self.draft.document.get("products", {}))
+        key, chosen = QInputDialog.getItem(self, "Remove a product", "Product:", products)
+        if chosen:
+            self.remove_product(key)
+
+    def add_product(self, key: str, like: str) -> bool:
+        try:
+            self.draft.add_product(key, like)
+        except DraftError as exc:
+            self._refuse("The product was not added", str(exc))
+            return False
+        self._fields_changed()
+        return True
+
+    def remove_product(self, key: str) -> None:
+        self.draft.remove_product(key)
+        self._fields_changed()
+
+    def _fields_changed(self) -> None:
+        """Rebuild the editors for the draft's new list of fields, then validate."""
+        index = self.tabs.currentIndex()
+        old = self.tabs
+        self.tabs = self._field_tabs()
+        self.splitter.replaceWidget(0, self.tabs)
+        old.deleteLater()
+        self.tabs.setCurrentIndex(index)
+        self.validation = self.draft.validate()
+        self.saved_path = None
+        self._show_validation()
+        self._debounce.start()
+
+    # -- the comparison, off the GUI thread -----------------------------------------------
+
+    @property
+    def comparison_pending(self) -> bool:
+        return self._debounce.isActive() or self._pending is not None
+
+    def _start_comparison(self) -> None:
+        candidate = self.validation.protocol
+        self._generation += 1
+        if candidate is None:
+            self.comparison_status.setText("No comparison while the protocol has problems.")
+            self._pending = None
+            return
+        generation = self._generation
+        self.comparison_status.setText("Comparing with the protocol in force…")
+        baseline = self._baseline
+        self._pending = self._executor.submit(
+            lambda: baseline.result().compare(candidate, lambda: generation != self._generation)
+        )
+        self._poll.start()
+
+    def _collect_comparison(self) -> None:
+        pending = self._pending
+        if pending is None or not pending.done():
+            return
+        self._poll.stop()
+        self._pending = None
+        comparison = pending.result()
+        if comparison is None:  # a newer edit cancelled it
+            return
+        self.comparison = comparison
+        self.comparison_tree.clear()
+        groups = comparison.by_change()
+        self.comparison_status.setText(
+            f"{comparison.cases_run} cases compared with {comparison.old.id} version "
+            f"{comparison.old.version}: {comparison.changed_cases} change"
+            + ("" if groups else " — no outcome, order, dose, rate or warning changes")
+        )
+        for change, cases in groups:
+            item = QTreeWidgetItem([f"{change} ({len(cases)})"])
+            item.addChildren([QTreeWidgetItem([case]) for case in cases])
+            self.comparison_tree.addTopLevelItem(item)
+        self.compared.emit(comparison)
+
+    # -- saving, the report and installing -----------------------------------------------
+
+    def choose_save_path(self) -> None:
+        folder = self.draft.path.parent if self.draft.path is not None else Path.home()
+        self.draft.ensure_new_version()
+        self._refresh_field("version")
+        chosen, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save the new protocol version",
+            str(folder / self.draft.suggested_file_name()),
+            "Protocol (*.json)",
+        )
+        if chosen:
+            self.save_as(Path(chosen))
+
+    def save_as(self, path: Path) -> bool:
+        """Save a new version to path; a refusal is shown and nothing is written."""
+        try:
+            protocol = self.draft.save_as(path)
+        except ProtocolInvalid as exc:
+            self._refuse("The protocol was not saved", "\n".join(exc.problems))
+            return False
+        except DraftError as exc:
+            self._refuse("The protocol was not saved", str(exc))
+            return False
+        except OSError as exc:
+            self._refuse("The protocol was not saved", f"{path}: {exc.strerror or exc}")
+            return False
+        self._refresh_field("version")
+        self.validation = Validation(protocol, ())
+        self.saved_path = path
+        self._show_validation()
+        self.statusBar().showMessage(
+            f"Saved {protocol.id} version {protocol.version} to {path} (SHA-256 {protocol.sha256})"
+        )
+        return True
+
+    def _refresh_field(self, key: str) -> None:
+        widget, _ = self._editors[key]
+        if isinstance(widget, QLineEdit):
+            widget.setText(shown_value(self.draft.value(self.draft.field(key))))
+
+    def choose_report_path(self) -> None:
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, "Save the change report", str(Path.home() / "change-report.pdf"), "PDF (*.pdf)"
+        )
+        if chosen:
+            self.write_report(Path(chosen))
+
+    def write_report(self, path: Path) -> bool:
+        """Write the change report of the last comparison (waiting for it if need be)."""
+        if self.validation.protocol is None:
+            return False
+        if self.comparison is None or self.comparison.new.sha256 != self.validation.protocol.sha256:
+            comparison = self._baseline.result().compare(self.validation.protocol)
+            assert comparison is not None  # never cancelled
+            self.comparison = comparison
+        from mgdesk.printing.change_report import write_report_pdf
+
+        try:
+            write_report_pdf(self.comparison, path, self.field_edits(), str(date.today()))
+        except OSError as exc:
+            self._refuse("The report was not written", f"{path}: {exc.strerror or exc}")
+            return False
+        self.statusBar().showMessage(f"Change report written to {path}")
+        return True
+
+    def install(self, location: InstallLocation) -> bool:
+        """Install the saved file as `mgdesk protocol install` does."""
+        if self.saved_path is None:
+            return False
+        try:
+            installed = install_protocol(self.saved_path, location)
+        except ProtocolInvalid as exc:
+            self._refuse("The protocol was not installed", "\n".join(exc.problems))
+            return False
+        except InstallError as exc:
+            self._refuse("The protocol was not installed", str(exc))
+            return False
+        self.statusBar().showMessage(
+            f"Installed {installed.protocol.id} version {installed.protocol.version} at "
+            f"{installed.path}"
+        )
+        self.installed.emit(installed)
+        return True
+
+    def _refuse(self, title: str, text: str) -> None:
+        self.statusBar().showMessage(f"{title}: {text.splitlines()[0] if text else ''}")
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
+        box.setObjectName("refusal")
+        box.open()
+
+    def closeEvent(self, event: object) -> None:
+        self._generation += 1  # cancels a comparison under way
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        super().closeEvent(event)  # type: ignore[arg-type]
+
+
+def open_editor(
+    file: Path | None, in_force: Protocol, parent: QWidget | None = None
+) -> ProtocolEditor:
+    """An editor over file, or over the file of the protocol in force (the bundled default's
+    if none is installed). Raises ProtocolInvalid if file is not a JSON document."""
+    if file is not None:
+        draft = ProtocolDraft.from_file(file)
+    else:
+        active = active_protocol()
+        source = active.path if active.path is not None else None
+        draft = (
+            ProtocolDraft.from_file(source)
+            if source is not None
+            else ProtocolDraft(
+                files(resources).joinpath("protocols", "default.json").read_bytes(),
+                "bundled default",
+            )
+        )
+    editor = ProtocolEditor(draft, in_force, parent)
+    editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    return editor
+
+
+def run_editor(args: Sequence[str]) -> int:
+    """`mgdesk protocol edit [FILE]`: the editor alone, over FILE or the protocol in force."""
+    file = Path(args[0]) if args else None
+    app = QApplication.instance() or QApplication(sys.argv[:1] or ["mgdesk"])
+    active = active_protocol()
+    try:
+        editor = open_editor(file, active.protocol)
+    except ProtocolInvalid as exc:
+        sys.stderr.write("mgdesk: " + "; ".join(exc.problems) + "\n")
+        return EXIT_FILE_REFUSED
+    editor.show()
+    return int(app.exec())

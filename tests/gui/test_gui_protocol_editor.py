@@ -1,0 +1,172 @@
+"""The protocol editor window: edit, compare, save, install, and see it on the sheet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from mgdesk import resources
+from mgdesk.core.protocol_loader import parse_protocol
+from mgdesk.document.sheet import build_sheet
+from mgdesk.document.sheet_html import sheet_text
+from mgdesk.gui import protocol_editor
+from mgdesk.gui.main_window import MainWindow
+from mgdesk.gui.protocol_editor import ProtocolEditor
+
+EXAMPLES = files(resources).joinpath("examples")
+
+
+@pytest.fixture(autouse=True)
+def few_generated_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(protocol_editor, "GENERATED_CASES", 150)
+
+
+def _editor(qtbot: QtBot, window: MainWindow) -> ProtocolEditor:
+    editor = window.menus.open_protocol_editor()
+    assert editor is not None
+    qtbot.addWidget(editor)
+    qtbot.waitUntil(lambda: editor.comparison is not None, timeout=60_000)
+    return editor
+
+
+def _compared(qtbot: QtBot, editor: ProtocolEditor) -> None:
+    qtbot.waitUntil(lambda: not editor.comparison_pending, timeout=60_000)
+
+
+def test_the_menu_opens_the_editor_with_no_change_against_the_protocol_in_force(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    editor = _editor(qtbot, window)
+    assert editor.comparison is not None and editor.comparison.by_case == ()
+    assert "no outcome, order, dose, rate or warning changes" in editor.comparison_status.text()
+    assert not editor.install_user_button.isEnabled()  # nothing saved yet
+
+
+def test_edit_compare_save_install_and_the_sheet_shows_the_new_protocol(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    editor = _editor(qtbot, window)
+    editor.set_field("thresholds.magnesium_severe_below", "1.0 mg/dL")
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")
+    editor.set_field(
+        "products.magnesium_oxide_160mg_capsule.name", "magnesium oxide 160 mg capsule (site stock)"
+    )
+    assert editor.validation.valid, editor.validation.problems
+    _compared(qtbot, editor)
+    assert editor.comparison is not None
+    changes = dict(editor.comparison.by_change())
+    assert "severity severe -> mild" in changes
+    assert any("magnesium oxide 160 mg capsule (site stock)" in change for change in changes)
+    assert editor.comparison_tree.topLevelItemCount() == len(changes)
+    assert editor.changes_list.count() == 3
+
+    assert editor.save_as(tmp_path / "site-1.1.1.json")
+    assert parse_protocol((tmp_path / "site-1.1.1.json").read_bytes()).version == "1.1.1"
+    assert editor.write_report(tmp_path / "report.pdf")
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+    assert editor.install("user")
+
+    assert window.protocol is not None and window.protocol.version == "1.1.1"
+    assert window.evaluation_install
+    assert "1.1.1" in window.protocol_label.text()
+    assert window.files.open_case_file(Path(str(EXAMPLES.joinpath("mild-oral-1.4-mg-dl.json"))))
+    current = window.current_case_and_plan()
+    assert current is not None
+    case, plan = current
+    sheet = build_sheet(
+        case,
+        plan,
+        window.protocol,
+        facility="Test",
+        prescriber="Dr Roe",
+        acknowledged=[w.code for w in plan.stop_warnings],
+        generated_at=datetime(2026, 12, 4, 12, 0),
+        sheet_id="EDITOR-TEST",
+        evaluation_install=window.evaluation_install,
+    )
+    # As read: the sheet keeps numbers with their units (no-break spaces, word joiners).
+    printed = sheet_text(sheet).replace("\u00a0", " ").replace("\u2060", "")
+    assert "magnesium oxide 160 mg capsule (site stock)" in printed
+    assert f"version 1.1.1 · SHA-256 {window.protocol.sha256[:12]}" in " ".join(
+        sheet.footer_lines()
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "message"),
+    [
+        (
+            "thresholds.iv_max_rate",
+            "200 mg/min",
+            "thresholds.iv_max_rate: 200 mg/min is above mgdesk's fixed ceiling of 150 mg/min "
+            "(FDA magnesium sulfate label)",
+        ),
+        (
+            "doses.loading.salt_mass",
+            "2 mL",
+            "doses.loading.salt_mass: '2 mL' has the wrong dimension (expected a mass)",
+        ),
+    ],
+)
+def test_a_refused_edit_shows_its_message_on_the_field_and_saves_nothing(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, key: str, typed: str, message: str
+) -> None:
+    editor = _editor(qtbot, window)
+    editor.set_field(key, typed)
+    label = editor.findChild(protocol_editor.QLabel, f"problem:{key}")
+    assert label is not None and not label.isHidden() and label.text() == message
+    assert message in [
+        editor.problem_list.item(i).text() for i in range(editor.problem_list.count())
+    ]
+    assert not editor.save_button.isEnabled()
+    assert not editor.save_as(tmp_path / "refused.json")
+    assert not (tmp_path / "refused.json").exists()
+    assert window.protocol is not None and window.protocol.version == "1.1.0"
+
+
+def test_a_product_added_in_the_window_gets_its_own_editors(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    editor = _editor(qtbot, window)
+    assert editor.add_product("magnesium_oxide_250mg_tablet", "magnesium_oxide_400mg_tablet")
+    editor.set_field("products.magnesium_oxide_250mg_tablet.salt_per_unit", "250 mg")
+    editor.set_field("products.magnesium_oxide_250mg_tablet.name", "magnesium oxide 250 mg tablet")
+    editor.set_field("orders.mg_oxide_oral.product", "magnesium_oxide_250mg_tablet")
+    assert editor.validation.protocol is not None, editor.validation.problems
+    _compared(qtbot, editor)
+    assert editor.comparison is not None
+    assert any("magnesium oxide 250 mg tablet" in c for c, _ in editor.comparison.by_change())
+    assert not editor.add_product("magnesium_oxide_250mg_tablet", "magnesium_oxide_400mg_tablet")
+
+
+def test_a_problem_the_loader_names_elsewhere_shows_on_the_field_that_caused_it(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    editor = _editor(qtbot, window)
+    editor.set_field("plausibility.weight[0]", "1 kg")
+    label = editor.findChild(protocol_editor.QLabel, "problem:plausibility.weight[0]")
+    assert label is not None and not label.isHidden()
+    assert "doses.severe_im: 5 g in 4 hours at the lowest plausible weight (1 kg)" in label.text()
+    editor.set_field("plausibility.weight[0]", "20 kg")
+    assert label.isHidden()
+
+
+def test_each_unit_picker_offers_units_of_its_dimension_only(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    editor = _editor(qtbot, window)
+    pickers = {
+        key: editor.findChild(protocol_editor.QuantityEditor, f"quantity:{key}")
+        for key in ("doses.loading.salt_mass", "doses.loading.duration", "thresholds.iv_max_rate")
+    }
+    offered = {
+        key: [p.unit.itemText(i) for i in range(p.unit.count())] for key, p in pickers.items()
+    }
+    assert offered["doses.loading.salt_mass"] == ["kg", "lb", "g", "mg", "mcg"]
+    assert offered["doses.loading.duration"] == ["min", "h"]
+    assert offered["thresholds.iv_max_rate"] == ["mg/min"]
+    assert editor.findChild(protocol_editor.QSpinBox, "count:doses.severe_im.sites") is not None
