@@ -25,7 +25,6 @@ from PySide6.QtCore import QEvent, QLocale
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow
 
-from mgdesk.document.locale_text import localised_markup
 from mgdesk.gui.assessment_cache import AssessmentCache
 
 if TYPE_CHECKING:
@@ -279,6 +278,7 @@ class MainWindow(QMainWindow):
         self.assessment_shown.emit()
 
     def _show_emergency(self, assessment: Assessment) -> None:
+        from mgdesk.document.locale_text import localised_markup
         from mgdesk.gui.plan_view import emergency_html
 
         message = emergency_html(assessment)
