@@ -28,7 +28,7 @@ CASES = (
     ("oral-failed", "worked:v19.json", "treatment"),
     ("unit-confusion", "example:high-unit-confusion.json", "magnesium"),
     ("magnesium-without-unit", "worked:v05.json", None),
-    ("emergency-invalid-torsades", "invalid:torsades-long-name", None),
+    ("emergency-invalid-torsades", "invalid:torsades-unprintable-name", None),
     ("emergency-invalid-tetany", "invalid:tetany-potassium-1.2", None),
     ("adjusted-body-weight", "worked:y01.json", "renal"),
     ("magnesium-given-infusion-cut", "worked:y22.json", "treatment"),
@@ -38,9 +38,9 @@ SCROLLED_TO_GIVEN = ("magnesium-given-infusion-cut",)
 # Cases not valid as a whole whose emergency orders are shown all the same: (worked case,
 # changes as {"section.field": value}).
 INVALID_CASES: dict[str, tuple[str, dict[str, Any]]] = {
-    "torsades-long-name": (
+    "torsades-unprintable-name": (
         "v06.json",
-        {"patient.name": "Example " + "N" * 193, "clinical.torsades": "pulseless"},
+        {"patient.name": "Smith, John \u202e", "clinical.torsades": "pulseless"},
     ),
     "tetany-potassium-1.2": ("v08.json", {"labs.potassium": "1.2 mmol/L"}),
 }
