@@ -24,11 +24,13 @@ USAGE = """\
 usage: mgdesk [CASE]                      open the window (with a case file)
        mgdesk --exit-after-startup [CASE] open the window, wait until painted, exit
        mgdesk evaluate CASE [--format text|json|jsonl] [--protocol FILE]
-       mgdesk sheet CASE (-o OUT.pdf | --printer NAME) [--paper a4|letter]
-                    [--acknowledge CODE[,CODE...]] [--prescriber NAME] [--facility NAME]
-                    [--protocol FILE]
+       mgdesk sheet CASE (-o OUT.pdf | --printer NAME) --prescriber NAME
+                    [--prescriber-registration TEXT] [--prescriber-contact TEXT]
+                    [--acknowledge CODE[,CODE...]] [--facility NAME]
+                    [--paper a4|letter] [--protocol FILE]
        mgdesk protocol install FILE [--user] | check FILE [--cases PATH ...] | show
-       mgdesk protocol compare OLD NEW [-o REPORT.pdf] | edit [FILE]
+       mgdesk protocol compare OLD NEW [-o REPORT.pdf] [--cases PATH ...] [--generated N]
+       mgdesk protocol edit [FILE]
        mgdesk audit list [--db PATH] [--last N] [--json]
        mgdesk audit verify [--db PATH] [--sheet HASH]
        mgdesk self-test

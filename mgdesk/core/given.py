@@ -222,11 +222,6 @@ def given_totals(
     return GivenTotals(counted, total, im)
 
 
-def entry_text(entry: MagnesiumGiven) -> str:
-    """One entry as the screen and the sheet list it."""
-    return f"{entry.time.isoformat()} {entry.route.upper()} {plain_quantity(entry.amount, 6)}"
-
-
 # -- what the plan says about it ---------------------------------------------------------
 
 EMERGENCY_ORDER_IDS = ("mg_sulfate_iv_torsades", "mg_sulfate_iv_loading")

@@ -72,7 +72,9 @@ class SheetOrder:
 def printed_orders(
     plan: Plan, case: Case, protocol: Protocol, issued_on: date
 ) -> tuple[SheetOrder, ...]:
-    renal_unknown = plan.creatinine_clearance is None
+    # As the plan's renal step decided it: on dialysis there is no clearance, yet renal
+    # function is known to be impaired.
+    renal_unknown = any(s.id == "renal" and s.outcome == "unknown" for s in plan.steps)
     review = issued_on + timedelta(days=ORAL_REVIEW_DAYS)
     printed = []
     for number, order in enumerate(plan.orders, 1):

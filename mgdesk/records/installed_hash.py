@@ -13,7 +13,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from mgdesk.records.safefile import write_atomically
+from mgdesk.records.safefile import read_within, write_atomically
 
 HASH_SUFFIX = ".sha256"
 _RECORD = re.compile(r"([0-9a-f]{64})  (\S.*)\n?")
@@ -40,8 +40,8 @@ def installed_hash_problem(protocol_path: Path, data: bytes) -> str | None:
     reinstall = "the pharmacist must install it again with `mgdesk protocol install`"
     record_path = hash_record_path(protocol_path)
     try:
-        with record_path.open("rb") as file:
-            record = file.read(_MAX_RECORD_BYTES)
+        # Never blocks: a pipe put in its place reads as empty, so as damaged.
+        record = read_within(record_path, _MAX_RECORD_BYTES)
     except FileNotFoundError:
         return (
             f"no SHA-256 was recorded when it was installed ({record_path} is missing: it was "

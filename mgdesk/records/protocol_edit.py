@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -131,12 +131,6 @@ class Validation:
         """The problems naming this field, or the object it belongs to (a dose above a
         ceiling is reported on the dose)."""
         return tuple(p for p in self.problems if _names(problem_place(p), field))
-
-    def unplaced(self, editable: Sequence[EditableField]) -> tuple[str, ...]:
-        """Problems that name no editable field (e.g. a missing field of the graph)."""
-        return tuple(
-            p for p in self.problems if not any(_names(problem_place(p), f) for f in editable)
-        )
 
 
 def problem_place(problem: str) -> str:

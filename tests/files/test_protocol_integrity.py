@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,15 @@ def test_the_hash_is_of_the_bytes_not_of_another_file(tmp_path: Path) -> None:
         other.with_name("other.json.sha256").read_bytes()
     )
     assert active_protocol().location == "bundled"
+
+
+def test_a_pipe_in_place_of_the_recorded_hash_is_refused_without_waiting(tmp_path: Path) -> None:
+    """A named pipe with no writer would block every start if it were opened to wait."""
+    installed = install(tmp_path, "--user")
+    record = installed.with_name(installed.name + ".sha256")
+    record.unlink()
+    os.mkfifo(record)
+    active = active_protocol()
+    assert active.location == "bundled"
+    (notice,) = active.notices
+    assert "is damaged" in notice and str(record) in notice

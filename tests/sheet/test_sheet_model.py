@@ -510,3 +510,15 @@ def test_the_magnesium_given_is_listed_with_its_total_and_what_is_left() -> None
         "1 g left of the 20 g allowed in 48 hours"
     )
     assert f"Magnesium given before this assessment {sheet.magnesium_given}" in sheet_text(sheet)
+
+
+def test_on_dialysis_the_reduced_dose_is_for_renal_impairment_not_unknown_function() -> None:
+    """No clearance is computed on dialysis, yet renal function is known to be impaired."""
+    document = example("severe-tetany.json")
+    document["patient"]["allergies"] = "none known"
+    document["labs"].pop("creatinine", None)
+    document["clinical"]["dialysis"] = True
+    sheet = sheet_for(document)
+    texts = " ".join(order.text for order in sheet.orders)
+    assert "reduced dose for renal impairment" in texts
+    assert "renal function is unknown" not in texts
