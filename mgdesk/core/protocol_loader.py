@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import date
+from fractions import Fraction
 from importlib.resources import files
 from typing import Any, get_type_hints
 
@@ -53,7 +54,17 @@ from mgdesk.core.protocol import (
 from mgdesk.core.protocol_checks import check_order, check_placeholders, read_graph
 from mgdesk.core.protocol_reader import Reader, kinds
 from mgdesk.core.protocol_revision import with_revision_1_1_fields
-from mgdesk.core.units import unit
+from mgdesk.core.units import quantity, unit
+
+# Physical constants a protocol states but may not change (to within a rounding): a wrong
+# molar mass would make every dose's mmol, mEq and elemental figures wrong.
+PHYSICAL_CONSTANTS = {
+    "magnesium_molar_mass": ("24.305", "g/mol"),
+    "magnesium_valence": ("2", "eq/mol"),
+    "creatinine_substance_concentration": ("88.4", "umol/L"),
+    "creatinine_mass_concentration": ("1", "mg/dL"),
+}
+PHYSICAL_TOLERANCE = Fraction(1, 100)
 
 PROTOCOL_FORMAT = "mgdesk-protocol/1"
 MAX_PROTOCOL_BYTES = 2_000_000
@@ -169,6 +180,14 @@ def _build(original: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
     for key, value in chem.items():
         if value is not None and value.magnitude <= 0:
             r.problem(f"chemistry.{key}", "must be positive")
+        elif value is not None and key in PHYSICAL_CONSTANTS:
+            expected = quantity(*PHYSICAL_CONSTANTS[key])
+            if abs(value / expected - 1) > PHYSICAL_TOLERANCE:
+                r.problem(
+                    f"chemistry.{key}",
+                    f"must be {PHYSICAL_CONSTANTS[key][0]} {PHYSICAL_CONSTANTS[key][1]}: it is "
+                    "a physical constant, which no site changes",
+                )
 
     sources_doc = r.mapping(doc, "sources", "")
     sources: dict[str, Source] = {}

@@ -525,3 +525,25 @@ def test_any_edit_is_either_accepted_or_refused_cleanly(
         return
     with contextlib.suppress(PlanWithheld):  # or withholds a plan that breaks an invariant
         plan_of(base_case(), protocol)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("magnesium_molar_mass", "24.305 kg/mmol"),  # every mg figure a million times too big
+        ("magnesium_valence", "1 eq/mol"),
+        ("creatinine_substance_concentration", "8.84 umol/L"),
+    ],
+)
+def test_a_physical_constant_cannot_be_changed_by_a_site(key: str, value: str) -> None:
+    document = json.loads(files(resources).joinpath("protocols", "default.json").read_bytes())
+    document["chemistry"][key] = value
+    with pytest.raises(ProtocolInvalid) as caught:
+        parse_protocol(json.dumps(document).encode())
+    assert any(p.startswith(f"chemistry.{key}: must be ") for p in caught.value.problems)
+
+
+def test_a_physical_constant_may_be_written_in_another_unit() -> None:
+    document = json.loads(files(resources).joinpath("protocols", "default.json").read_bytes())
+    document["chemistry"]["magnesium_molar_mass"] = "0.024305 kg/mol"
+    assert parse_protocol(json.dumps(document).encode()).magnesium_molar_mass is not None
