@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from mgdesk.core.emergency import EmergencyPlan
-from mgdesk.core.plan import Plan
+from mgdesk.core.plan import Plan, PlanWarning
 from mgdesk.document.sheet import EVALUATION_FILE
 
 EVALUATION_FILE_HEADER = (
@@ -55,12 +56,7 @@ def text_report(plan: Plan, patient_label: str = "", *, evaluation_file: bool = 
         lines.append("  none")
     for i, order in enumerate(plan.orders, 1):
         lines.append(_wrap(f"{i}. {order.title}{ROLE_LABEL[order.role]}: {order.text}", "  "))
-    lines.append("")
-    lines.append("Warnings:")
-    if not plan.warnings:
-        lines.append("  none")
-    for w in plan.warnings_by_level():
-        lines.append(_wrap(f"{w.level.upper()}: {w.text} [{w.code}]", "  "))
+    lines += _warning_lines(plan.warnings_by_level())
     lines.append("")
     lines.append("Monitoring:")
     if not plan.monitoring:
@@ -112,10 +108,14 @@ def emergency_report(emergency: EmergencyPlan) -> str:
         lines.append("  none: this protocol gives no magnesium order (see the warnings)")
     for i, order in enumerate(emergency.orders, 1):
         lines.append(_wrap(f"{i}. {order.title}: {order.text}", "  "))
-    lines.append("")
-    lines.append("Warnings:")
-    if not emergency.warnings:
-        lines.append("  none")
-    for w in emergency.warnings:
-        lines.append(_wrap(f"{w.level.upper()}: {w.text} [{w.code}]", "  "))
+    lines += _warning_lines(emergency.warnings)
     return "\n".join(lines) + "\n"
+
+
+def _warning_lines(warnings: Sequence[PlanWarning]) -> list[str]:
+    """The report's warnings section: each warning's level, text and code."""
+    lines = ["", "Warnings:"]
+    if not warnings:
+        lines.append("  none")
+    lines += [_wrap(f"{w.level.upper()}: {w.text} [{w.code}]", "  ") for w in warnings]
+    return lines
