@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import date
 from importlib.resources import files
@@ -108,7 +109,9 @@ class ProtocolEditor(QMainWindow):
             lambda: Baseline(in_force, comparison_cases(generated=count))
         )
         self._pending: concurrent.futures.Future[Comparison | None] | None = None
-        self._generation = 0
+        # The worker sees only this event, never the window: a Qt object must not be
+        # released (perhaps for the last time) on a thread other than the GUI's.
+        self._cancel_comparison = threading.Event()
         self.setWindowTitle(f"Protocol editor — {draft.document.get('id', '')}")
         self._build()
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
@@ -393,16 +396,16 @@ class ProtocolEditor(QMainWindow):
 
     def _start_comparison(self) -> None:
         candidate = self.validation.protocol
-        self._generation += 1
+        self._cancel_comparison.set()
         if candidate is None:
             self.comparison_status.setText("No comparison while the protocol has problems.")
             self._pending = None
             return
-        generation = self._generation
+        cancelled = self._cancel_comparison = threading.Event()
         self.comparison_status.setText("Comparing with the protocol in force…")
         baseline = self._baseline
         self._pending = self._executor.submit(
-            lambda: baseline.result().compare(candidate, lambda: generation != self._generation)
+            lambda: baseline.result().compare(candidate, cancelled.is_set)
         )
         self._poll.start()
 
@@ -522,7 +525,7 @@ class ProtocolEditor(QMainWindow):
         box.open()
 
     def closeEvent(self, event: object) -> None:
-        self._generation += 1  # cancels a comparison under way
+        self._cancel_comparison.set()
         self._executor.shutdown(wait=False, cancel_futures=True)
         super().closeEvent(event)  # type: ignore[arg-type]
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QObject
 from pytestqt.qtbot import QtBot
 
 from mgdesk import resources
@@ -170,3 +172,43 @@ def test_each_unit_picker_offers_units_of_its_dimension_only(
     assert offered["doses.loading.duration"] == ["min", "h"]
     assert offered["thresholds.iv_max_rate"] == ["mg/min"]
     assert editor.findChild(protocol_editor.QSpinBox, "count:doses.severe_im.sites") is not None
+
+
+def _reaches_a_qt_object(work: object) -> bool:
+    """Whether a callable given to a worker thread can reach a Qt object through its
+    closures, bound selves or attributes (two steps deep covers the editor's work)."""
+    frontier, seen = [work], set()
+    for _ in range(3):
+        following = []
+        for item in frontier:
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, QObject):
+                return True
+            cells = getattr(item, "__closure__", None) or ()
+            following += [cell.cell_contents for cell in cells]
+            following += [getattr(item, "__self__", None)]
+            following += list(getattr(item, "__dict__", {}).values())
+        frontier = [item for item in following if item is not None]
+    return False
+
+
+def test_the_comparison_thread_is_never_given_the_window(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Releasing the last reference to a window on another thread destroys it there: Qt
+    # then crashes (CI saw a segmentation fault while an editor closed mid-comparison).
+    submitted: list[object] = []
+
+    class RecordingExecutor(concurrent.futures.ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            submitted.append(fn)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", RecordingExecutor)
+    editor = _editor(qtbot, window)
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")
+    _compared(qtbot, editor)
+    assert len(submitted) >= 3  # the baseline, the first comparison, the edit's
+    assert not any(_reaches_a_qt_object(work) for work in submitted)
