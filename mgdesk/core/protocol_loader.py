@@ -52,7 +52,7 @@ from mgdesk.core.protocol import (
     YearsRange,
 )
 from mgdesk.core.protocol_checks import check_order, check_placeholders, read_graph
-from mgdesk.core.protocol_reader import Reader, kinds
+from mgdesk.core.protocol_reader import Reader, json_problem, kinds
 from mgdesk.core.protocol_revision import with_revision_1_1_fields
 from mgdesk.core.units import quantity, unit
 
@@ -98,7 +98,7 @@ def parse_protocol(data: bytes, origin: str = "protocol") -> Protocol:
     except _DuplicateKeyError as exc:  # json.loads would keep the last, silently
         raise ProtocolInvalid([f"{origin}: {exc}: each field may be given only once"]) from None
     except (ValueError, RecursionError) as exc:  # ValueError: also a number too long to convert
-        raise ProtocolInvalid([f"{origin}: not valid JSON ({exc})"]) from None
+        raise ProtocolInvalid([f"{origin}: {json_problem(exc)}"]) from None
     if not isinstance(document, dict):
         raise ProtocolInvalid([f"{origin}: must be a JSON object"])
     if _has_lone_surrogate(document):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import fields
@@ -145,3 +146,14 @@ class Reader:
             self.problem(where, f"{value!r} must be a percentage from 0 to 100")
             return None
         return int(number) if kind == "count" else number
+
+
+def json_problem(exc: ValueError | RecursionError) -> str:
+    """Why a protocol file is not JSON, in words (never Python's own message)."""
+    if isinstance(exc, RecursionError):
+        return "nested far too deeply to be a protocol file"
+    if isinstance(exc, json.JSONDecodeError):
+        if exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated string"):
+            return "not valid JSON: the file ends too early (cut short when it was copied or saved)"
+        return f"not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg.lower()})"
+    return "not valid JSON: it holds a number too long to read"

@@ -32,7 +32,7 @@ from mgdesk.core.protocol import (
     WarningText,
 )
 from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES
-from mgdesk.core.protocol_reader import DIMENSIONS, NUMBER_KINDS, kinds
+from mgdesk.core.protocol_reader import DIMENSIONS, NUMBER_KINDS, json_problem, kinds
 from mgdesk.records.safefile import read_limited, write_atomically
 from mgdesk.records.site_protocol import check_protocol
 
@@ -155,8 +155,10 @@ class ProtocolDraft:
         not a JSON object at all."""
         try:
             document = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise ProtocolInvalid([f"{origin}: not a JSON protocol document ({exc})"]) from None
+        except UnicodeDecodeError:
+            raise ProtocolInvalid([f"{origin}: not UTF-8 text"]) from None
+        except (ValueError, RecursionError) as exc:
+            raise ProtocolInvalid([f"{origin}: {json_problem(exc)}"]) from None
         if not isinstance(document, dict):
             raise ProtocolInvalid([f"{origin}: must be a JSON object"])
         self.document: dict[str, Any] = document

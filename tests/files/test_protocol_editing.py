@@ -312,3 +312,17 @@ def test_a_product_taken_off_the_formulary_is_listed_among_the_changes() -> None
     draft.remove_product("magnesium_aspartate_10mmol_sachet")
     gone = {c.field.key: c.after for c in draft.changes()}
     assert gone["products.magnesium_aspartate_10mmol_sachet.name"] is None
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"[" * 100_000, "site.json: nested far too deeply to be a protocol file"),
+        (b'{"id": ', "site.json: not valid JSON: the file ends too early"),
+        (b"\xff\xfe{}", "site.json: not UTF-8 text"),
+    ],
+)
+def test_the_editor_names_why_a_file_cannot_be_opened(data: bytes, problem: str) -> None:
+    with pytest.raises(ProtocolInvalid) as caught:
+        ProtocolDraft(data, "site.json")
+    assert caught.value.problems[0].startswith(problem), caught.value.problems
