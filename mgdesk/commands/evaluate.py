@@ -6,7 +6,6 @@ import argparse
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,7 +18,7 @@ from mgdesk.commands.streams import (
     standard_input,
     standard_output,
 )
-from mgdesk.core.case import parse_case, reject_duplicate_keys
+from mgdesk.core.case import parse_case
 from mgdesk.core.emergency import EmergencyPlan, emergency_orders
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolInvalid
@@ -27,7 +26,7 @@ from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.document.report import emergency_report, text_report
 from mgdesk.document.sheet import EVALUATION_FILE
-from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
+from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, NotACaseError, case_json
 from mgdesk.records.safefile import read_limited, read_stream_limited
 from mgdesk.records.site_protocol import active_protocol, load_protocol
 
@@ -160,22 +159,10 @@ def read_input(source: str, stdin: IO[bytes]) -> bytes:
 
 
 def decode_case(data: bytes) -> Any:
-    if len(data) > MAX_CASE_FILE_BYTES:
-        raise InputError(f"larger than {MAX_CASE_FILE_BYTES} bytes: not a case")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text: not a case file") from None
-    if not text.strip():
-        raise InputError("is empty: expected a JSON case")
-    try:
-        # NaN and Infinity are read as numbers here so that the case's validation names
-        # the field they were typed in; no field accepts them.
-        return json.loads(text, parse_float=Decimal, object_pairs_hook=reject_duplicate_keys)
-    except RecursionError:
-        raise InputError("is nested too deeply to be a case") from None
-    except ValueError as exc:
-        raise InputError(f"is not valid JSON ({exc})") from None
+        return case_json(data)
+    except NotACaseError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO[str]) -> int:

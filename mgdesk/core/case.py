@@ -135,11 +135,6 @@ def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def reject_json_constant(name: str) -> None:
-    """For json.loads(parse_constant=...): NaN and Infinity are not numbers in a case."""
-    raise ValueError(f"{name} is not a valid number")
-
-
 def is_newer_case_format(fmt: object) -> bool:
     """Whether fmt names a later version of the case format than this mgdesk reads
     ("mgdesk-case/2"), rather than an older, a malformed or another format."""

@@ -27,7 +27,6 @@ from mgdesk.core.case import (
     PATIENT_FIELDS,
     is_newer_case_format,
     reject_duplicate_keys,
-    reject_json_constant,
 )
 from mgdesk.records import exact_json
 from mgdesk.records.safefile import (
@@ -40,6 +39,7 @@ MAX_CASE_FILE_BYTES = 1_000_000
 # A case document is at most three levels deep (case > clinical > symptoms); anything much
 # deeper is not a case, and refusing it early keeps the form from walking odd structures.
 MAX_CASE_DEPTH = 8
+MAX_INTEGER_DIGITS = 30
 SECTION_FIELDS = {"patient": PATIENT_FIELDS, "labs": LAB_FIELDS, "clinical": CLINICAL_FIELDS}
 
 
@@ -113,46 +113,70 @@ def open_case(path: Path) -> dict[str, Any]:
 
 def case_document_from_bytes(data: bytes, source: str) -> dict[str, Any]:
     """The case document in data (the contents of the file named source)."""
+    try:
+        document = case_json(data)
+        problem = _not_a_case(document)
+        if problem:
+            raise NotACaseError(problem)
+    except NotACaseError as exc:
+        raise CaseFileError(f"Could not open {source}: {exc}.") from None
+    return dict(document)
 
-    def refuse(reason: str) -> CaseFileError:
-        return CaseFileError(f"Could not open {source}: {reason}.")
 
+class NotACaseError(ValueError):
+    """Why some bytes are not a case document, in words for the user."""
+
+
+def case_json(data: bytes) -> Any:
+    """The JSON value in a case's bytes: the one reading of them, for a file opened in the
+    window and for the command line alike. Whether it is a case is for the caller to judge
+    (the window opens drafts; the command line validates a whole case)."""
     if len(data) > MAX_CASE_FILE_BYTES:
-        raise refuse(f"it is larger than {MAX_CASE_FILE_BYTES} bytes, too large for a case file")
+        raise NotACaseError(
+            f"it is larger than {MAX_CASE_FILE_BYTES} bytes, too large for a case file"
+        )
     if b"\x00" in data:
-        raise refuse("it is a binary file, not an mgdesk case file")
+        raise NotACaseError("it is a binary file, not an mgdesk case file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise refuse("it is not UTF-8 text, so it is damaged or not an mgdesk case file") from None
+        raise NotACaseError(
+            "it is not UTF-8 text, so it is damaged or not an mgdesk case file"
+        ) from None
     if not text.strip():
-        raise refuse("the file is empty")
+        raise NotACaseError("it is empty")
     try:
         document = json.loads(
             text,
             parse_float=Decimal,
-            parse_constant=reject_json_constant,
+            parse_int=_bounded_int,
+            # NaN and Infinity are read as numbers so that the case's validation names the
+            # field they were typed in (no field accepts them) and the rest is kept.
             object_pairs_hook=reject_duplicate_keys,
         )
     except RecursionError:
-        raise refuse("it is nested far too deeply to be a case file") from None
+        raise NotACaseError("it is nested far too deeply to be a case file") from None
     except json.JSONDecodeError as exc:
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
-            raise refuse(
-                "the file ends too early: it is incomplete (cut short when it was copied or saved)"
+            raise NotACaseError(
+                "it ends too early: it is incomplete (cut short when it was copied or saved)"
             ) from None
-        raise refuse(
+        raise NotACaseError(
             f"it is damaged or not a case file (not valid JSON at line {exc.lineno}, "
             f"column {exc.colno})"
         ) from None
     except ValueError as exc:
-        raise refuse(f"it is damaged or not a case file ({exc})") from None
+        raise NotACaseError(f"it is damaged or not a case file ({exc})") from None
     if _deeper_than(document, MAX_CASE_DEPTH):
-        raise refuse("it is nested far too deeply to be a case file")
-    problem = _not_a_case(document)
-    if problem:
-        raise refuse(problem)
-    return dict(document)
+        raise NotACaseError("it is nested far too deeply to be a case file")
+    return document
+
+
+def _bounded_int(text: str) -> int:
+    # Python refuses very long integers with a message of its own; no case field needs one.
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"a number has more than {MAX_INTEGER_DIGITS} digits")
+    return int(text)
 
 
 def _deeper_than(value: object, limit: int) -> bool:

@@ -398,3 +398,17 @@ def test_a_revision_1_1_field_opens_and_is_saved_back_unchanged(
     section, key = field.split(".")
     assert saved[section][key] == document[section][key]
     assert saved.get("assessed_at") == document.get("assessed_at")
+
+
+def test_a_file_with_nan_for_a_number_opens_with_that_field_named_and_the_rest_kept(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "nan.mgcase"
+    text = json.dumps(example_case(MILD, patient={"age_years": 0}))
+    path.write_text(text.replace('"age_years": 0', '"age_years": NaN'), encoding="utf-8")
+    assert window.files.open_case_file(path)
+    assert window.form.is_marked_invalid("patient.age_years")
+    assert window.form_view.rows["patient.age_years"].error.text()
+    assert line_text(window, "labs.magnesium") == "1.4"
+    assert window.plan_view.plan is None
+    assert not action(window, "Order sheet…").isEnabled()
