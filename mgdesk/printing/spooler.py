@@ -91,15 +91,7 @@ def check_print_system(printer: str = "", wait_s: float = PRINT_SYSTEM_WAIT_S) -
 def _ask(server: PrintServer, deadline: float, answered: threading.Event) -> None:
     """Set answered unless the server stays silent: a reply, or a plain refusal, counts."""
     try:
-        if isinstance(server, str):
-            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            connection.settimeout(max(0.0, deadline - time.monotonic()))
-            connection.connect(server)
-        else:
-            connection = socket.create_connection(
-                server, timeout=max(0.0, deadline - time.monotonic())
-            )
-        with connection:
+        with _connect(server, deadline) as connection:
             connection.settimeout(max(0.0, deadline - time.monotonic()))
             connection.sendall(_REQUEST)
             connection.recv(1)
@@ -109,6 +101,20 @@ def _ask(server: PrintServer, deadline: float, answered: threading.Event) -> Non
         if time.monotonic() >= deadline:
             return  # a name lookup that took all the time is no answer either
     answered.set()
+
+
+def _connect(server: PrintServer, deadline: float) -> socket.socket:
+    timeout = max(0.0, deadline - time.monotonic())
+    if not isinstance(server, str):
+        return socket.create_connection(server, timeout=timeout)
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.settimeout(timeout)
+        connection.connect(server)
+    except OSError:
+        connection.close()  # a scheduler that is not running: closed here, not left to leak
+        raise
+    return connection
 
 
 def _wait(thread: threading.Thread, wait_s: float) -> None:

@@ -8,11 +8,13 @@ bounded wait (mgdesk.printing.spooler), and reports "the printer did not answer"
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -172,3 +174,19 @@ def test_the_print_server_is_found_as_libcups_finds_it(
     conf.write_text(f"# mine\nServerName {setting}\n", encoding="utf-8")
     assert print_server({}, home=tmp_path) == server
     assert print_server({"CUPS_SERVER": "elsewhere"}, home=tmp_path) == ("elsewhere", 631)
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="needs local sockets")
+def test_a_local_scheduler_that_is_not_running_is_left_to_qt_and_nothing_leaks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A stopped cupsd leaves its socket file behind: connecting is refused at once.
+    stale = tmp_path / "cups.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(stale))
+    monkeypatch.setenv("CUPS_SERVER", str(stale))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_print_system(wait_s=10)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
