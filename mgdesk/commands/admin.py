@@ -36,7 +36,7 @@ from mgdesk.document.change_report import FieldEdit, report_text
 from mgdesk.records.audit import AuditLog, AuditLogError
 from mgdesk.records.audit_chain import AuditEntry, ChainReport, normalize_hash
 from mgdesk.records.casefile import CaseFileError
-from mgdesk.records.protocol_compare import GENERATED_CASES, compare_protocols, comparison_cases
+from mgdesk.records.protocol_compare import GENERATED_CASES, compare_protocols
 from mgdesk.records.protocol_edit import document_changes, shown_value
 from mgdesk.records.protocol_history import installed_history
 from mgdesk.records.site_protocol import (
@@ -48,6 +48,7 @@ from mgdesk.records.site_protocol import (
     install_protocol,
     installed_protocol_path,
     load_worked_cases,
+    protocol_cases,
     read_protocol_file,
 )
 
@@ -305,7 +306,7 @@ def _compare(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         err.write(f"mgdesk: {exc.message}\n")
         return EXIT_INVALID
     comparison = compare_protocols(
-        protocols[0], protocols[1], comparison_cases(worked, args.generated)
+        protocols[0], protocols[1], protocol_cases(worked, args.generated)
     )
     edits = [
         FieldEdit(change.field.key, shown_value(change.before), shown_value(change.after))

@@ -54,7 +54,6 @@ from mgdesk.records.protocol_compare import (
     GENERATED_CASES,
     Baseline,
     Comparison,
-    comparison_cases,
 )
 from mgdesk.records.protocol_edit import (
     DATE,
@@ -73,6 +72,7 @@ from mgdesk.records.site_protocol import (
     InstallLocation,
     active_protocol,
     install_protocol,
+    protocol_cases,
 )
 
 DEBOUNCE_MS = 400
@@ -106,7 +106,7 @@ class ProtocolEditor(QMainWindow):
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         count = GENERATED_CASES if generated_cases is None else generated_cases
         self._baseline: concurrent.futures.Future[Baseline] = self._executor.submit(
-            lambda: Baseline(in_force, comparison_cases(generated=count))
+            lambda: Baseline(in_force, protocol_cases(generated=count))
         )
         self._pending: concurrent.futures.Future[Comparison | None] | None = None
         # The worker sees only this event, never the window: a Qt object must not be

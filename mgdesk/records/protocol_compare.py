@@ -1,7 +1,7 @@
 """What a new protocol changes, before it changes: two protocols over the same cases.
 
-The cases are the worked cases given, every bundled example and a few thousand generated
-cases (records/generated_cases.py, seeded: the same every run). Each case's outcome under
+The cases are site_protocol.protocol_cases, as `protocol check` runs them, with a few thousand
+generated cases (records/generated_cases.py, seeded: the same every run). Each case's outcome under
 each protocol is compared in the terms `mgdesk protocol check` uses (status, severity,
 orders and their roles, magnesium per dose, every order field that reaches paper, warning
 codes); the changes are listed case by case and grouped by the change.
@@ -13,27 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mgdesk.core.protocol import Protocol
-from mgdesk.records.generated_cases import generated_cases
 from mgdesk.records.site_protocol import (
     CaseOutcome,
     WorkedCase,
-    bundled_examples,
     differences,
+    protocol_cases,
     run_case,
 )
 
 GENERATED_CASES = 2000
-
-
-def comparison_cases(
-    worked: Sequence[WorkedCase] = (), generated: int = GENERATED_CASES
-) -> list[WorkedCase]:
-    """The worked cases, the bundled examples, then the generated cases ("generated #1" ...)."""
-    drawn = [
-        WorkedCase(f"generated #{number}", case)
-        for number, case in enumerate(generated_cases(generated), start=1)
-    ]
-    return [*worked, *bundled_examples(), *drawn]
 
 
 @dataclass(frozen=True)
@@ -116,6 +104,8 @@ class Baseline:
 def compare_protocols(
     old: Protocol, new: Protocol, cases: Sequence[WorkedCase] | None = None
 ) -> Comparison:
-    comparison = Baseline(old, comparison_cases() if cases is None else cases).compare(new)
+    comparison = Baseline(
+        old, protocol_cases(generated=GENERATED_CASES) if cases is None else cases
+    ).compare(new)
     assert comparison is not None  # never cancelled
     return comparison

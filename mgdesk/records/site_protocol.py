@@ -37,6 +37,7 @@ from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, default_protocol, parse_protocol
 from mgdesk.records import machine_install
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, CaseFileError, case_document_from_bytes
+from mgdesk.records.generated_cases import generated_cases
 from mgdesk.records.installed_hash import (
     hash_record,
     hash_record_path,
@@ -254,7 +255,7 @@ def _probe(
 
 _MAN = {"age_years": 50, "sex": "male", "weight": "80 kg"}
 _MILD = {"magnesium": "1.4 mg/dL", "potassium": "4.2 mmol/L"}
-# Cases that show what revision 1.1 changed; run when a protocol is read as a 1.0 file.
+# Cases that show what revision 1.1 changed (where a protocol is read as a 1.0 file).
 REVISION_1_1_PROBES = (
     _probe("mild, clearance 25 mL/min", _MAN, {**_MILD, "creatinine_clearance": "25 mL/min"}),
     _probe("mild with cramps", _MAN, {**_MILD, "creatinine": "1.0 mg/dL"}, symptoms=["cramps"]),
@@ -277,6 +278,17 @@ def bundled_examples() -> list[WorkedCase]:
             if isinstance(document, dict) and document.get("format") == CASE_FORMAT:
                 examples.append(WorkedCase(entry.name, document))
     return examples
+
+
+def protocol_cases(worked: Sequence[WorkedCase] = (), generated: int = 0) -> list[WorkedCase]:
+    """The cases a protocol is tried on, by `protocol check` and `protocol compare` and in the
+    editor alike: the worked cases given, the bundled examples, the revision 1.1 probes, then
+    generated cases ("generated #1" ..., seeded: the same every run)."""
+    drawn = [
+        WorkedCase(f"generated #{number}", case)
+        for number, case in enumerate(generated_cases(generated), start=1)
+    ]
+    return [*worked, *bundled_examples(), *REVISION_1_1_PROBES, *drawn]
 
 
 def load_worked_cases(paths: Sequence[Path]) -> list[WorkedCase]:
@@ -316,7 +328,8 @@ def check_protocol(
     cases: Sequence[WorkedCase] = (),
     in_force: Protocol | None = None,
 ) -> ProtocolCheck:
-    """Validate a protocol file's bytes, then run the bundled examples and cases through it.
+    """Validate a protocol file's bytes, then run the protocol cases (no generated ones:
+    `protocol compare` runs those) through it.
 
     Problems: anything that makes the file invalid, including a plan the engine withholds
     or cannot produce under it. Changes: every outcome that differs from the protocol in
@@ -331,8 +344,7 @@ def check_protocol(
         return ProtocolCheck(None, exc.problems, (), 0)
     problems: list[str] = []
     changes: list[str] = []
-    probes = REVISION_1_1_PROBES if candidate.read_as_1_0 else ()
-    worked = [*bundled_examples(), *probes, *cases]
+    worked = protocol_cases(cases)
     for case in worked:
         before, _ = run_case(case.document, current)
         after, plan = run_case(case.document, candidate)

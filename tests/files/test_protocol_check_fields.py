@@ -27,7 +27,7 @@ def test_a_changed_volume_and_duration_are_listed_field_by_field(tmp_path: Path)
     )
     assert status == 0, err
     assert "No outcome differs" not in out
-    assert "differ from the bundled default (5 cases run):" in out
+    assert "differ from the bundled default (9 cases run):" in out
     for change in (
         "volume (mL) '100' -> '50'",
         "concentration (%) '2' -> '4'",
@@ -69,7 +69,7 @@ def test_the_comparison_is_with_the_protocol_in_force(tmp_path: Path) -> None:
     assert status == 0
     assert (
         "No outcome differs from the protocol in force (mgdesk-default-adult-hypomagnesemia "
-        "version 2.0.0, machine-wide install) (5 cases run)." in out
+        "version 2.0.0, machine-wide install) (9 cases run)." in out
     )
     back = _file(tmp_path, default_protocol_document(), "default-copy.json")
     status, out, _ = run_admin("protocol", "check", str(back))

@@ -24,7 +24,7 @@ from mgdesk.core.protocol import Thresholds
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.core.protocol_reader import DIMENSIONS, kinds
 from mgdesk.core.units import magnitude_in
-from mgdesk.records.protocol_compare import compare_protocols, comparison_cases
+from mgdesk.records.protocol_compare import compare_protocols
 from mgdesk.records.protocol_edit import (
     DraftError,
     EditableField,
@@ -32,7 +32,12 @@ from mgdesk.records.protocol_edit import (
     next_version,
     problem_place,
 )
-from mgdesk.records.site_protocol import bundled_examples, install_protocol
+from mgdesk.records.site_protocol import (
+    REVISION_1_1_PROBES,
+    bundled_examples,
+    install_protocol,
+    protocol_cases,
+)
 
 DEFAULT = files(resources).joinpath("protocols", "default.json")
 
@@ -140,11 +145,15 @@ def test_the_comparison_lists_changed_outcomes_grouped_by_change() -> None:
     draft.ensure_new_version()
     new = draft.validate().protocol
     assert new is not None
-    comparison = compare_protocols(default_protocol(), new, comparison_cases(generated=300))
-    assert comparison.cases_run == 300 + len(bundled_examples())
+    comparison = compare_protocols(default_protocol(), new, protocol_cases(generated=300))
+    assert comparison.cases_run == 300 + len(bundled_examples()) + len(REVISION_1_1_PROBES)
     groups = dict(comparison.by_change())
     assert "severity severe -> mild" in groups
-    assert all(c.startswith("generated #") for c in groups["severity severe -> mild"])
+    severe_to_mild = groups["severity severe -> mild"]
+    assert "revision 1.1 probe: severe, woman of 80, 120 kg, 160 cm, creatinine 2.5 mg/dL" in (
+        severe_to_mild
+    )
+    assert all(c.startswith(("generated #", "revision 1.1 probe")) for c in severe_to_mild)
     assert comparison.new.version == "1.1.1"
     assert compare_protocols(default_protocol(), default_protocol(), ()).by_case == ()
 

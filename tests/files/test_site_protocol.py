@@ -257,7 +257,7 @@ def test_protocol_check_reports_every_changed_outcome_and_exits_0(tmp_path: Path
     document["thresholds"]["magnesium_severe_below"] = "1.5 mg/dL"
     status, out, err = run_admin("protocol", "check", str(_file(tmp_path, document)))
     assert status == 0, err
-    assert "is a valid protocol" in out and "differ from the bundled default (5 cases run)" in out
+    assert "is a valid protocol" in out and "differ from the bundled default (9 cases run)" in out
     for change in (
         "mild-oral-1.4-mg-dl.json: severity mild -> severe",
         "mild-oral-1.4-mg-dl.json: order added: mg_sulfate_iv_severe (primary)",
