@@ -9,6 +9,7 @@ from dataclasses import fields
 from fractions import Fraction
 from typing import Any
 
+from mgdesk.core.formatting import DISPLAY_UNITS, display_unit
 from mgdesk.core.protocol import KIND
 from mgdesk.core.units import exact_number, registry, unit
 
@@ -27,6 +28,9 @@ DIMENSIONS = {
     "length": "cm",
     "egfr": "mL/min/1.73 m2",
 }
+
+# Physical constants: used in arithmetic, never printed, so any unit of theirs is readable.
+ARITHMETIC_ONLY = frozenset({"molar_mass", "valence"})
 
 # Plain numbers, and the range each kind of number must lie in: a count ("sites",
 # "doses") is a whole number from 1, since the engine orders that many of something.
@@ -119,6 +123,14 @@ class Reader:
                 where, f"{value!r} has the wrong dimension (expected a {kind.replace('_', ' ')})"
             )
             return None
+        try:
+            if kind not in ARITHMETIC_ONLY:
+                display_unit(q)
+        except ValueError:
+            offered = units_of(kind)
+            choice = offered[0] if len(offered) == 1 else f"one of {', '.join(offered)}"
+            self.problem(where, f"{value!r}: mgdesk does not print {parts[1]!r}; use {choice}")
+            return None
         return q
 
     def number(self, value: Any, kind: str, where: str) -> Any:
@@ -146,6 +158,17 @@ class Reader:
             self.problem(where, f"{value!r} must be a percentage from 0 to 100")
             return None
         return int(number) if kind == "count" else number
+
+
+def units_of(kind: str) -> tuple[str, ...]:
+    """The units a quantity of kind may be written in: those of its dimension that mgdesk
+    prints (another unit of the right dimension would reach a sheet no one could read)."""
+    if kind not in DIMENSIONS:
+        return ()
+    wanted = registry().Quantity(1, unit(DIMENSIONS[kind])).dimensionality
+    return tuple(
+        u for u in DISPLAY_UNITS if registry().Quantity(1, unit(u)).dimensionality == wanted
+    )
 
 
 def json_problem(exc: ValueError | RecursionError) -> str:

@@ -5,19 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QWidget
 
-from mgdesk.core.formatting import DISPLAY_UNITS
-from mgdesk.core.protocol_reader import DIMENSIONS
-from mgdesk.core.units import quantity
+from mgdesk.core.protocol_reader import units_of
 from mgdesk.records.protocol_edit import SOURCES, EditableField, JsonValue
-
-
-def units_of(dimension: str) -> tuple[str, ...]:
-    """The units a unit picker offers for a dimension: those mgdesk prints (a value in another
-    unit of the right dimension loads, but no sheet could spell it)."""
-    if dimension not in DIMENSIONS:
-        return ()
-    wanted = quantity(1, DIMENSIONS[dimension]).dimensionality
-    return tuple(u for u in DISPLAY_UNITS if quantity(1, u).dimensionality == wanted)
 
 
 class QuantityEditor(QWidget):

@@ -554,3 +554,35 @@ def test_a_physical_constant_may_be_written_in_another_unit() -> None:
     document = json.loads(files(resources).joinpath("protocols", "default.json").read_bytes())
     document["chemistry"]["magnesium_molar_mass"] = "0.024305 kg/mol"
     assert parse_protocol(json.dumps(document).encode()).magnesium_molar_mass is not None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        (
+            ("doses", "oral_start", "magnesium"),
+            "0.012 mol",
+            "doses.oral_start.magnesium: '0.012 mol': mgdesk does not print 'mol'; use mmol",
+        ),
+        (
+            ("doses", "loading", "duration"),
+            "900 s",
+            "doses.loading.duration: '900 s': mgdesk does not print 's'; use one of min, h",
+        ),
+        (
+            ("thresholds", "magnesium_severe_below"),
+            "12 mg/L",
+            "thresholds.magnesium_severe_below: '12 mg/L': mgdesk does not print 'mg/L'; "
+            "use one of mg/dL, g/dL",
+        ),
+    ],
+)
+def test_a_quantity_in_a_unit_mgdesk_cannot_print_is_refused_naming_the_units_it_can(
+    field: tuple[str, ...], value: str, problem: str
+) -> None:
+    document = json.loads(DEFAULT_BYTES)
+    parent = document
+    for key in field[:-1]:
+        parent = parent[key]
+    parent[field[-1]] = value
+    assert problem in refused(json.dumps(document).encode())

@@ -86,10 +86,9 @@ def test_the_hostile_im_protocol_is_refused_naming_every_field() -> None:
     ("key", "above", "at", "below"),
     [
         ("iv_max_rate", "151 mg/min", "150 mg/min", "100 mg/min"),
-        ("iv_max_rate", "9 g/min", "9 g/h", "1 g/h"),
-        ("iv_max_concentration", "21 g/dL", "200 g/L", "10 g/dL"),
+        ("iv_max_concentration", "21 g/dL", "20000 mg/dL", "10 g/dL"),
         ("renal_max_48h", "20.001 g", "20000 mg", "10 g"),
-        ("im_max_per_weight_4h", "251 mg/kg", "0.25 g/kg", "200 mg/kg"),
+        ("im_max_per_weight_4h", "251 mg/kg", "250 mg/kg", "200 mg/kg"),
     ],
 )
 def test_a_threshold_may_be_lowered_never_raised(key: str, above: str, at: str, below: str) -> None:
@@ -104,6 +103,13 @@ def test_a_threshold_may_be_lowered_never_raised(key: str, above: str, at: str, 
     ), raised
     assert problems_of(lambda d: d["thresholds"].update({key: at})) == ()
     assert problems_of(lambda d: d["thresholds"].update({key: below})) == ()
+
+
+def test_a_ceiling_in_a_unit_mgdesk_cannot_print_is_refused_before_any_plan_is_made() -> None:
+    # Accepted once, "9 g/h" then failed every evaluation: the orders quote the maximum rate.
+    assert problems_of(lambda d: d["thresholds"].update(iv_max_rate="9 g/h")) == (
+        "thresholds.iv_max_rate: '9 g/h': mgdesk does not print 'g/h'; use mg/min",
+    )
 
 
 def test_the_pulseless_push_keeps_its_exception_but_has_a_ceiling_too() -> None:
