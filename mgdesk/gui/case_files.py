@@ -17,7 +17,12 @@ from PySide6 import QtCore
 from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMessageBox
 
 from mgdesk.core.text import isolated, printable_text_problem
-from mgdesk.gui.unsaved_work import UnsavedWork
+from mgdesk.gui.unsaved_work import (
+    DISCARD,
+    SAVE,
+    UnsavedWork,
+    ask_save_discard_cancel,
+)
 from mgdesk.records.autosave import Autosave, AutosaveError, default_autosave_folder
 from mgdesk.records.casefile import CaseFileError, open_case, save_case
 
@@ -29,8 +34,7 @@ if TYPE_CHECKING:
 
 CASE_FILES = "mgdesk cases (*.mgcase *.json);;All files (*)"
 CASE_SUFFIX = ".mgcase"
-# The answers to "save the unsaved changes?" and "restore the autosaved case?".
-SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+# The answers to "restore the autosaved case?" (and, from unsaved_work, "save the changes?").
 RESTORE, LATER = "restore", "later"
 
 
@@ -197,23 +201,8 @@ class CaseFiles:
 
     def ask_unsaved_changes(self, answer: Callable[[str], None]) -> None:
         """Save, Discard or Cancel the unsaved changes; answer(SAVE | DISCARD | CANCEL)."""
-        buttons = QMessageBox.StandardButton
         name = self.case_path.name if self.case_path else "this new case"
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Unsaved changes",
-            f"The changes to {name} are not saved.",
-            buttons.Save | buttons.Discard | buttons.Cancel,
-            self.window,
-        )
-        box.setInformativeText("Save them first, or discard them?")
-        box.setDefaultButton(buttons.Save)
-        choices = {buttons.Save: SAVE, buttons.Discard: DISCARD}
-        box.finished.connect(
-            lambda _: answer(choices.get(box.standardButton(box.clickedButton()), CANCEL))
-        )
-        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        ask_save_discard_cancel(self.window, name, answer)
 
     def ask_restore(self, record: AutosaveRecord, answer: Callable[[str], None]) -> None:
         """Restore, Discard or Decide later about an autosaved case; answer(RESTORE | DISCARD

@@ -380,6 +380,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.interface_built:
+            editor = self.menus.editor_with_unsaved_changes()
+            if editor is not None:  # its question first; the window is closed again after
+                event.ignore()
+                editor.raise_()
+                editor.close()
+                return
             if self.files.unsaved.is_modified() and not self._changes_settled_for_close:
                 event.ignore()  # closed again once the question is answered
                 self.files.settle_unsaved_changes(self._close_with_changes_settled)

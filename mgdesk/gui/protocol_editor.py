@@ -19,6 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -50,6 +51,7 @@ from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Protocol
 from mgdesk.document.change_report import FieldEdit
 from mgdesk.gui.protocol_fields import QuantityEditor, line_value
+from mgdesk.gui.unsaved_work import DISCARD, SAVE, ask_save_discard_cancel
 from mgdesk.records.protocol_compare import (
     GENERATED_CASES,
     Baseline,
@@ -98,6 +100,8 @@ class ProtocolEditor(QMainWindow):
         self.draft = draft
         self.in_force = in_force
         self.saved_path: Path | None = None
+        self._saved_data = draft.data()  # unsaved changes: the draft differs from this
+        self._closing_settled = False
         self.validation: Validation = draft.validate()
         self.comparison: Comparison | None = None
         self._editors: dict[str, tuple[QWidget, QLabel]] = {}
@@ -434,8 +438,10 @@ class ProtocolEditor(QMainWindow):
 
     # -- saving, the report and installing -----------------------------------------------
 
-    def choose_save_path(self) -> None:
+    def choose_save_path(self) -> bool:
+        """Ask where to save the new version and save it there; whether it was saved."""
         folder = self.draft.path.parent if self.draft.path is not None else Path.home()
+        previous = self.draft.document.get("version")
         self.draft.ensure_new_version()
         self._refresh_field("version")
         chosen, _ = QFileDialog.getSaveFileName(
@@ -444,8 +450,11 @@ class ProtocolEditor(QMainWindow):
             str(folder / self.draft.suggested_file_name()),
             "Protocol (*.json)",
         )
-        if chosen:
-            self.save_as(Path(chosen))
+        if not chosen:  # cancelled: the draft is as it was
+            self.draft.document["version"] = previous
+            self._refresh_field("version")
+            return False
+        return self.save_as(Path(chosen))
 
     def save_as(self, path: Path) -> bool:
         """Save a new version to path; a refusal is shown and nothing is written."""
@@ -463,6 +472,7 @@ class ProtocolEditor(QMainWindow):
         self._refresh_field("version")
         self.validation = Validation(protocol, ())
         self.saved_path = path
+        self._saved_data = self.draft.data()
         self._show_validation()
         self.statusBar().showMessage(
             f"Saved {protocol.id} version {protocol.version} to {path} (SHA-256 {protocol.sha256})"
@@ -524,10 +534,28 @@ class ProtocolEditor(QMainWindow):
         box.setObjectName("refusal")
         box.open()
 
-    def closeEvent(self, event: object) -> None:
+    @property
+    def has_unsaved_changes(self) -> bool:
+        return self.draft.data() != self._saved_data
+
+    def ask_unsaved_changes(self, answer: Callable[[str], None]) -> None:
+        name = self.draft.path.name if self.draft.path is not None else self.draft.origin
+        ask_save_discard_cancel(self, f"the protocol from {name}", answer)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.has_unsaved_changes and not self._closing_settled:
+            event.ignore()  # closed again once the question is answered
+
+            def answered(choice: str) -> None:
+                if choice == DISCARD or (choice == SAVE and self.choose_save_path()):
+                    self._closing_settled = True
+                    QTimer.singleShot(0, self, self.close)  # not inside the ignored close
+
+            self.ask_unsaved_changes(answered)
+            return
         self._cancel_comparison.set()
         self._executor.shutdown(wait=False, cancel_futures=True)
-        super().closeEvent(event)  # type: ignore[arg-type]
+        super().closeEvent(event)
 
 
 def open_editor(

@@ -12,9 +12,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from mgdesk.records.autosave import Autosave, AutosaveError
+
+# The answers to "save the unsaved changes?".
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 
 # The form's case document and the file it belongs to (None before it is first saved).
 CurrentCase = Callable[[], tuple[dict[str, Any], Path | None]]
@@ -115,3 +119,24 @@ def _text(value: object) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
+
+
+def ask_save_discard_cancel(parent: QWidget, name: str, answer: Callable[[str], None]) -> None:
+    """Save, Discard or Cancel the unsaved changes to name; answer(SAVE | DISCARD | CANCEL).
+    Window-modal without blocking: the answer comes through the callback."""
+    buttons = QMessageBox.StandardButton
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        "Unsaved changes",
+        f"The changes to {name} are not saved.",
+        buttons.Save | buttons.Discard | buttons.Cancel,
+        parent,
+    )
+    box.setInformativeText("Save them first, or discard them?")
+    box.setDefaultButton(buttons.Save)
+    choices = {buttons.Save: SAVE, buttons.Discard: DISCARD}
+    box.finished.connect(
+        lambda _: answer(choices.get(box.standardButton(box.clickedButton()), CANCEL))
+    )
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()

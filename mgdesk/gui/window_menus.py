@@ -31,6 +31,7 @@ class WindowMenus:
     def __init__(self, window: MainWindow, files: CaseFiles) -> None:
         self.window = window
         self.files = files
+        self.editors: list[ProtocolEditor] = []  # the editors open over this window
         bar, chart = window.menuBar(), window.algorithm.chart
         file = bar.addMenu("&File")
         file.setToolTipsVisible(True)  # a disabled order sheet says why
@@ -205,8 +206,13 @@ class WindowMenus:
             return None
         editor = open_editor(None, window.protocol, window)
         editor.installed.connect(lambda _installed: self.reload_protocol())
+        self.editors.append(editor)
+        editor.destroyed.connect(lambda: self.editors.remove(editor))
         editor.show()
         return editor
+
+    def editor_with_unsaved_changes(self) -> ProtocolEditor | None:
+        return next((e for e in self.editors if e.has_unsaved_changes), None)
 
     def reload_protocol(self) -> None:
         """Use the active protocol again (after an install), as at start-up."""

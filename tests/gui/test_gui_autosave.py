@@ -19,9 +19,9 @@ from pytestqt.qtbot import QtBot
 
 from mgdesk import resources
 from mgdesk.core.protocol import Protocol
-from mgdesk.gui.case_files import DISCARD, LATER, RESTORE, SAVE
+from mgdesk.gui.case_files import LATER, RESTORE
 from mgdesk.gui.main_window import MainWindow
-from mgdesk.gui.unsaved_work import UnsavedWork
+from mgdesk.gui.unsaved_work import DISCARD, SAVE, UnsavedWork
 from mgdesk.records.autosave import Autosave, AutosaveRecord
 from mgdesk.records.casefile import save_case
 

@@ -14,9 +14,9 @@ from gui_support import action, answering, example_case, make_window, pick, type
 from pytestqt.qtbot import QtBot
 
 from mgdesk.core.protocol import Protocol
-from mgdesk.gui.case_files import CANCEL, DISCARD, SAVE
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
+from mgdesk.gui.unsaved_work import CANCEL, DISCARD, SAVE
 from mgdesk.records import casefile
 from mgdesk.records.casefile import save_case
 

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from mgdesk.core.protocol import Protocol
 from mgdesk.gui.app import CaseOpenRequests, application_icon, open_when_settled
-from mgdesk.gui.case_files import DISCARD
+from mgdesk.gui.unsaved_work import DISCARD
 from mgdesk.records.casefile import save_case
 
 MILD = "mild-oral-1.4-mg-dl.json"

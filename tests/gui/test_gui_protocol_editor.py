@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+from collections.abc import Callable
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
@@ -18,6 +19,7 @@ from mgdesk.document.sheet_html import sheet_text
 from mgdesk.gui import protocol_editor
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.protocol_editor import ProtocolEditor
+from mgdesk.gui.unsaved_work import CANCEL, DISCARD
 
 EXAMPLES = files(resources).joinpath("examples")
 
@@ -27,10 +29,11 @@ def few_generated_cases(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(protocol_editor, "GENERATED_CASES", 150)
 
 
-def _editor(qtbot: QtBot, window: MainWindow) -> ProtocolEditor:
+def _editor(qtbot: QtBot, window: MainWindow, closed_by_the_test: bool = False) -> ProtocolEditor:
     editor = window.menus.open_protocol_editor()
     assert editor is not None
-    qtbot.addWidget(editor)
+    if not closed_by_the_test:  # else deleted on close: the window's teardown is enough
+        qtbot.addWidget(editor)
     qtbot.waitUntil(lambda: editor.comparison is not None, timeout=60_000)
     return editor
 
@@ -212,3 +215,39 @@ def test_the_comparison_thread_is_never_given_the_window(
     _compared(qtbot, editor)
     assert len(submitted) >= 3  # the baseline, the first comparison, the edit's
     assert not any(_reaches_a_qt_object(work) for work in submitted)
+
+
+def test_closing_an_editor_with_unsaved_changes_asks_first(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = _editor(qtbot, window, closed_by_the_test=True)
+    asked: list[str] = []
+    answers = iter([CANCEL, DISCARD])
+
+    def answering(answer: Callable[[str], None]) -> None:
+        asked.append("asked")
+        answer(next(answers))
+
+    monkeypatch.setattr(editor, "ask_unsaved_changes", answering)
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")
+    assert editor.has_unsaved_changes
+    editor.close()
+    assert asked == ["asked"] and editor.isVisible()  # cancelled: the edit is still there
+    window.close()  # the window asks for the editor's changes before it closes
+    assert asked == ["asked", "asked"] and window.isVisible()
+    qtbot.waitUntil(lambda: not window.menus.editors)  # discarded: the editor is gone
+    window.close()
+    assert not window.isVisible()
+
+
+def test_an_editor_saved_or_unchanged_closes_without_asking(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = _editor(qtbot, window, closed_by_the_test=True)
+    monkeypatch.setattr(editor, "ask_unsaved_changes", lambda answer: pytest.fail("asked"))
+    assert not editor.has_unsaved_changes
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")
+    assert editor.save_as(tmp_path / "site.json")
+    assert not editor.has_unsaved_changes
+    editor.close()
+    qtbot.waitUntil(lambda: not window.menus.editors)
