@@ -18,7 +18,7 @@ from mgdesk.commands.streams import (
     standard_input,
     standard_output,
 )
-from mgdesk.core.case import parse_case
+from mgdesk.core.case import Case, parse_case
 from mgdesk.core.emergency import EmergencyPlan, emergency_orders
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolInvalid
@@ -110,7 +110,8 @@ def run(
         return _evaluate_lines(data, protocol, stdout, stderr)
     try:
         document = decode_case(data)
-        plan = evaluate(parse_case(document, protocol), protocol)
+        case = parse_case(document, protocol)
+        plan = evaluate(case, protocol)
     except InputError as exc:
         return _report_errors([FieldError("case", str(exc))], args.format, stdout, stderr)
     except CaseInvalid as exc:
@@ -126,15 +127,14 @@ def run(
         stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=1) + "\n")
     else:
         stdout.write(
-            text_report(plan, _patient_label(document), evaluation_file=in_use.evaluation_file)
+            text_report(plan, _patient_label(case), evaluation_file=in_use.evaluation_file)
         )
     return EXIT_OK
 
 
-def _patient_label(document: Any) -> str:
-    patient = document.get("patient", {}) if isinstance(document, dict) else {}
-    parts = [str(patient.get(k)) for k in ("name", "id") if patient.get(k)]
-    return ", ".join(parts)
+def _patient_label(case: Case) -> str:
+    """As validated (trimmed), as the sheet prints it."""
+    return ", ".join(part for part in (case.patient.name, case.patient.id) if part)
 
 
 def read_input(source: str, stdin: IO[bytes]) -> bytes:

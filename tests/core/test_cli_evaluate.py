@@ -24,6 +24,12 @@ CASE = json.dumps(
 FORMATS = ["text", "json", "jsonl"]
 
 
+def test_the_report_names_the_patient_as_validated_and_as_the_sheet_prints_it() -> None:
+    patient = {**base_case()["patient"], "name": "  Ann Example ", "id": " H123 "}
+    result = run_cli(["evaluate", "-"], json.dumps(base_case() | {"patient": patient}))
+    assert result.stdout.startswith("mgdesk plan for Ann Example, H123\n")
+
+
 def test_text_report() -> None:
     result = run_cli(["evaluate", "-"], CASE)
     assert result.code == 0 and result.stderr == ""
