@@ -84,6 +84,20 @@ def emergency_fields(document: Mapping[str, Any]) -> tuple[str, ...]:
     return EMERGENCY_FIELDS + LOADING_FIELDS
 
 
+def asked_emergency(document: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The emergency a case document asks about (torsades, the severe symptoms), read before
+    validation: what the window names while the orders wait for the fields they need."""
+    clinical = document.get("clinical")
+    if not isinstance(clinical, Mapping):
+        return "none", ()
+    torsades = clinical.get("torsades")
+    symptoms = clinical.get("symptoms")
+    severe = tuple(
+        s for s in (symptoms if isinstance(symptoms, list) else []) if s in codes.SYMPTOMS_SEVERE
+    )
+    return (torsades if torsades in codes.TORSADES else "none"), severe
+
+
 def emergency_orders(
     document: object, protocol: Protocol, unreadable: Collection[str] = ()
 ) -> EmergencyPlan | None:

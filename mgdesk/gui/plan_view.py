@@ -7,9 +7,9 @@ Stop warnings come first and in their own colour; orders keep the core's sequenc
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QPolygonF
@@ -397,7 +397,9 @@ def emergency_html(assessment: Assessment) -> str | None:
             subject, emergency.orders, emergency.warnings, with_warnings=True
         )
         return f"{body}<br><i>{_e(REST_WAITS)}</i>" if body else None
-    subject = _emergency_subject(*_asked(assessment.document))
+    from mgdesk.core.emergency import asked_emergency
+
+    subject = _emergency_subject(*asked_emergency(assessment.document))
     if subject is None:
         return None
     if assessment.withheld:
@@ -451,18 +453,3 @@ def _emergency_subject(torsades: str, severe_symptoms: Sequence[str]) -> str | N
         named = ", ".join(labels.label(labels.SYMPTOM_LABELS, s).lower() for s in severe_symptoms)
         return f"Severe symptoms ({named})"
     return None
-
-
-def _asked(document: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """The emergency the form asks about (torsades, severe symptoms), before validation."""
-    from mgdesk.core import codes
-
-    clinical = document.get("clinical")
-    if not isinstance(clinical, Mapping):
-        return "none", ()
-    torsades = clinical.get("torsades")
-    symptoms = clinical.get("symptoms")
-    severe = tuple(
-        s for s in (symptoms if isinstance(symptoms, list) else []) if s in codes.SYMPTOMS_SEVERE
-    )
-    return (torsades if torsades in codes.TORSADES else "none"), severe
