@@ -10,9 +10,7 @@ moment after the last edit, so typing never waits for it.
 
 from __future__ import annotations
 
-import concurrent.futures
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from datetime import date
 from importlib.resources import files
@@ -54,7 +52,7 @@ from mgdesk.gui.protocol_fields import QuantityEditor, line_value
 from mgdesk.gui.unsaved_work import DISCARD, SAVE, ask_save_discard_cancel
 from mgdesk.records.protocol_compare import (
     GENERATED_CASES,
-    Baseline,
+    BackgroundComparison,
     Comparison,
 )
 from mgdesk.records.protocol_edit import (
@@ -74,10 +72,10 @@ from mgdesk.records.site_protocol import (
     InstallLocation,
     active_protocol,
     install_protocol,
-    protocol_cases,
 )
 
 DEBOUNCE_MS = 400
+COMPARISON_THREAD = "mgdesk protocol comparison"
 EXIT_FILE_REFUSED = 2  # `mgdesk protocol edit FILE` of a file that is not a protocol document
 _SAVE_FIRST = "Save the new version first: the saved file is what is installed"
 _ERROR_STYLE = "border: 2px solid #b00020;"
@@ -107,15 +105,10 @@ class ProtocolEditor(QMainWindow):
         self._editors: dict[str, tuple[QWidget, QLabel]] = {}
         self._readers: dict[str, Callable[[], JsonValue]] = {}
         self._caused: dict[str, tuple[str, ...]] = {}  # problems each field's last edit brought
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         count = GENERATED_CASES if generated_cases is None else generated_cases
-        self._baseline: concurrent.futures.Future[Baseline] = self._executor.submit(
-            lambda: Baseline(in_force, protocol_cases(generated=count))
-        )
-        self._pending: concurrent.futures.Future[Comparison | None] | None = None
-        # The worker sees only this event, never the window: a Qt object must not be
-        # released (perhaps for the last time) on a thread other than the GUI's.
-        self._cancel_comparison = threading.Event()
+        self.background = BackgroundComparison(in_force, count, COMPARISON_THREAD)
+        # Deleted with its window, an editor gets no close event: its work stops here too.
+        self.destroyed.connect(self.background.stop)
         self.setWindowTitle(f"Protocol editor — {draft.document.get('id', '')}")
         self._build()
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
@@ -396,30 +389,23 @@ class ProtocolEditor(QMainWindow):
 
     @property
     def comparison_pending(self) -> bool:
-        return self._debounce.isActive() or self._pending is not None
+        return self._debounce.isActive() or self.background.pending
 
     def _start_comparison(self) -> None:
         candidate = self.validation.protocol
-        self._cancel_comparison.set()
         if candidate is None:
+            self.background.cancel()
             self.comparison_status.setText("No comparison while the protocol has problems.")
-            self._pending = None
             return
-        cancelled = self._cancel_comparison = threading.Event()
         self.comparison_status.setText("Comparing with the protocol in force…")
-        baseline = self._baseline
-        self._pending = self._executor.submit(
-            lambda: baseline.result().compare(candidate, cancelled.is_set)
-        )
+        self.background.start(candidate)
         self._poll.start()
 
     def _collect_comparison(self) -> None:
-        pending = self._pending
-        if pending is None or not pending.done():
+        if self.background.pending and not self.background.done:
             return
         self._poll.stop()
-        self._pending = None
-        comparison = pending.result()
+        comparison = self.background.take()
         if comparison is None:  # a newer edit cancelled it
             return
         self.comparison = comparison
@@ -496,9 +482,7 @@ class ProtocolEditor(QMainWindow):
         if self.validation.protocol is None:
             return False
         if self.comparison is None or self.comparison.new.sha256 != self.validation.protocol.sha256:
-            comparison = self._baseline.result().compare(self.validation.protocol)
-            assert comparison is not None  # never cancelled
-            self.comparison = comparison
+            self.comparison = self.background.now(self.validation.protocol)
         from mgdesk.printing.change_report import write_report_pdf
 
         try:
@@ -553,8 +537,7 @@ class ProtocolEditor(QMainWindow):
 
             self.ask_unsaved_changes(answered)
             return
-        self._cancel_comparison.set()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.background.stop()
         super().closeEvent(event)
 
 

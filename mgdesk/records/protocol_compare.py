@@ -9,7 +9,9 @@ codes); the changes are listed case by case and grouped by the change.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from mgdesk.core.protocol import Protocol
@@ -109,3 +111,58 @@ def compare_protocols(
     ).compare(new)
     assert comparison is not None  # never cancelled
     return comparison
+
+
+class BackgroundComparison:
+    """Comparisons of drafts with the protocol in force, one at a time on a worker thread, so
+    that typing never waits for them; a newer draft cancels the comparison under way.
+
+    It holds nothing of its caller's: a window handed to the worker could be released there
+    for the last time, and a Qt object destroyed off the GUI thread crashes the process.
+    """
+
+    def __init__(self, in_force: Protocol, generated: int, thread_name: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)
+        self._baseline = self._executor.submit(
+            lambda: Baseline(in_force, protocol_cases(generated=generated))
+        )
+        self._newer = threading.Event()
+        self._stopped = threading.Event()
+        self._pending: Future[Comparison | None] | None = None
+
+    def start(self, candidate: Protocol) -> None:
+        self.cancel()
+        newer, stopped, baseline = threading.Event(), self._stopped, self._baseline
+        self._newer = newer
+        self._pending = self._executor.submit(
+            lambda: baseline.result().compare(candidate, lambda: newer.is_set() or stopped.is_set())
+        )
+
+    def cancel(self) -> None:
+        self._newer.set()
+        self._pending = None
+
+    @property
+    def pending(self) -> bool:
+        """Started and not yet taken."""
+        return self._pending is not None
+
+    @property
+    def done(self) -> bool:
+        return self._pending is not None and self._pending.done()
+
+    def take(self) -> Comparison | None:
+        """The finished comparison, once (None if there is none, or a newer draft cancelled it)."""
+        pending, self._pending = self._pending, None
+        return pending.result() if pending is not None and pending.done() else None
+
+    def now(self, candidate: Protocol) -> Comparison:
+        """The comparison with candidate, waiting for it here."""
+        comparison = self._baseline.result().compare(candidate)
+        assert comparison is not None  # never cancelled
+        return comparison
+
+    def stop(self) -> None:
+        """No more comparisons: the one under way ends at its next case, the thread after it."""
+        self._stopped.set()
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 from importlib.resources import files
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from mgdesk.core.protocol import Thresholds
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.core.protocol_reader import DIMENSIONS, kinds
 from mgdesk.core.units import magnitude_in
-from mgdesk.records.protocol_compare import compare_protocols
+from mgdesk.records.protocol_compare import BackgroundComparison, compare_protocols
 from mgdesk.records.protocol_edit import (
     DraftError,
     EditableField,
@@ -335,3 +337,25 @@ def test_the_editor_names_why_a_file_cannot_be_opened(data: bytes, problem: str)
     with pytest.raises(ProtocolInvalid) as caught:
         ProtocolDraft(data, "site.json")
     assert caught.value.problems[0].startswith(problem), caught.value.problems
+
+
+def test_a_newer_draft_cancels_the_comparison_under_way_and_stop_ends_the_thread() -> None:
+    draft = _draft()
+    draft.set_value(draft.field("thresholds.magnesium_severe_below"), "1.0 mg/dL")
+    first = draft.validate().protocol
+    draft.set_value(draft.field("thresholds.magnesium_severe_below"), "1.1 mg/dL")
+    second = draft.validate().protocol
+    assert first is not None and second is not None
+    background = BackgroundComparison(default_protocol(), 100, "test comparison")
+    background.start(first)
+    background.start(second)  # before the first could finish: the baseline comes first
+    while not background.done:
+        time.sleep(0.01)
+    comparison = background.take()
+    assert comparison is not None and comparison.new.sha256 == second.sha256
+    assert not background.pending and background.take() is None
+    background.stop()
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith("test comparison") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the comparison thread outlived stop()"
+        time.sleep(0.01)

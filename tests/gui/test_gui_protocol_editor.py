@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from importlib.resources import files
@@ -18,8 +19,9 @@ from mgdesk.document.sheet import build_sheet
 from mgdesk.document.sheet_html import sheet_text
 from mgdesk.gui import protocol_editor
 from mgdesk.gui.main_window import MainWindow
-from mgdesk.gui.protocol_editor import ProtocolEditor
+from mgdesk.gui.protocol_editor import COMPARISON_THREAD, ProtocolEditor
 from mgdesk.gui.unsaved_work import CANCEL, DISCARD
+from mgdesk.records import protocol_compare
 
 EXAMPLES = files(resources).joinpath("examples")
 
@@ -209,7 +211,7 @@ def test_the_comparison_thread_is_never_given_the_window(
             submitted.append(fn)
             return super().submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", RecordingExecutor)
+    monkeypatch.setattr(protocol_compare, "ThreadPoolExecutor", RecordingExecutor)
     editor = _editor(qtbot, window)
     editor.set_field("doses.oral_start.magnesium", "20 mmol")
     _compared(qtbot, editor)
@@ -251,3 +253,18 @@ def test_an_editor_saved_or_unchanged_closes_without_asking(
     assert not editor.has_unsaved_changes
     editor.close()
     qtbot.waitUntil(lambda: not window.menus.editors)
+
+
+def _comparison_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(COMPARISON_THREAD)]
+
+
+def test_an_editor_deleted_without_closing_stops_its_comparison_thread(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    editor = _editor(qtbot, window, closed_by_the_test=True)
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")  # a comparison under way
+    assert _comparison_threads()
+    editor.deleteLater()  # as when its window is deleted: no close event
+    qtbot.waitUntil(lambda: not window.menus.editors)
+    qtbot.waitUntil(lambda: not _comparison_threads(), timeout=10_000)
