@@ -223,6 +223,11 @@ def _check(file: Path, case_paths: list[Path], out: IO[str], err: IO[str]) -> in
             "Read as a revision 1.0 protocol: it lacks these fields of revision 1.1:\n"
             + "".join(f"  - {note}\n" for note in protocol.read_as_1_0)
         )
+    if protocol.read_as_bundled:
+        out.write(
+            "Read with the bundled value of each field added to revision 1.1 that it lacks:\n"
+            + "".join(f"  - {note}\n" for note in protocol.read_as_bundled)
+        )
     current = in_force.protocol
     compared = (
         in_force.installed_as

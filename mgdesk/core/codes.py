@@ -24,7 +24,9 @@ ORDER_PLACEHOLDERS: dict[tuple[str, str], frozenset[str]] = {
     ("mg_oxide_oral", "escalation"): frozenset({"escalated"}),
     ("mg_organic_oral", "escalation"): frozenset({"escalated"}),
     ("alfacalcidol_oral", "text"): frozenset({"dose", "guideline_max"}),
+    ("alfacalcidol_oral", "note"): frozenset({"dose", "guideline_max"}),
     ("potassium_replacement", "text"): frozenset({"target", "target_torsades_range"}),
+    ("potassium_replacement", "text_torsades"): frozenset({"target", "target_torsades_range"}),
 }
 
 WARNING_LEVELS = ("stop", "caution", "info")  # each warning's level: protocol.WARNING_CODES
@@ -32,7 +34,16 @@ WARNING_LEVELS = ("stop", "caution", "info")  # each warning's level: protocol.W
 ROLES = ("primary", "alternative", "conditional")
 STATUSES = ("ok", "incomplete", "out_of_scope")
 BANDS = ("severe", "mild", "normal", "high")
-ROUTES = ("oral", "iv", "im", "subcut")
+# "iv_io": IV or, where no vein can be found (the pulseless push), intraosseous.
+ROUTES = ("oral", "iv", "iv_io", "im", "subcut")
+# How the order text abbreviates each route.
+ROUTE_ABBREVIATIONS = {
+    "oral": "orally",
+    "iv": "IV",
+    "iv_io": "IV/IO",
+    "im": "IM",
+    "subcut": "subcut",
+}
 
 # Each decision step of the engine, with every outcome it can return, in walking order.
 STEP_OUTCOMES: dict[str, tuple[str, ...]] = {

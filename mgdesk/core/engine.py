@@ -14,9 +14,7 @@ from fractions import Fraction
 from mgdesk.core import orders as build
 from mgdesk.core.bands import in_all_units, magnesium_reading, renal_band, unit_confusion
 from mgdesk.core.case import Case
-from mgdesk.core.chemistry import (
-    potassium_mmol_l,
-)
+from mgdesk.core.chemistry import potassium_mmol_l
 from mgdesk.core.formatting import entered_text, plain_quantity, significant, yes_no
 from mgdesk.core.given import (
     GivenTotals,
@@ -27,6 +25,7 @@ from mgdesk.core.given import (
     given_warnings,
 )
 from mgdesk.core.invariants import check_plan
+from mgdesk.core.other_orders import alfacalcidol, potassium_replacement, rehydration
 from mgdesk.core.plan import (
     Clearance,
     MagnesiumLevel,
@@ -319,7 +318,7 @@ class _Evaluation:
         inputs = [StepValue("volume depleted", yes_no(c.volume_depleted))]
         if not c.volume_depleted:
             return "replete", inputs, []
-        self.orders.append(build.rehydration(self.protocol))
+        self.orders.append(rehydration(self.protocol))
         self.warn("volume_depletion_correct_first")
         self.monitoring.add("fluid_balance")
         return "depleted", inputs, []
@@ -410,7 +409,9 @@ class _Evaluation:
         if potassium_mmol_l(k) >= magnitude_in(target, "mmol/L"):
             return "at_target", inputs, thresholds
         conditional = self.renal in EMERGENCY_RENAL
-        self.orders.append(build.potassium_replacement(self.protocol, conditional=conditional))
+        torsades = self.case.torsades_present
+        order = potassium_replacement(self.protocol, conditional=conditional, torsades=torsades)
+        self.orders.append(order)
         self.warn("hypokalemia_correct_concurrently")
         self.monitoring.add("recheck_potassium")
         return "low", inputs, thresholds
@@ -511,10 +512,11 @@ class _Evaluation:
             order = self._with_renal_cap(order)
         self.orders.append(order)
 
-    def _loading(self) -> None:
+    def _loading(self, infusion_follows: bool = True) -> None:
         if self.torsades_order:
             return  # the torsades dose serves as the loading dose
-        self._add_built(build.loading_infusion(self.protocol))
+        self.orders = [o for o in self.orders if o.id != "mg_sulfate_iv_loading"]  # once only
+        self._add_built(build.loading_infusion(self.protocol, infusion_follows))
 
     def _allowed(self) -> str:
         """The half-dose severe infusion within the 48-hour allowance (step 8f), for the trace."""
@@ -523,9 +525,11 @@ class _Evaluation:
         if allowed.dose_g is not None:
             cut_to = quantity(allowed.dose_g, "g") if allowed.cut else None
             built = build.severe_infusion(
-                self.protocol, reduced=True, emergency=True, cut_to=cut_to
+                self.protocol, reduced=True, emergency=True, cut_to=cut_to, renal=self.renal
             )
             self._add_built(built)
+        else:  # withheld: the loading dose is given alone
+            self._loading(infusion_follows=False)
         return allowed.trace()
 
     def _im_severe(self, reduced: bool) -> str:
@@ -590,6 +594,6 @@ class _Evaluation:
         )
 
     def _alfacalcidol(self) -> None:
-        self.orders.append(build.alfacalcidol(self.protocol))
+        self.orders.append(alfacalcidol(self.protocol))
         self.warn("monitor_calcium_alfacalcidol")
         self.monitoring.add("monitor_calcium")

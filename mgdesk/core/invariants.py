@@ -59,6 +59,8 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
             order.alternative_to is not None and order.alternative_to not in primaries
         ):
             v.append(f"{order.id}: an alternative must name a primary order of this plan")
+        if order.refers_to is not None and order.refers_to not in ids[ids.index(order.id) + 1 :]:
+            v.append(f"{order.id}: refers to {order.refers_to}, which is not below it")
         if order.id not in ORDER_CODES or order.role not in codes.ROLES:
             v.append(f"unknown order or role {order.id}/{order.role}")
         if order.route not in (*codes.ROUTES, None):
@@ -89,7 +91,7 @@ def plan_violations(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
     max_rate = effective_limit(t.iv_max_rate, IV_MAX_RATE, "mg/min")
     max_concentration = effective_limit(t.iv_max_concentration, IV_MAX_CONCENTRATION, "g/dL")
     for order in magnesium_orders:
-        if order.route != "iv":
+        if not order.is_intravenous:
             continue
         exempt = order.id == "mg_sulfate_iv_torsades" and case.clinical.torsades == "pulseless"
         too_fast = order.rate_mg_min is None or order.rate_mg_min > max_rate

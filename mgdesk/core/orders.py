@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from mgdesk.core.codes import ROUTE_ABBREVIATIONS
 from mgdesk.core.dosing import (
     Amounts,
     Rounding,
@@ -59,6 +60,10 @@ ORDER_SEQUENCE = {
     "potassium_replacement": 6,
 }
 ROLE_SEQUENCE = {"primary": 0, "alternative": 1, "conditional": 1}
+# Why a dose is reduced: renal function known to be impaired, or not known at all (then only
+# the emergency half-dose infusion is given).
+REDUCED_FOR_IMPAIRMENT = "reduced dose for renal impairment"
+REDUCED_FOR_UNKNOWN = "reduced dose because renal function is unknown"
 
 
 @dataclass(frozen=True)
@@ -146,22 +151,33 @@ def torsades_infusion(protocol: Protocol) -> Built:
     )
 
 
-def loading_infusion(protocol: Protocol) -> Built:
-    return _sulfate_infusion(
+def loading_infusion(protocol: Protocol, infusion_follows: bool) -> Built:
+    """The loading dose, which refers to the severe infusion that follows it (unless the
+    48-hour allowance withholds that infusion)."""
+    built = _sulfate_infusion(
         protocol,
         "mg_sulfate_iv_loading",
         protocol.orders.mg_sulfate_iv_loading,
         protocol.doses.loading,
         emergency=True,
-        frequency="once, then the infusion below",
+        frequency="once, then the infusion below" if infusion_follows else "once",
     )
+    if not infusion_follows:
+        return built
+    return Built(replace(built.order, refers_to="mg_sulfate_iv_severe"), built.roundings)
 
 
 def severe_infusion(
-    protocol: Protocol, *, reduced: bool, emergency: bool, cut_to: Quantity | None = None
+    protocol: Protocol,
+    *,
+    reduced: bool,
+    emergency: bool,
+    cut_to: Quantity | None = None,
+    renal: str = "",
 ) -> Built:
     """The severe infusion; cut_to: the salt mass the 48-hour allowance leaves (a smaller
-    dose in the same volume over the same duration)."""
+    dose in the same volume over the same duration); renal: the renal step's outcome, which
+    says why a dose is reduced ("unknown": not known, rather than known to be impaired)."""
     doses = protocol.doses
     d = doses.severe_iv_reduced if reduced else doses.severe_iv
     if cut_to is not None:
@@ -174,6 +190,7 @@ def severe_infusion(
         emergency=emergency,
         frequency="once",
         reduced=reduced,
+        renal_unknown=renal == "unknown",
     )
     if cut_to is None:
         return built
@@ -206,6 +223,7 @@ def _sulfate_infusion(
     emergency: bool,
     frequency: str,
     reduced: bool = False,
+    renal_unknown: bool = False,
 ) -> Built:
     dose = dose_of_salt(d.salt_mass, sulfate(protocol), protocol)
     use, rounding = product_use(sulfate(protocol), dose.mmol, protocol)
@@ -218,7 +236,7 @@ def _sulfate_infusion(
         f"({significant(rate_ml_h)} mL/h, {significant(rate_mg_min)} mg/min), {frequency}"
     )
     if reduced:
-        text += "; reduced dose for renal impairment"
+        text += f"; {REDUCED_FOR_UNKNOWN if renal_unknown else REDUCED_FOR_IMPAIRMENT}"
     order = _iv_sulfate(
         order_id, entry, d, dose, use, text, frequency, emergency, "iv_rate_and_dilution"
     )
@@ -233,9 +251,10 @@ def torsades_push(protocol: Protocol) -> Built:
     use, rounding = product_use(sulfate(protocol), dose.mmol, protocol)
     fastest = magnitude_in(d.duration, "min")
     rate_mg_min = magnitude_in(d.salt_mass, "mg") / fastest
+    route = "iv_io"  # in pulseless arrest, intraosseous where no vein can be found
     text = (
         f"magnesium sulfate {mass(d.salt_mass)} ({dose_text(dose)}; {use.text}) "
-        f"diluted to {volume(d.volume)} with {d.diluent}, IV/IO push over "
+        f"diluted to {volume(d.volume)} with {d.diluent}, {ROUTE_ABBREVIATIONS[route]} push over "
         f"{significant(fastest)} to {duration(d.duration_upto)} "
         f"(up to {significant(rate_mg_min)} mg/min: life-threatening exception), once, now"
     )
@@ -250,7 +269,7 @@ def torsades_push(protocol: Protocol) -> Built:
         True,
         "rate_exception_life_threatening",
     )
-    return Built(order, _roundings(rounding))
+    return Built(replace(order, route=route), _roundings(rounding))
 
 
 def _iv_sulfate(
@@ -375,7 +394,7 @@ def im_mild(protocol: Protocol, *, reduced: bool) -> Built:
     return Built(order, _roundings(rounding))
 
 
-# -- oral magnesium, alfacalcidol, the refractory bag -------------------------------------
+# -- oral magnesium, the refractory bag ---------------------------------------------------
 
 
 def oral(
@@ -415,29 +434,9 @@ def oral(
         product=use.use(),
         frequency=timing,
         sources=entry.sources,
+        review_day=protocol.monitoring.recheck_mg_oral.review_day,
     )
     return Built(order, _roundings(rounding))
-
-
-def alfacalcidol(protocol: Protocol) -> Order:
-    entry = protocol.orders.alfacalcidol_oral
-    d = protocol.doses.alfacalcidol
-    text = fill(
-        entry.text,
-        {"dose": _micrograms(d.dose), "guideline_max": _micrograms(d.guideline_max)},
-    )
-    return Order(
-        id="alfacalcidol_oral",
-        role="primary",
-        route="oral",
-        title=entry.title,
-        text=text,
-        drug="alfacalcidol",
-        frequency="daily",
-        warnings=("monitor_calcium_alfacalcidol",),
-        monitoring=("monitor_calcium",),
-        sources=entry.sources,
-    )
 
 
 def refractory_bag(protocol: Protocol, *, reduced: bool) -> Built:
@@ -476,9 +475,8 @@ def refractory_bag(protocol: Protocol, *, reduced: bool) -> Built:
         f"({significant(rate_ml_h)} mL/h, at most {significant(rate_mg_min)} mg/min), "
         f"{frequency}"
     )
-    text = with_note(text, entry.note)
     if reduced:
-        text += "; reduced dose for renal impairment"
+        text += f"; {REDUCED_FOR_IMPAIRMENT}"
     dose = Dose(
         product.salt.full_name,
         (low_dose.salt_mass_mg, high_dose.salt_mass_mg),
@@ -501,6 +499,7 @@ def refractory_bag(protocol: Protocol, *, reduced: bool) -> Built:
         route="iv",
         title=entry.title,
         text=text,
+        beside=entry.note,
         drug="magnesium sulfate",
         mg_mmol=(low, high),
         dose=with_text(dose),
@@ -516,54 +515,6 @@ def refractory_bag(protocol: Protocol, *, reduced: bool) -> Built:
         sources=entry.sources,
     )
     return Built(order, _roundings(low_rounding, high_rounding))
-
-
-# -- orders that are not magnesium ------------------------------------------------------
-
-
-def rehydration(protocol: Protocol) -> Order:
-    entry = protocol.orders.sodium_chloride_iv_rehydration
-    return Order(
-        id="sodium_chloride_iv_rehydration",
-        role="primary",
-        route="iv",
-        title=entry.title,
-        text=entry.text,
-        drug="sodium chloride 0.9%",
-        monitoring=("fluid_balance",),
-        warnings=("volume_depletion_correct_first",),
-        sources=entry.sources,
-    )
-
-
-def potassium_replacement(protocol: Protocol, *, conditional: bool) -> Order:
-    entry = protocol.orders.potassium_replacement
-    t = protocol.thresholds
-    text = fill(
-        entry.text,
-        {
-            "target": plain_quantity(t.potassium_target),
-            "target_torsades_range": entry.target_torsades_range
-            or plain_quantity(t.potassium_target_torsades),
-        },
-    )
-    if conditional:
-        text += "; conditional: only once renal function allows, on a clinician's decision"
-    return Order(
-        id="potassium_replacement",
-        role="conditional" if conditional else "primary",
-        route=None,
-        title=entry.title,
-        text=text,
-        drug="potassium",
-        warnings=("hypokalemia_correct_concurrently",),
-        monitoring=("recheck_potassium",),
-        sources=entry.sources,
-    )
-
-
-def _micrograms(q: Quantity) -> str:
-    return f"{significant(magnitude_in(q, 'mcg'))} mcg"
 
 
 def orders_by_node(

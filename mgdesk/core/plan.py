@@ -97,23 +97,51 @@ class Order:
     warnings: tuple[str, ...] = ()
     monitoring: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    # Said beside the order, not part of it (the specialist's range of alfacalcidol).
+    beside: str | None = None
+    # What the prescriber writes in before it is given, each a labelled blank ("Drug, dose").
+    to_complete: tuple[str, ...] = ()
+    # The id of the order it refers to ("then the infusion below"): the two are kept together.
+    refers_to: str | None = None
+    # An oral course: the day after issue on which it is reviewed (the protocol's recheck).
+    review_day: int | None = None
+
+    def asides(self) -> tuple[str, ...]:
+        """What the plan says with the order besides its line, for a view that has no blanks
+        or notes of its own: what the prescriber writes in, until when a course runs, and
+        what is said beside it."""
+        lines = []
+        if self.to_complete:
+            lines.append(f"Prescriber to complete: {'; '.join(self.to_complete)}")
+        if self.review_day is not None:
+            lines.append(f"Until review at the day {self.review_day} recheck")
+        if self.beside:
+            lines.append(f"Not part of the order: {self.beside}")
+        return tuple(lines)
 
     @property
     def is_magnesium(self) -> bool:
         return self.mg_mmol is not None
 
     @property
+    def is_intravenous(self) -> bool:
+        return self.route in ("iv", "iv_io")
+
+    @property
     def is_parenteral(self) -> bool:
-        return self.is_magnesium and self.route in ("iv", "im", "subcut")
+        return self.is_magnesium and (self.is_intravenous or self.route in ("im", "subcut"))
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "role": self.role,
             "alternative_to": self.alternative_to,
+            "refers_to": self.refers_to,
             "route": self.route,
             "title": self.title,
             "text": self.text,
+            "beside": self.beside,
+            "to_complete": list(self.to_complete),
             "drug": self.drug,
             "mg_mmol": _number(self.mg_mmol),
             "dose": self.dose.as_dict() if self.dose else None,
@@ -127,6 +155,7 @@ class Order:
             "concentration_percent": _number(self.concentration_g_dl),
             "frequency": self.frequency,
             "doses": self.doses,
+            "review_day": self.review_day,
             "emergency": self.emergency,
             "warnings": list(self.warnings),
             "monitoring": list(self.monitoring),

@@ -280,7 +280,8 @@ class OralOrder:
 
 @dataclass(frozen=True)
 class BagOrder:
-    """Magnesium sulfate added to a saline bag (refractory deficiency)."""
+    """Magnesium sulfate added to a saline bag (refractory deficiency); its note is said
+    beside the IV order, not in it (the subcut option)."""
 
     title: str
     sources: tuple[str, ...]
@@ -299,11 +300,26 @@ class TextOrder:
 
 
 @dataclass(frozen=True)
+class AlfacalcidolOrder:
+    """Alfacalcidol: the dose to give, and beside it (not part of the order) the note on
+    changing it."""
+
+    title: str
+    sources: tuple[str, ...]
+    text: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class PotassiumOrder:
+    """A prompt for the prescriber to order potassium to its target: text_torsades (if
+    given) with torsades, text otherwise."""
+
     title: str
     sources: tuple[str, ...]
     text: str
     target_torsades_range: str | None = None
+    text_torsades: str | None = None
 
 
 @dataclass(frozen=True)
@@ -319,7 +335,7 @@ class Orders:
     mg_sulfate_iv_mild: SulfateOrder
     mg_oxide_oral: OralOrder
     mg_organic_oral: OralOrder
-    alfacalcidol_oral: TextOrder
+    alfacalcidol_oral: AlfacalcidolOrder
     mg_sulfate_bag_refractory: BagOrder
     potassium_replacement: PotassiumOrder
 
@@ -403,11 +419,19 @@ class MonitoringText:
 
 
 @dataclass(frozen=True)
+class OralRecheckText(MonitoringText):
+    """The recheck after oral magnesium, and the day of the course (the issue date day 0)
+    on which an oral order is reviewed: continued, changed or stopped."""
+
+    review_day: int = field(metadata=COUNT)
+
+
+@dataclass(frozen=True)
 class Monitoring:
     """Every monitoring instruction, in the order a plan lists them: the fields are the
     monitoring codes."""
 
-    recheck_mg_oral: MonitoringText
+    recheck_mg_oral: OralRecheckText
     recheck_mg_parenteral: MonitoringText
     toxicity_signs: MonitoringText
     recheck_potassium: MonitoringText
@@ -506,6 +530,8 @@ class Protocol:
     settings: Settings
     # The revision 1.1 fields a site's 1.0 file leaves out, each with how it was read.
     read_as_1_0: tuple[str, ...] = ()
+    # The fields added to 1.1 that a site's earlier 1.1 file leaves out, each with its value.
+    read_as_bundled: tuple[str, ...] = ()
     sheet_rules: SheetRules = SheetRules()
 
     def is_past_review(self, today: date) -> bool:

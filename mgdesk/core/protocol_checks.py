@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from fractions import Fraction
-from typing import Any
+from typing import Any, get_type_hints
 
 from mgdesk.core import codes
-from mgdesk.core.protocol import Graph, GraphEdge, GraphNode
+from mgdesk.core.protocol import (
+    KIND,
+    MONITORING_CODES,
+    Graph,
+    GraphEdge,
+    GraphNode,
+    Monitoring,
+    MonitoringText,
+)
 from mgdesk.core.protocol_reader import Reader
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -43,6 +52,33 @@ def check_placeholders(r: Reader, doc: Mapping[str, Any]) -> None:
                     ".".join(path).replace(".[", "["),
                     f"{{{name}}} is not filled in by the engine here (placeholders here: {known})",
                 )
+
+
+def read_monitoring(
+    r: Reader, doc: Mapping[str, Any], check_sources: Callable[[Any, str], tuple[str, ...]]
+) -> dict[str, Any]:
+    """Each monitoring instruction: its text, sources and (the oral recheck) the measured
+    values its class adds, such as the day an oral course is reviewed."""
+    r.exact_keys(doc, set(MONITORING_CODES), "monitoring.")
+    shapes: dict[str, type[MonitoringText]] = get_type_hints(Monitoring)
+    monitoring: dict[str, Any] = {}
+    for code in MONITORING_CODES:
+        entry = doc.get(code)
+        if not isinstance(entry, dict):
+            continue
+        where = f"monitoring.{code}."
+        measured = {f.name: f.metadata[KIND] for f in fields(shapes[code]) if KIND in f.metadata}
+        r.exact_keys(entry, {"text", "sources", *measured}, where)
+        text = r.text(entry, "text", where)
+        sources = check_sources(entry.get("sources"), f"{where}sources")
+        values = {
+            key: r.quantity(entry[key], kind, f"{where}{key}")
+            for key, kind in measured.items()
+            if key in entry
+        }
+        if all(values.get(key) is not None for key in measured):  # else a problem is named
+            monitoring[code] = shapes[code](code, text, sources, **values)
+    return monitoring
 
 
 def read_graph(

@@ -28,7 +28,6 @@ from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import (
     CG_WEIGHT_RULES,
     MAGNESIUM_ORDER_CODES,
-    MONITORING_CODES,
     ORDER_CODES,
     ORDER_COMMON_FIELDS,
     WARNING_CODES,
@@ -36,7 +35,6 @@ from mgdesk.core.protocol import (
     Chemistry,
     Doses,
     Monitoring,
-    MonitoringText,
     Orders,
     Plausibility,
     Product,
@@ -51,9 +49,14 @@ from mgdesk.core.protocol import (
     WarningText,
     YearsRange,
 )
-from mgdesk.core.protocol_checks import check_order, check_placeholders, read_graph
+from mgdesk.core.protocol_checks import (
+    check_order,
+    check_placeholders,
+    read_graph,
+    read_monitoring,
+)
 from mgdesk.core.protocol_reader import Reader, json_problem, kinds
-from mgdesk.core.protocol_revision import with_revision_1_1_fields
+from mgdesk.core.protocol_revision import with_later_fields, with_revision_1_1_fields
 from mgdesk.core.units import quantity, unit
 
 # Physical constants a protocol states but may not change (to within a rounding): a wrong
@@ -144,6 +147,7 @@ def _build(original: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
     if fmt != PROTOCOL_FORMAT:
         raise ProtocolInvalid([f"format: must be {PROTOCOL_FORMAT!r}, found {fmt!r}"])
     doc, read_as_1_0 = with_revision_1_1_fields(original)
+    doc, read_as_bundled = with_later_fields(doc)
     top = {
         "format",
         "id",
@@ -291,20 +295,7 @@ def _build(original: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
             check_sources(entry.get("sources"), f"{where}sources"),
         )
 
-    monitoring_doc = r.mapping(doc, "monitoring", "")
-    r.exact_keys(monitoring_doc, set(MONITORING_CODES), "monitoring.")
-    monitoring: dict[str, MonitoringText] = {}
-    for code in MONITORING_CODES:
-        entry = monitoring_doc.get(code)
-        if not isinstance(entry, dict):
-            continue
-        r.exact_keys(entry, {"text", "sources"}, f"monitoring.{code}.")
-        monitoring[code] = MonitoringText(
-            code,
-            r.text(entry, "text", f"monitoring.{code}."),
-            check_sources(entry.get("sources"), f"monitoring.{code}.sources"),
-        )
-
+    monitoring = read_monitoring(r, r.mapping(doc, "monitoring", ""), check_sources)
     graph = read_graph(r, r.mapping(doc, "graph", ""), check_sources)
     steps_doc = r.mapping(doc, "steps", "")
     r.exact_keys(steps_doc, set(codes.STEP_OUTCOMES), "steps.")
@@ -355,6 +346,7 @@ def _build(original: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
         origin=origin,
         settings=settings,
         read_as_1_0=read_as_1_0,
+        read_as_bundled=read_as_bundled,
         sheet_rules=sheet_rules,
     )
 

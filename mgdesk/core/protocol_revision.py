@@ -11,6 +11,9 @@ the bundled wording where 1.1 only added something to say:
   bundled default's (the IV mild order written in the product of the file's IM mild order).
 
 Each filled field is reported (Protocol.read_as_1_0), and `mgdesk protocol check` lists it.
+
+A 1.1 file written before a field was added to 1.1 (LATER_FIELDS) takes the bundled value of
+that field, reported apart (Protocol.read_as_bundled): the file is not read as 1.0.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ NEW_WARNINGS = (
     "parenteral_magnesium_given",
     "cumulative_limit_reached",
 )
+
+
+# Fields added to revision 1.1 after sites wrote files for it: the day an oral course is
+# reviewed (PROTOCOL.md step 10: the oral recheck at day 7).
+LATER_FIELDS = (("monitoring", "recheck_mg_oral", "review_day"),)
 
 
 @functools.cache
@@ -105,3 +113,17 @@ def with_revision_1_1_fields(doc: Mapping[str, Any]) -> tuple[dict[str, Any], tu
             sources[key] = copy.deepcopy(bundled["sources"][key])
             notes.append(f"sources.{key}: missing, read as the bundled source")
     return filled, tuple(notes)
+
+
+def with_later_fields(doc: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The document (changed in place) with each of LATER_FIELDS it lacks taken from the
+    bundled protocol, and a note for each one taken."""
+    notes: list[str] = []
+    for section, entry, key in LATER_FIELDS:
+        target = doc.get(section, {}).get(entry) if isinstance(doc.get(section), dict) else None
+        if isinstance(target, dict) and key not in target:
+            target[key] = copy.deepcopy(_bundled()[section][entry][key])
+            notes.append(
+                f"{section}.{entry}.{key}: missing, read as the bundled {json.dumps(target[key])}"
+            )
+    return doc, tuple(notes)

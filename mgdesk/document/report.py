@@ -56,6 +56,7 @@ def text_report(plan: Plan, patient_label: str = "", *, evaluation_file: bool = 
         lines.append("  none")
     for i, order in enumerate(plan.orders, 1):
         lines.append(_wrap(f"{i}. {order.title}{ROLE_LABEL[order.role]}: {order.text}", "  "))
+        lines += [_wrap(aside, "     ") for aside in order.asides()]
     lines += _warning_lines(plan.warnings_by_level())
     lines.append("")
     lines.append("Monitoring:")

@@ -230,7 +230,7 @@ def build_sheet(
         status=plan.status,
         missing=tuple(m.message for m in plan.missing),
         emergency_only=plan.emergency_only,
-        orders=printed_orders(plan, case, protocol, generated_at.date()),
+        orders=printed_orders(plan, protocol, generated_at.date()),
         monitoring=tuple(m.text for m in plan.monitoring),
         warnings=warnings,
         acknowledged=tuple(w for w in warnings if w.code in stop_codes),

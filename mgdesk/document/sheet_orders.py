@@ -4,7 +4,9 @@ The plan says what to give; this module lays that out as a pharmacist reads an o
 dose to give (per dose, or per day when the frequency divides it), route, diluent and volume,
 rate, frequency, and how long a course runs. Where the plan leaves a choice to the prescriber
 (a drug and dose "per the local protocol", a range of doses), the sheet prints a labelled
-blank with room to write, never a tickable order without a dose. Nothing here changes a dose.
+blank with room to write, never a tickable order without a dose. Nothing here changes a dose
+or decides a word: each order's wording, what it leaves to the prescriber, what is said beside
+it and when an oral course is reviewed are the plan's.
 """
 
 from __future__ import annotations
@@ -12,14 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from mgdesk.core.case import Case
-from mgdesk.core.formatting import (
-    amount_text,
-    duration,
-    plain_quantity,
-    significant,
-    volume,
-)
+from mgdesk.core.formatting import amount_text, duration, significant, volume
 from mgdesk.core.plan import Order, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.units import magnitude_in, quantity
@@ -27,21 +22,14 @@ from mgdesk.core.units import magnitude_in, quantity
 ROUTES = {
     "oral": "oral (by mouth)",
     "iv": "IV (intravenous)",
+    "iv_io": "IV or IO (intravenous or intraosseous)",
     "im": "IM (intramuscular)",
     "subcut": "subcut (subcutaneous)",
 }
-IV_OR_IO = "IV or IO (intravenous or intraosseous)"
 # An empty value is printed as a space to write in.
 TO_WRITE = ""
 TO_COMPLETE = "PRESCRIBER TO COMPLETE"
 COMPLETE_FIRST = "write in every blank below before it is given"
-# The oral recheck of the protocol's monitoring is at 2 to 3 days and at day 7: an oral course
-# runs until that review, where it is continued, changed or stopped.
-ORAL_REVIEW_DAYS = 7
-# The plan's words for a reduced dose, and what the sheet says when renal function is not
-# known (the plan reduces the emergency dose then too, but nothing is known to be impaired).
-REDUCED_FOR_IMPAIRMENT = "reduced dose for renal impairment"
-REDUCED_FOR_UNKNOWN = "reduced dose because renal function is unknown"
 
 
 @dataclass(frozen=True)
@@ -64,28 +52,16 @@ class SheetOrder:
     title: str
     text: str
     details: tuple[SheetField, ...]
-    with_next: bool = False  # it refers to the next order ("then the infusion below")
+    with_next: bool = False  # kept on the page of the next (an order refers to one below)
     to_complete: bool = False  # the prescriber writes in what the blanks ask for
     note: str = ""  # printed under the order, not part of it
 
 
-def printed_orders(
-    plan: Plan, case: Case, protocol: Protocol, issued_on: date
-) -> tuple[SheetOrder, ...]:
-    # As the plan's renal step decided it: on dialysis there is no clearance, yet renal
-    # function is known to be impaired.
-    renal_unknown = any(s.id == "renal" and s.outcome == "unknown" for s in plan.steps)
-    review = issued_on + timedelta(days=ORAL_REVIEW_DAYS)
+def printed_orders(plan: Plan, protocol: Protocol, issued_on: date) -> tuple[SheetOrder, ...]:
     printed = []
+    kept = _kept_with_next(plan.orders)
     for number, order in enumerate(plan.orders, 1):
-        text, note = _text_and_note(order, protocol)
-        if renal_unknown:
-            text = text.replace(REDUCED_FOR_IMPAIRMENT, REDUCED_FOR_UNKNOWN)
-        to_complete = order.id in ("potassium_replacement", "sodium_chloride_iv_rehydration")
-        if order.id == "potassium_replacement":
-            text = _potassium_text(order, case, protocol)
-        if to_complete:
-            text = f"{text}: {COMPLETE_FIRST}"
+        to_complete = bool(order.to_complete)
         printed.append(
             SheetOrder(
                 number=number,
@@ -94,43 +70,27 @@ def printed_orders(
                 role_label=_role_label(order, plan.orders, to_complete),
                 emergency=order.emergency,
                 title=order.title,
-                text=text,
-                details=_details(order, protocol, review),
-                with_next="below" in (order.frequency or ""),
+                text=f"{order.text}: {COMPLETE_FIRST}" if to_complete else order.text,
+                details=_details(order, protocol, issued_on),
+                with_next=kept[number - 1],
                 to_complete=to_complete,
-                note=note,
+                note=order.beside or "",
             )
         )
     return tuple(printed)
 
 
-def _text_and_note(order: Order, protocol: Protocol) -> tuple[str, str]:
-    """The order line, and what the plan's text says beside it that is not part of it: the
-    specialist's range of alfacalcidol, the subcut option of the IV bag (a caution says so)."""
-    if order.id == "alfacalcidol_oral":
-        given, _, beside = order.text.partition("; ")
-        return given, beside
-    if order.id == "mg_sulfate_bag_refractory":
-        note = protocol.orders.mg_sulfate_bag_refractory.note
-        if note and f"; {note}" in order.text:
-            return order.text.replace(f"; {note}", ""), ""
-    return order.text, ""
-
-
-def _potassium_text(order: Order, case: Case, protocol: Protocol) -> str:
-    entry = protocol.orders.potassium_replacement
-    t = protocol.thresholds
-    if case.clinical.torsades != "none":
-        target = (
-            f"{entry.target_torsades_range or plain_quantity(t.potassium_target_torsades)}"
-            " (torsades de pointes)"
-        )
-    else:
-        target = f"{plain_quantity(t.potassium_target)} or above"
-    text = f"Potassium replacement to a target potassium of {target}, per the local protocol"
-    if order.role == "conditional":
-        text += "; only once renal function allows, on a clinician's decision"
-    return text
+def _kept_with_next(orders: tuple[Order, ...]) -> list[bool]:
+    """Whether each order is printed on the page of the next: from an order that refers to
+    another ("then the infusion below") through the one it refers to."""
+    ids = [o.id for o in orders]
+    reach = -1
+    kept = []
+    for index, order in enumerate(orders):
+        if order.refers_to in ids:
+            reach = max(reach, ids.index(order.refers_to))
+        kept.append(index < reach)
+    return kept
 
 
 def _role_label(order: Order, orders: tuple[Order, ...], to_complete: bool) -> str:
@@ -149,30 +109,21 @@ def _role_label(order: Order, orders: tuple[Order, ...], to_complete: bool) -> s
     return "PRIMARY, EMERGENCY: give now" if order.emergency else "PRIMARY"
 
 
-def _details(order: Order, protocol: Protocol, review: date) -> tuple[SheetField, ...]:
-    if order.id == "potassium_replacement":
-        return (
-            SheetField("Drug, dose", TO_WRITE),
-            SheetField("Route, rate", TO_WRITE),
-        )
-    if order.id == "sodium_chloride_iv_rehydration":
-        return (
-            SheetField("Volume (mL)", TO_WRITE),
-            SheetField("Rate (mL/h)", TO_WRITE),
-        )
+def _details(order: Order, protocol: Protocol, issued_on: date) -> tuple[SheetField, ...]:
+    if order.to_complete:
+        return tuple(SheetField(label, TO_WRITE) for label in order.to_complete)
     rows = _dose_rows(order, protocol)
     if order.route == "oral":
         # An oral course in one line: how, how often, and until when.
+        until = ""
+        if order.review_day is not None:
+            review = issued_on + timedelta(days=order.review_day)
+            until = f", until review on {review.isoformat()} (day {order.review_day} recheck)"
         rows.append(
-            SheetField(
-                "Route, frequency",
-                f"{ROUTES['oral']}, {order.frequency or 'daily'}, until review on "
-                f"{review.isoformat()} (day {ORAL_REVIEW_DAYS} recheck)",
-            )
+            SheetField("Route, frequency", f"{ROUTES['oral']}, {order.frequency or 'daily'}{until}")
         )
     elif order.route is not None:
-        route = ROUTES.get(order.route, order.route)
-        rows.append(SheetField("Route", IV_OR_IO if "IV/IO" in order.text else route))
+        rows.append(SheetField("Route", ROUTES.get(order.route, order.route)))
     if order.volume_ml is not None:
         diluted = f"{volume(quantity(order.volume_ml, 'mL'))} {order.diluent or ''}".strip()
         if order.concentration_g_dl is not None:

@@ -310,7 +310,9 @@ def _orders(orders: Sequence[Order], shown: Shown) -> str:
         indent = ' style="margin-left:18px"' if order.role != "primary" else ""
         rows.append(
             f"<p{indent}><b>{number}. {_e(shown(order.title))}</b>{tag_text}<br>"
-            f"{_e(shown(order.text))}</p>"
+            f"{_e(shown(order.text))}"
+            + "".join(f"<br><i>{_e(shown(line))}</i>" for line in order.asides())
+            + "</p>"
         )
     return "".join(rows)
 

@@ -23,6 +23,7 @@ from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import (
     Approval,
     Doses,
+    Monitoring,
     MonitoringText,
     Orders,
     Plausibility,
@@ -406,8 +407,10 @@ def editable_fields(document: Mapping[str, Any]) -> tuple[EditableField, ...]:
         found += _dataclass_fields(shape, ("orders", code), "Orders")
     for code in _codes(document, "warnings"):
         found += _dataclass_fields(WarningText, ("warnings", code), "Warnings", skip={"level"})
+    shapes = get_type_hints(Monitoring)
     for code in _codes(document, "monitoring"):
-        found += _dataclass_fields(MonitoringText, ("monitoring", code), "Monitoring")
+        shape = shapes.get(code, MonitoringText)
+        found += _dataclass_fields(shape, ("monitoring", code), "Monitoring")
     sources = document.get("sources")
     for key in sources if isinstance(sources, dict) else ():
         found += _dataclass_fields(Source, ("sources", key), "Sources")
@@ -423,7 +426,8 @@ def _dataclass_fields(
     shape: type, where: FieldPath, section: str, skip: frozenset[str] | set[str] = frozenset()
 ) -> list[EditableField]:
     """The fields of a wording class (an order, a warning, approval metadata) by their types:
-    a str is text, "str | None" optional text, a date a date, a tuple the sources."""
+    a str is text, "str | None" optional text, a date a date, a tuple the sources, an int a
+    count."""
     hints = get_type_hints(shape)
     listed = []
     for item in fields(shape):
@@ -438,6 +442,8 @@ def _dataclass_fields(
             kind = SOURCES
         elif core is bool:
             kind = FLAG
+        elif core is int:
+            kind = "count"
         elif getattr(core, "__name__", "") == "date":
             kind = DATE
         else:

@@ -403,8 +403,11 @@ def printed_fields(order: Order) -> tuple[tuple[str, str], ...]:
         ("rate (mg/min)", shown(order.rate_mg_min)),
         ("frequency", shown(order.frequency)),
         ("number of doses", shown(order.doses)),
+        ("review day", shown(order.review_day)),
         ("title", order.title),
         ("text", order.text),
+        ("said beside it", shown(order.beside)),
+        ("to complete", "; ".join(order.to_complete) or "none"),
     )
 
 

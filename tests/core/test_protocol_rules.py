@@ -863,7 +863,8 @@ def test_oral_failed_doubles_the_dose_and_adds_alfacalcidol(intolerant: bool, sa
     assert order(plan, salt).mg_mmol == 24
     alfacalcidol = order(plan, "alfacalcidol_oral")
     assert "alfacalcidol 0.25 mcg orally daily" in alfacalcidol.text
-    assert "specialist" in alfacalcidol.text and "9 mcg" in alfacalcidol.text
+    assert alfacalcidol.beside is not None
+    assert "specialist" in alfacalcidol.beside and "9 mcg" in alfacalcidol.beside
     assert level_of(plan, "monitor_calcium_alfacalcidol") == "caution"
     assert {"monitor_calcium", "recheck_mg_oral"} <= monitoring_codes(plan)
     assert step_outcomes(plan)["treatment"] == "oral_failed"
@@ -885,9 +886,11 @@ def test_refractory_bag() -> None:
         "83.3 mL/h",
         "4.11 mg/min",
         "daily",
-        "subcut",
     ):
         assert part in bag.text
+    # The subcut option is said beside the IV order, not in it.
+    assert "subcut" not in bag.text
+    assert bag.beside == "subcut only as a specialist's off-label option"
     assert level_of(plan, "subcut_off_label") == "caution"
     assert level_of(plan, "refer_specialist") == "info"
     assert {"recheck_mg_parenteral", "toxicity_signs"} <= monitoring_codes(plan)

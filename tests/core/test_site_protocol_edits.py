@@ -202,10 +202,6 @@ NOTE = "pharmacy note: use the premixed bag"
         ("mg_sulfate_im_mild", MILD_SYMPTOMATIC),
         ("mg_oxide_oral", base_case()),
         ("mg_organic_oral", base_case()),
-        (
-            "mg_sulfate_bag_refractory",
-            base_case(clinical__prior_therapy="oral_and_alfacalcidol_failed"),
-        ),
     ],
 )
 def test_a_note_on_any_magnesium_order_is_printed_in_it(
@@ -214,6 +210,26 @@ def test_a_note_on_any_magnesium_order_is_printed_in_it(
     protocol = site(lambda d: d["orders"][order_id].update(note=NOTE))
     order = plan_of(case_document, protocol).order(order_id)
     assert order is not None and NOTE in order.text
+
+
+@pytest.mark.parametrize(
+    ("order_id", "case_document"),
+    [
+        (
+            "mg_sulfate_bag_refractory",
+            base_case(clinical__prior_therapy="oral_and_alfacalcidol_failed"),
+        ),
+        ("alfacalcidol_oral", base_case(clinical__prior_therapy="oral_failed")),
+    ],
+)
+def test_the_note_of_the_bag_and_of_alfacalcidol_is_said_beside_the_order(
+    order_id: str, case_document: dict[str, Any]
+) -> None:
+    """The bag's note (the bundled one: the subcut option of an IV order) and alfacalcidol's
+    (the specialist's range) are not part of the order: the plan carries them apart."""
+    protocol = site(lambda d: d["orders"][order_id].update(note=NOTE))
+    order = plan_of(case_document, protocol).order(order_id)
+    assert order is not None and order.beside == NOTE and NOTE not in order.text
 
 
 def test_the_pulseless_torsades_push_prints_its_note() -> None:
@@ -236,7 +252,7 @@ def test_the_im_alternative_without_a_note_reads_cleanly() -> None:
         ("mg_sulfate_iv_severe", "timing"),
         ("mg_sulfate_im_mild", "frequency"),
         ("mg_oxide_oral", "frequency"),
-        ("alfacalcidol_oral", "note"),
+        ("alfacalcidol_oral", "timing"),
         ("sodium_chloride_iv_rehydration", "target_torsades_range"),
     ],
 )

@@ -76,3 +76,19 @@ def test_the_comparison_is_with_the_protocol_in_force(tmp_path: Path) -> None:
     assert status == 0
     assert "differ from the protocol in force (mgdesk-default-adult-hypomagnesemia" in out
     assert "  - severe-tetany.json: order mg_sulfate_iv_loading: volume (mL) '50' -> '100'\n" in out
+
+
+def test_the_review_day_and_what_is_said_beside_an_order_are_listed(tmp_path: Path) -> None:
+    document = default_protocol_document()
+    document["monitoring"]["recheck_mg_oral"]["review_day"] = 5
+    document["orders"]["alfacalcidol_oral"]["note"] = "increase only on a specialist's advice"
+    status, out, _ = run_admin(
+        "protocol", "check", str(_file(tmp_path, document)), "--cases", str(CASES_DIR)
+    )
+    assert status == 0
+    assert "mild-oral-1.4-mg-dl.json: order mg_oxide_oral: review day '7' -> '5'\n" in out
+    assert (
+        'oral-failed-stoma.json: order alfacalcidol_oral: said beside it "increase only on a '
+        "specialist's advice (the guideline range reaches 9 mcg daily); check serum calcium "
+        'weekly while the dose changes" -> "increase only on a specialist\'s advice"\n'
+    ) in out

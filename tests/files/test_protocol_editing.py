@@ -61,6 +61,17 @@ def test_the_fields_come_from_the_schema_and_the_fixed_parts_are_not_among_them(
     assert draft.field("doses.loading.salt_mass").kind == "mass"
 
 
+def test_the_wording_the_plan_carries_for_the_sheet_is_editable() -> None:
+    draft = _draft()
+    assert draft.field("monitoring.recheck_mg_oral.review_day").kind == "count"
+    assert draft.value(draft.field("monitoring.recheck_mg_oral.review_day")) == 7
+    for key in ("orders.potassium_replacement.text_torsades", "orders.alfacalcidol_oral.note"):
+        assert draft.field(key).kind == "optional_text"
+    draft.set_value(draft.field("monitoring.recheck_mg_oral.review_day"), 3)
+    protocol = draft.validate().protocol
+    assert protocol is not None and protocol.monitoring.recheck_mg_oral.review_day == 3
+
+
 def test_an_unchanged_draft_writes_the_bytes_of_default_json() -> None:
     assert _draft().data() == DEFAULT.read_bytes()
 

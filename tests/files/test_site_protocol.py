@@ -361,3 +361,18 @@ def test_protocol_check_of_a_1_0_file_says_how_it_is_read_and_what_1_1_changes(
 def test_protocol_check_of_a_1_1_file_runs_no_probe(tmp_path: Path) -> None:
     status, out, _ = run_admin("protocol", "check", str(_file(tmp_path, approved_protocol())))
     assert status == 0 and "Read as a revision 1.0" not in out and "probe" not in out
+
+
+def test_protocol_check_of_an_earlier_1_1_file_names_the_review_day_it_takes(
+    tmp_path: Path,
+) -> None:
+    """A 1.1 file written before the oral review day was a field: it is not read as 1.0."""
+    document = default_protocol_document()
+    del document["monitoring"]["recheck_mg_oral"]["review_day"]
+    status, out, err = run_admin("protocol", "check", str(_file(tmp_path, document)))
+    assert status == 0, err
+    assert "Read as a revision 1.0" not in out and "probe" not in out
+    assert (
+        "Read with the bundled value of each field added to revision 1.1 that it lacks:\n"
+        "  - monitoring.recheck_mg_oral.review_day: missing, read as the bundled 7\n"
+    ) in out

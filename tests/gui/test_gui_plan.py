@@ -49,6 +49,8 @@ def assert_shows(window: MainWindow, plan: Plan) -> None:
     assert positions == sorted(positions), "orders keep the core's sequence"
     for order in plan.orders:
         assert words(order.text) in text
+        for aside in order.asides():  # as the sheet says it: blanks, review, a note beside
+            assert words(aside) in text[text.index(words(order.text)) :]
         if order.role != "primary":
             assert f"{order.role.upper()}" in text[text.index(words(order.title)) :]
     for warning in plan.warnings:
