@@ -71,15 +71,15 @@ def test_edit_compare_save_install_and_the_sheet_shows_the_new_protocol(
     assert editor.comparison_tree.topLevelItemCount() == len(changes)
     assert editor.changes_list.count() == 3
 
-    assert editor.save_as(tmp_path / "site-1.1.1.json")
-    assert parse_protocol((tmp_path / "site-1.1.1.json").read_bytes()).version == "1.1.1"
+    assert editor.save_as(tmp_path / "site-1.1.2.json")
+    assert parse_protocol((tmp_path / "site-1.1.2.json").read_bytes()).version == "1.1.2"
     assert editor.write_report(tmp_path / "report.pdf")
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
     assert editor.install("user")
 
-    assert window.protocol is not None and window.protocol.version == "1.1.1"
+    assert window.protocol is not None and window.protocol.version == "1.1.2"
     assert window.evaluation_install
-    assert "1.1.1" in window.protocol_label.text()
+    assert "1.1.2" in window.protocol_label.text()
     assert window.files.open_case_file(Path(str(EXAMPLES.joinpath("mild-oral-1.4-mg-dl.json"))))
     current = window.current_case_and_plan()
     assert current is not None
@@ -98,7 +98,7 @@ def test_edit_compare_save_install_and_the_sheet_shows_the_new_protocol(
     # As read: the sheet keeps numbers with their units (no-break spaces, word joiners).
     printed = sheet_text(sheet).replace("\u00a0", " ").replace("\u2060", "")
     assert "magnesium oxide 160 mg capsule (site stock)" in printed
-    assert f"version 1.1.1 · SHA-256 {window.protocol.sha256[:12]}" in " ".join(
+    assert f"version 1.1.2 · SHA-256 {window.protocol.sha256[:12]}" in " ".join(
         sheet.footer_lines()
     )
 
@@ -132,7 +132,7 @@ def test_a_refused_edit_shows_its_message_on_the_field_and_saves_nothing(
     assert not editor.save_button.isEnabled()
     assert not editor.save_as(tmp_path / "refused.json")
     assert not (tmp_path / "refused.json").exists()
-    assert window.protocol is not None and window.protocol.version == "1.1.0"
+    assert window.protocol is not None and window.protocol.version == "1.1.1"
 
 
 def test_a_product_added_in_the_window_gets_its_own_editors(
