@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from pathlib import Path
+from typing import TypedDict
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QPalette
@@ -65,6 +66,21 @@ from mgdesk.printing.render import (
 )
 from mgdesk.printing.spooler import check_print_system
 from mgdesk.records.safefile import describe_write_error
+
+
+class SheetInputs(TypedDict):
+    """What a sheet is made of (document.sheet.build_sheet's and document.issue.issue_sheet's
+    shared arguments, checked against both by mypy)."""
+
+    case: Case
+    plan: Plan
+    protocol: Protocol
+    facility: str
+    prescriber: str | None
+    prescriber_registration: str | None
+    prescriber_contact: str | None
+    acknowledged: list[str]
+    evaluation_install: bool
 
 
 class OrderSheetDialog(QDialog):
@@ -270,19 +286,26 @@ class OrderSheetDialog(QDialog):
             return exc.reasons
         return ()
 
+    def _sheet_inputs(self) -> SheetInputs:
+        """What the sheet is made of, as the dialog stands: the same for a preview and for
+        the sheet that is issued."""
+        return {
+            "case": self._case,
+            "plan": self._plan,
+            "protocol": self._protocol,
+            "facility": self._facility,
+            "prescriber": self.prescriber_name() or None,
+            "prescriber_registration": self.prescriber_registration() or None,
+            "prescriber_contact": self.prescriber_contact() or None,
+            "acknowledged": self.acknowledged(),
+            "evaluation_install": self._evaluation_install,
+        }
+
     def _build(self) -> OrderSheet:
         return build_sheet(
-            self._case,
-            self._plan,
-            self._protocol,
-            facility=self._facility,
-            prescriber=self.prescriber_name() or None,
-            prescriber_registration=self.prescriber_registration() or None,
-            prescriber_contact=self.prescriber_contact() or None,
-            acknowledged=self.acknowledged(),
+            **self._sheet_inputs(),
             generated_at=datetime.now().astimezone(),
             sheet_id=new_sheet_id(),
-            evaluation_install=self._evaluation_install,
         )
 
     def _refresh(self) -> None:
@@ -400,19 +423,7 @@ class OrderSheetDialog(QDialog):
     def _issue(self, write: Writer) -> Issued:
         """Build, record, write and record the outcome of a sheet; shows what the audit log
         could not take, and the reasons when no sheet may be produced."""
-        issued = issue_sheet(
-            self._case,
-            self._plan,
-            self._protocol,
-            facility=self._facility,
-            prescriber=self.prescriber_name() or None,
-            prescriber_registration=self.prescriber_registration() or None,
-            prescriber_contact=self.prescriber_contact() or None,
-            acknowledged=self.acknowledged(),
-            write=write,
-            recorder=self._recorder,
-            evaluation_install=self._evaluation_install,
-        )
+        issued = issue_sheet(**self._sheet_inputs(), write=write, recorder=self._recorder)
         if issued.outcome == "refused":
             self._refresh()
         elif issued.outcome == "not recorded":
