@@ -21,7 +21,7 @@ from mgdesk import resources
 from mgdesk.core.case import parse_case
 from mgdesk.core.ceilings import THRESHOLD_CEILINGS
 from mgdesk.core.engine import evaluate
-from mgdesk.core.errors import ProtocolInvalid
+from mgdesk.core.errors import CaseInvalid, ProtocolInvalid
 from mgdesk.core.protocol import Thresholds
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.core.protocol_reader import DIMENSIONS, kinds
@@ -37,6 +37,7 @@ from mgdesk.records.protocol_edit import (
 from mgdesk.records.site_protocol import (
     REVISION_1_1_PROBES,
     bundled_examples,
+    check_protocol,
     install_protocol,
     protocol_cases,
 )
@@ -266,7 +267,11 @@ def test_random_edits_load_and_keep_every_invariant_or_are_refused_by_field(
             limit = magnitude_in(getattr(protocol.thresholds, key), ceiling.unit)
             assert limit <= ceiling.value, key
         for example in bundled_examples():  # the engine checks every invariant on each plan
-            evaluate(parse_case(dict(example.document), protocol), protocol)
+            try:
+                case = parse_case(dict(example.document), protocol)
+            except CaseInvalid:
+                continue  # a narrower plausibility window: `check` lists it as a change
+            evaluate(case, protocol)
     else:
         assert validation.problems
         for problem in validation.problems:
@@ -370,3 +375,17 @@ def test_a_newer_draft_cancels_the_comparison_under_way_and_stop_ends_the_thread
     while any(t.name.startswith("test comparison") for t in threading.enumerate()):
         assert time.monotonic() < deadline, "the comparison thread outlived stop()"
         time.sleep(0.01)
+
+
+def test_a_narrower_plausibility_window_is_listed_as_a_change_not_a_problem() -> None:
+    # Found by the random edits: 2.7 mg/dL still spans the bands, but rejects the bundled
+    # example at 1.4 mmol/L (3.4 mg/dL). The pharmacist reviews that; it is not an error.
+    draft = _draft()
+    draft.set_value(draft.field("plausibility.magnesium[1]"), "2.7 mg/dL")
+    assert draft.validate().valid
+    changes = check_protocol(draft.data(), "site.json").changes
+    assert "high-unit-confusion.json: status ok -> rejected" in changes
+    assert (
+        "high-unit-confusion.json: now: labs.magnesium: 1.4 mmol/L is outside the plausible "
+        "range 0.2 mg/dL to 2.7 mg/dL: check the number and the unit"
+    ) in changes
