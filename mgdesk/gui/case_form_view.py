@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from mgdesk.core import codes
 from mgdesk.core.case import TEXT_LIMITS
+from mgdesk.document.line_breaks import quantities_unbroken
 from mgdesk.gui import labels
 from mgdesk.gui.colours import invalid_colour, level_tint
 from mgdesk.gui.magnesium_given_table import MagnesiumGivenSection
@@ -79,12 +80,17 @@ class FieldRow(QWidget):
         layout.addLayout(line)
         self.error = _wrapping_label()
         self.note = _wrapping_label()
+        self.note_text = ""  # as given to show_note(), before its quantities were joined
         layout.addWidget(self.error)
         layout.addWidget(self.note)
         self._error_shown = ("", False)
 
     def show_note(self, text: str) -> None:
-        self.note.setText(text)
+        """A note below the field, never wrapped inside a quantity ("0.9 mg/" then "dL")."""
+        if text == self.note_text:
+            return
+        self.note_text = text
+        self.note.setText(quantities_unbroken(text))
         self.note.setVisible(bool(text) or self.note.minimumHeight() > 0)
 
     def reserve_note_lines(self, lines: int) -> None:
