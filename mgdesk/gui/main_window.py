@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore
 from PySide6.QtCore import QEvent, QLocale
-from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from mgdesk.gui.assessment_cache import AssessmentCache
@@ -30,6 +29,7 @@ from mgdesk.gui.assessment_cache import AssessmentCache
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from PySide6.QtGui import QCloseEvent, QResizeEvent
     from PySide6.QtWidgets import QScrollArea, QSplitter
 
     from mgdesk.core.case import Case
