@@ -124,6 +124,9 @@ class CaseFormView(QWidget):
         self.symptoms: dict[str, QCheckBox] = {}
         self.fixed_units: dict[str, QLabel] = {}
 
+        # The form paints only its background: when a note or an error changes its height
+        # (often below the visible part), only what moved is repainted, not the whole form.
+        self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         layout = QVBoxLayout(self)
         self.general_error = _wrapping_label()
         self.general_error.setAccessibleName("Problems with the case as a whole")
