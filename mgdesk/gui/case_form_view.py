@@ -29,6 +29,7 @@ from mgdesk.document.line_breaks import quantities_unbroken
 from mgdesk.gui import labels
 from mgdesk.gui.colours import invalid_colour, level_tint
 from mgdesk.gui.magnesium_given_table import MagnesiumGivenSection
+from mgdesk.gui.wrapped_label import WrappedLabel
 
 CLEARANCE_UNIT = "mL/min"
 CLEARANCE_HINT = "Optional: leave empty to use Cockcroft-Gault."
@@ -296,8 +297,7 @@ class CaseFormView(QWidget):
 
 
 def _wrapping_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
+    label = WrappedLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
