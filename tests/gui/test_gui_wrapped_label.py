@@ -1,4 +1,4 @@
-"""A word-wrapped label keeps its measured heights only while its text and font stand."""
+"""A word-wrapped label's remembered sizes are always the ones QLabel would measure."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ LONG = "Incomplete: information is missing; stop-level warnings below, and more 
 WIDTHS = (60, 120, 240, 480)
 
 
-def heights(label: QLabel) -> list[int]:
-    return [label.heightForWidth(width) for width in WIDTHS]
+def heights(label: QLabel) -> list[object]:
+    sizes = [label.heightForWidth(width) for width in WIDTHS]
+    return [*sizes, label.sizeHint(), label.minimumSizeHint()]
 
 
 def test_heights_follow_the_text_and_the_font_as_a_qlabel_does(qtbot: QtBot) -> None:
@@ -28,6 +29,10 @@ def test_heights_follow_the_text_and_the_font_as_a_qlabel_does(qtbot: QtBot) -> 
         label.setText(LONG)
     assert heights(wrapped) == heights(plain) != short
     for label in (wrapped, plain):
+        label.setText(SHORT)  # a text seen before
+    assert heights(wrapped) == heights(plain) == short
+    for label in (wrapped, plain):
+        label.setText(LONG)
         label.setFont(scaled_font(label.font(), 1.6))
     assert heights(wrapped) == heights(plain)
     for label in (wrapped, plain):
