@@ -183,7 +183,8 @@ class StartOptions(NamedTuple):
 
 def parse_options(args: Sequence[str]) -> StartOptions:
     """The usual starts (nothing, a case, --exit-after-startup) are read directly; anything
-    else goes to argparse, which explains a mistake: a start does not import argparse."""
+    else goes to argparse, which explains a mistake (and first looks up its translations,
+    which a usual start need not wait for)."""
     flags = [a for a in args if a.startswith("-")]
     cases = [a for a in args if not a.startswith("-")]
     if flags in ([], ["--exit-after-startup"]) and len(cases) <= 1:
