@@ -20,6 +20,7 @@ _REMEASURE = {
     QEvent.Type.StyleChange,
     QEvent.Type.ContentsRectChange,
     QEvent.Type.LayoutDirectionChange,
+    QEvent.Type.DevicePixelRatioChange,  # moved to a screen of another resolution
 }
 TEXTS_KEPT = 32
 
