@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 
+from mgdesk.document.line_breaks import WORD_JOINER, quantities_unbroken
 from mgdesk.document.sheet import (
     CHECKBOX,
     END_OF_ORDERS,
@@ -24,19 +25,9 @@ from mgdesk.document.sheet_orders import TO_WRITE
 ATTACHMENT = "Attachment to the orders"
 CONTINUED = "Orders continue"
 
-WORD_JOINER = "\u2060"
-NO_BREAK_SPACE = "\u00a0"
-_UNIT_SLASH = re.compile(r"(?<=[A-Za-zµ])/(?=[A-Za-zµ])")
-_NUMBER_UNIT = re.compile(
-    r"(?<=\d) (?=(?:mmol|mEq|mg|mcg|mL|g|kg|L|h|min|minutes?|hours?|days?|years?|mm|µmol|%)"
-    r"(?![\w]))"
-)
-
 
 def _e(text: str) -> str:
-    """Escaped for HTML, with a word joiner after the slash of a unit, so that "mEq/L" is
-    never split across two lines (Qt may break a line after any slash), and a no-break space
-    between a number and its unit."""
+    """Escaped for HTML, with no line break inside a quantity (mgdesk.document.line_breaks)."""
     escaped = (
         text.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -44,8 +35,7 @@ def _e(text: str) -> str:
         .replace('"', "&quot;")
         .replace("'", "&#x27;")
     )
-    joined = _UNIT_SLASH.sub("/" + WORD_JOINER, escaped)
-    return _NUMBER_UNIT.sub(NO_BREAK_SPACE, joined)
+    return quantities_unbroken(escaped)
 
 
 STYLE = """

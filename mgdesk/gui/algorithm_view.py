@@ -128,15 +128,16 @@ class AlgorithmView(QWidget):
         ]
         self._syncing = True
         try:
-            if path != self.path:
-                self.path = path
-                self.steps.clear()
-                self.steps.addItems(entries)
-            else:  # the same path: only what a step reads may differ (this runs on every edit)
-                for row, entry in enumerate(entries):
-                    item = self.steps.item(row)
-                    if item.text() != entry:
-                        item.setText(entry)
+            self.path = path
+            # Rows are reworded, added or taken away, never all rebuilt: this runs on every
+            # edit, and a path often changes in one step only.
+            for row, entry in enumerate(entries):
+                if row >= self.steps.count():
+                    self.steps.addItem(entry)
+                elif self.steps.item(row).text() != entry:
+                    self.steps.item(row).setText(entry)
+            while self.steps.count() > len(entries):
+                self.steps.takeItem(self.steps.count() - 1)
             row = self.path.index(kept) if kept in self.path else 0 if self.path else -1
             self.steps.setCurrentRow(row)
         finally:

@@ -1,7 +1,7 @@
 """Start the window: `mgdesk [CASE]`, and `--exit-after-startup` for smoke tests and benchmarks.
 
-The window is painted first as a light shell; then the interface is built, the
-protocol and the unit registry loaded and the case opened, so none of that delays
+The window is painted first as a light shell; then the data folder is tidied, the interface
+built, the protocol and the unit registry loaded and the case opened, so none of that delays
 the first paint. With --exit-after-startup and no CASE the process ends at that first
 paint (the start-up benchmark); with a CASE it ends once the case's plan is painted,
 which exercises the whole start-up.
@@ -14,14 +14,13 @@ arrives as a QFileOpenEvent; Windows and Linux pass it on the command line inste
 
 from __future__ import annotations
 
-import argparse
 import io
 import sys
 from collections.abc import Callable, Sequence
-from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, QTimer
 from PySide6.QtGui import QFileOpenEvent, QIcon, QWindow
 from PySide6.QtWidgets import QApplication
 
@@ -29,6 +28,9 @@ from mgdesk import __version__, resources
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
 from mgdesk.records.paths import APP_NAME, tidy_data_dir
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -39,11 +41,14 @@ WINDOW_ICON_SIZES = (16, 32, 48, 64, 128, 256)
 
 
 def application_icon() -> QIcon:
-    """The app's icon at each bundled size; Qt reads a file only when a size is needed."""
+    """The app's icon at each bundled size; Qt reads a file only when a size is needed (its
+    size is given, so not even a file's header is read before the first paint)."""
     icon = QIcon()
-    folder = files(resources).joinpath("icons")
+    # The resources are files beside their package (a wheel, and the installers' onedir
+    # bundle); importlib.resources would add its imports to the start-up.
+    folder = Path(resources.__file__).with_name("icons")
     for size in WINDOW_ICON_SIZES:
-        icon.addFile(str(folder.joinpath(f"mgdesk-{size}.png")))
+        icon.addFile(str(folder / f"mgdesk-{size}.png"), QSize(size, size))
     return icon
 
 
@@ -112,6 +117,8 @@ def create_application(arguments: Sequence[str]) -> MgdeskApplication:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="mgdesk", description="Decision support for adult hypomagnesemia."
     )
@@ -130,13 +137,13 @@ def run(args: Sequence[str]) -> int:
         sys.stderr = io.StringIO()
     if sys.stdout is None:
         sys.stdout = io.StringIO()
-    options = build_parser().parse_args(list(args))
-    tidy_data_dir()
+    options = parse_options(args)
     # High-DPI: Qt 6 scales by the screen's exact factor (PassThrough) without being asked.
     app = create_application(sys.argv[:1] or [APP_NAME])
     window = MainWindow(open_settings(), build=False)
 
     def after_first_paint() -> None:
+        tidy_data_dir()  # before the autosaves are looked at, but after the first paint
         case: Path | None = options.case or app.case_requests.pending
         if options.exit_after_startup and case is None:
             app.exit(EXIT_OK)
@@ -167,6 +174,23 @@ def run(args: Sequence[str]) -> int:
     FirstExpose(handle, after_first_paint)
     window.show()
     return app.exec()
+
+
+class StartOptions(NamedTuple):
+    case: Path | None
+    exit_after_startup: bool
+
+
+def parse_options(args: Sequence[str]) -> StartOptions:
+    """The usual starts (nothing, a case, --exit-after-startup) are read directly; anything
+    else goes to argparse, which explains a mistake (and first looks up its translations,
+    which a usual start need not wait for)."""
+    flags = [a for a in args if a.startswith("-")]
+    cases = [a for a in args if not a.startswith("-")]
+    if flags in ([], ["--exit-after-startup"]) and len(cases) <= 1:
+        return StartOptions(Path(cases[0]) if cases else None, bool(flags))
+    options = build_parser().parse_args(list(args))
+    return StartOptions(options.case, options.exit_after_startup)
 
 
 def open_when_settled(window: MainWindow) -> Callable[[Path], None]:

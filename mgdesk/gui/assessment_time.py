@@ -47,6 +47,7 @@ class AssessmentTime(QWidget):
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setVisible(False)
+        self._error_shown: tuple[str, int] | None = None
         line = QHBoxLayout()
         line.addWidget(self.edit, 1)
         line.addWidget(self.now_button)
@@ -63,6 +64,12 @@ class AssessmentTime(QWidget):
         self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_error(self, message: str, mark: Callable[[QWidget, bool], None]) -> None:
+        # This runs on every edit: a tooltip set again is an event, a palette a repaint. A new
+        # palette (light to dark) marks the cell again.
+        shown = (message, self.palette().cacheKey())
+        if shown == self._error_shown:
+            return
+        self._error_shown = shown
         self.error.setText(f"Time of this assessment {message}" if message else "")
         self.error.setVisible(bool(message))
         self.edit.setToolTip(f"assessed_at: {message}" if message else "")

@@ -408,9 +408,7 @@ class CaseFormController(QObject):
             note = self._pregnancy_rule
         else:
             note = ""
-        row = self.view.rows["patient.pregnant"]
-        if row.note.text() != note:
-            row.show_note(note)
+        self.view.rows["patient.pregnant"].show_note(note)
 
     def _age_may_be_asked(self) -> bool:
         """Whether the age typed (or not yet typed) is one the pregnancy question is for."""

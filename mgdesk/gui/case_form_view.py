@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
 
 from mgdesk.core import codes
 from mgdesk.core.case import TEXT_LIMITS
+from mgdesk.document.line_breaks import quantities_unbroken
 from mgdesk.gui import labels
 from mgdesk.gui.colours import invalid_colour, level_tint
 from mgdesk.gui.magnesium_given_table import MagnesiumGivenSection
+from mgdesk.gui.wrapped_label import WrappedLabel
 
 CLEARANCE_UNIT = "mL/min"
 CLEARANCE_HINT = "Optional: leave empty to use Cockcroft-Gault."
@@ -79,12 +81,17 @@ class FieldRow(QWidget):
         layout.addLayout(line)
         self.error = _wrapping_label()
         self.note = _wrapping_label()
+        self.note_text = ""  # as given to show_note(), before its quantities were joined
         layout.addWidget(self.error)
         layout.addWidget(self.note)
         self._error_shown = ("", False)
 
     def show_note(self, text: str) -> None:
-        self.note.setText(text)
+        """A note below the field, never wrapped inside a quantity ("0.9 mg/" then "dL")."""
+        if text == self.note_text:
+            return
+        self.note_text = text
+        self.note.setText(quantities_unbroken(text))
         self.note.setVisible(bool(text) or self.note.minimumHeight() > 0)
 
     def reserve_note_lines(self, lines: int) -> None:
@@ -118,6 +125,9 @@ class CaseFormView(QWidget):
         self.symptoms: dict[str, QCheckBox] = {}
         self.fixed_units: dict[str, QLabel] = {}
 
+        # The form paints only its background: when a note or an error changes its height
+        # (often below the visible part), only what moved is repainted, not the whole form.
+        self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         layout = QVBoxLayout(self)
         self.general_error = _wrapping_label()
         self.general_error.setAccessibleName("Problems with the case as a whole")
@@ -287,8 +297,7 @@ class CaseFormView(QWidget):
 
 
 def _wrapping_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
+    label = WrappedLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

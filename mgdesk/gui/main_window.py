@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore
 from PySide6.QtCore import QEvent, QLocale
-from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from mgdesk.gui.assessment_cache import AssessmentCache
@@ -30,6 +29,7 @@ from mgdesk.gui.assessment_cache import AssessmentCache
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from PySide6.QtGui import QCloseEvent, QResizeEvent
     from PySide6.QtWidgets import QScrollArea, QSplitter
 
     from mgdesk.core.case import Case
@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         from mgdesk.gui.plan_view import PlanView
         from mgdesk.gui.window_layout import MINIMUM_SIZE, WindowColumns
         from mgdesk.gui.window_menus import WindowMenus
+        from mgdesk.gui.wrapped_label import WrappedLabel
 
         self.numbers = self._requested_numbers or LocaleNumbers(
             self.settings.decimal_separator or QLocale().decimalPoint()
@@ -140,9 +141,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notices)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        self.protocol_label = QLabel("Loading the protocol…")
         # Wraps rather than widening the window or running under a status message.
-        self.protocol_label.setWordWrap(True)
+        self.protocol_label = WrappedLabel("Loading the protocol…")
         self.statusBar().addPermanentWidget(self.protocol_label)
 
         self.files = CaseFiles(self)
@@ -416,9 +416,10 @@ def _keep_height(banner: QLabel) -> None:
 
 
 def _banner(name: str) -> QLabel:
-    banner = QLabel()
+    from mgdesk.gui.wrapped_label import WrappedLabel
+
+    banner = WrappedLabel()
     banner.setAccessibleName(name)
-    banner.setWordWrap(True)
     banner.setTextFormat(QtCore.Qt.TextFormat.RichText)
     banner.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
     banner.setAutoFillBackground(True)

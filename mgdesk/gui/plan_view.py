@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QPolygonF
-from PySide6.QtWidgets import QLabel, QSizePolicy, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QTextBrowser, QVBoxLayout, QWidget
 
 from mgdesk.gui import labels
 from mgdesk.gui.colours import band_colour, level_tint, readable_text_on
 from mgdesk.gui.fonts import scaled_font
 from mgdesk.gui.plan_estimates import estimates_html
+from mgdesk.gui.wrapped_label import WrappedLabel
 
 Shown = Callable[[str], str]  # a core text as the window shows it (its decimal separator)
 
@@ -177,13 +178,11 @@ class PlanView(QWidget):
         super().__init__(parent)
         self.shown = numbers.shown
         layout = QVBoxLayout(self)
-        self.status = QLabel("Loading the protocol…")
+        self.status = WrappedLabel("Loading the protocol…")
         self.status.setAccessibleName("Plan status")
-        self.status.setWordWrap(True)
         self.status.setFont(scaled_font(self.status.font(), 1.3, bold=True))
-        self.severity = QLabel()
+        self.severity = WrappedLabel()
         self.severity.setAccessibleName("Severity")
-        self.severity.setWordWrap(True)
         # One line even while empty, so the plan below does not move when a plan appears.
         self.severity.setMinimumHeight(self.severity.fontMetrics().lineSpacing())
         self.gauge = BandGauge(numbers.shown, self)

@@ -15,12 +15,10 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from mgdesk.printing.paper import locale_paper
 from mgdesk.records.paths import APP_NAME, data_override, make_private_file, private_data_dir
 
 # The order sheet's paper keys (mgdesk.printing.render); "" follows the locale (never a printer).
@@ -79,6 +77,8 @@ class Settings:
     def sheet_paper(self) -> str:
         """The paper of a new order sheet: the one chosen, else the locale's
         (mgdesk.printing.paper). Never asks a printer: that may wait a minute on CUPS."""
+        from mgdesk.printing.paper import locale_paper  # not needed for the first paint
+
         return self.paper_size or locale_paper()
 
     @property
@@ -190,6 +190,8 @@ def _checked(open_store: Callable[[], QSettings]) -> Settings:
     if store.status() != QSettings.Status.FormatError and not _damaged(file):
         return Settings(store)
     del store  # unchanged, so it writes nothing back
+    from datetime import datetime  # only for a damaged file: not on the way to the first paint
+
     stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
     aside = file.with_name(f"{file.name}.corrupt-{stamp}")
     for number in range(2, 100):  # never over an earlier damaged file

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import sys
 import time
@@ -32,7 +31,7 @@ STALE_TEMPORARY_SECONDS = 600.0
 
 def temporary_name_for(path: Path) -> str:
     """A new hidden name beside path for writing its next version (never a .mgcase name)."""
-    return f".{path.name}.{secrets.token_hex(4)}.tmp"
+    return f".{path.name}.{os.urandom(4).hex()}.tmp"  # not secrets: its import costs start-up
 
 
 def is_temporary_for(candidate: Path, path: Path) -> bool:

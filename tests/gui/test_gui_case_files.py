@@ -14,6 +14,7 @@ from gui_support import action, answering, example_case, make_window, pick, type
 from pytestqt.qtbot import QtBot
 
 from mgdesk.core.protocol import Protocol
+from mgdesk.document.line_breaks import as_typed
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.settings import open_settings
 from mgdesk.gui.unsaved_work import CANCEL, DISCARD, SAVE
@@ -296,7 +297,7 @@ def test_a_pregnancy_answer_for_a_man_in_a_file_is_kept_and_judged_by_the_core(
     assert not action(window, "Order sheet…").isEnabled()
     picker = window.form_view.pregnant
     assert picker.isEnabled() and picker.currentText() == "Yes, pregnant"
-    assert "from the case file" in row.note.text()
+    assert "from the case file" in as_typed(row.note.text())
     assert window.form.document()[0]["patient"]["pregnant"] is True
     assert not window.isWindowModified()
     assert window.files.save_case()  # saved back with the answer

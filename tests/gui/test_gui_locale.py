@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from mgdesk.core.protocol import Protocol
+from mgdesk.document.line_breaks import as_typed
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.preferences import PreferencesDialog
 from mgdesk.gui.settings import open_settings
@@ -81,7 +82,7 @@ def test_the_values_clinicians_saw_twice_agree(qtbot: QtBot, protocol: Protocol)
     window = make_window(qtbot, protocol, decimal_point=",")
     assert window.form.load(shared_case("v08.json")["case"]) == []  # 0.9 mg/dL, severe
     assert window.form_view.line_edits["labs.magnesium"].text() == "0,9"
-    assert "0,9 mg/dL" in window.form_view.rows["labs.magnesium"].note.text()
+    assert "0,9 mg/dL" in as_typed(window.form_view.rows["labs.magnesium"].note.text())
     assert window.plan_view.gauge.value_text == "0,9 mg/dL"
     details = window.plan_view.details.toPlainText()
     assert "8,11 mmol" in details and "8.11" not in details

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.protocol import Protocol
+from mgdesk.document.line_breaks import as_typed
 from mgdesk.gui import magnesium_given_table
 from mgdesk.gui.flowchart import UNVISITED
 from mgdesk.gui.magnesium_given_table import NO_TIME_OF_DAY, REMOVE_SHORTCUT, GivenRow
@@ -89,7 +90,7 @@ def test_her_height_changes_the_clearance_and_the_severe_dose(
     assert f"Renal function: 22.5 mL/min, Cockcroft-Gault with {weight.reason}" in text
     assert weight.reason.startswith("adjusted body weight 79.4 kg: BMI 46.9, ideal 52.4 kg")
     assert plan.body_size is not None and f"Body size: {plan.body_size.shown}" in text
-    note = window.form_view.rows["labs.creatinine_clearance"].note.text()
+    note = as_typed(window.form_view.rows["labs.creatinine_clearance"].note.text())
     assert note.startswith("Creatinine clearance (Cockcroft-Gault):")
     assert "x 79.43 kg (adjusted body weight)" in note
 
