@@ -4,12 +4,12 @@ and the protocol in use."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from mgdesk.core.case import reject_duplicate_keys
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.protocol import Protocol
 from mgdesk.document.sheet import EVALUATION_FILE
 from mgdesk.records.active_protocol import active_protocol, load_protocol
@@ -24,8 +24,7 @@ class InputError(Exception):
     """The input as a whole could not be read: not a file, not text, not JSON."""
 
 
-@dataclass(frozen=True)
-class ProtocolInUse:
+class ProtocolInUse(Frozen):
     """The protocol a command uses, and how every output must mark it."""
 
     protocol: Protocol

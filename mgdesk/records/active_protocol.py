@@ -20,12 +20,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from mgdesk.core.errors import ProtocolInvalid
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, default_protocol, parse_protocol
 from mgdesk.records.installed_hash import installed_hash_problem
@@ -73,8 +73,7 @@ def installed_protocol_path(location: InstallLocation) -> Path:
     return folder / PROTOCOL_FILE_NAME
 
 
-@dataclass(frozen=True)
-class ActiveProtocol:
+class ActiveProtocol(Frozen):
     """The protocol in use, where it came from, and what the user must be told about it."""
 
     protocol: Protocol

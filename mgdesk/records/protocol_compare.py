@@ -10,8 +10,8 @@ codes); the changes are listed case by case and grouped by the change.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.protocol import Protocol
 from mgdesk.records.generated_cases import generated_cases
 from mgdesk.records.site_protocol import (
@@ -36,8 +36,7 @@ def comparison_cases(
     return [*worked, *bundled_examples(), *drawn]
 
 
-@dataclass(frozen=True)
-class ProtocolIdentity:
+class ProtocolIdentity(Frozen):
     """How the report names a protocol: id, version and SHA-256 of its file."""
 
     id: str
@@ -54,16 +53,14 @@ class ProtocolIdentity:
         return f"{self.id} version {self.version} (SHA-256 {self.sha256})"
 
 
-@dataclass(frozen=True)
-class CaseChange:
+class CaseChange(Frozen):
     """How one case's outcome differs between the two protocols."""
 
     case: str
     changes: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(Frozen):
     old: ProtocolIdentity
     new: ProtocolIdentity
     cases_run: int

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from importlib.resources import files
@@ -22,6 +21,7 @@ from mgdesk import resources
 from mgdesk.core.case import CASE_FORMAT, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import Amount, Order, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
@@ -50,8 +50,7 @@ class InstallError(Exception):
     """A valid protocol could not be written to its place; the message says what to do."""
 
 
-@dataclass(frozen=True)
-class InstalledProtocol:
+class InstalledProtocol(Frozen):
     """A protocol just installed, and where."""
 
     protocol: Protocol
@@ -105,8 +104,7 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
 # --- Checking a protocol against worked cases --------------------------------------------
 
 
-@dataclass(frozen=True)
-class WorkedCase:
+class WorkedCase(Frozen):
     """A case to run through a protocol; expect holds a worked case's expected results."""
 
     name: str
@@ -114,8 +112,7 @@ class WorkedCase:
     expect: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class CaseOutcome:
+class CaseOutcome(Frozen):
     """What a protocol makes of one case, in the terms a reviewer compares."""
 
     status: str  # the plan's status, or "rejected", "withheld", "failed"
@@ -128,8 +125,7 @@ class CaseOutcome:
     errors: tuple[str, ...] = ()  # why a case was rejected or a plan withheld
 
 
-@dataclass(frozen=True)
-class ProtocolCheck:
+class ProtocolCheck(Frozen):
     """The result of checking a protocol: problems make it invalid; changes are for review."""
 
     protocol: Protocol | None
