@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from mgdesk import __version__
+from mgdesk.commands.inputs import InputError, decode_case, read_input, resolve_protocol
 from mgdesk.commands.streams import (
     EXIT_INVALID,
     EXIT_OK,
@@ -25,17 +25,6 @@ from mgdesk.core.errors import CaseInvalid, FieldError, PlanWithheld, ProtocolIn
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.document.report import emergency_report, text_report
-from mgdesk.document.sheet import EVALUATION_FILE
-from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, NotACaseError, case_json
-from mgdesk.records.safefile import read_limited, read_stream_limited
-from mgdesk.records.site_protocol import active_protocol, load_protocol
-
-# The most read from a file or standard input: --format jsonl takes many cases at once.
-MAX_INPUT_BYTES = 200 * MAX_CASE_FILE_BYTES
-
-
-class InputError(Exception):
-    """The input as a whole could not be read: not a file, not text, not JSON."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,34 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--protocol", type=Path, help="a site protocol file instead of the active one")
     return parser
-
-
-@dataclass(frozen=True)
-class ProtocolInUse:
-    """The protocol a command uses, and how every output must mark it."""
-
-    protocol: Protocol
-    evaluation_install: bool  # the active protocol is a per-user (evaluation) install
-    evaluation_file: bool  # a --protocol file: for evaluation only, not installed
-
-
-def resolve_protocol(explicit: Path | None, stderr: IO[str]) -> ProtocolInUse:
-    """The protocol to use (a --protocol file, else the active installed one). What the user
-    must know about it goes to stderr: a --protocol file is for evaluation only, whatever
-    approval it claims."""
-    if explicit is not None:
-        protocol = load_protocol(explicit)
-        stderr.write(
-            f"mgdesk: {explicit} ({protocol.id} version {protocol.version}) is a "
-            f"{EVALUATION_FILE}; its approval is not in force here\n"
-        )
-        return ProtocolInUse(protocol, evaluation_install=False, evaluation_file=True)
-    active = active_protocol()
-    for notice in active.notices:
-        stderr.write(f"mgdesk: {notice}\n")
-    return ProtocolInUse(
-        active.protocol, evaluation_install=active.location == "user", evaluation_file=False
-    )
 
 
 def run(
@@ -135,34 +96,6 @@ def run(
 def _patient_label(case: Case) -> str:
     """As validated (trimmed), as the sheet prints it."""
     return ", ".join(part for part in (case.patient.name, case.patient.id) if part)
-
-
-def read_input(source: str, stdin: IO[bytes]) -> bytes:
-    """The bytes of the file named source, or of stdin for "-"; never more than
-    MAX_INPUT_BYTES are read, so a pipe or a device that never ends is refused too."""
-    if source == "-":
-        data = read_stream_limited(stdin, MAX_INPUT_BYTES)
-        if len(data) > MAX_INPUT_BYTES:
-            raise InputError(f"standard input is larger than {MAX_INPUT_BYTES} bytes: too large")
-        return data
-    try:
-        data = read_limited(Path(source), MAX_INPUT_BYTES)
-    except FileNotFoundError:
-        raise InputError(f"no such file: {source}") from None
-    except IsADirectoryError:
-        raise InputError(f"{source} is a folder, not a case file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"{source} is too large to be a case file")
-    return data
-
-
-def decode_case(data: bytes) -> Any:
-    try:
-        return case_json(data)
-    except NotACaseError as exc:
-        raise InputError(str(exc)) from None
 
 
 def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO[str]) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from mgdesk.commands.evaluate import InputError, decode_case, read_input, resolve_protocol
+from mgdesk.commands.inputs import InputError, decode_case, read_input, resolve_protocol
 from mgdesk.commands.streams import (
     EXIT_FAILED,
     EXIT_INVALID,

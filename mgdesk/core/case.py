@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -28,6 +28,7 @@ from mgdesk.core.chemistry import (
     potassium_mmol_l,
 )
 from mgdesk.core.errors import CaseInvalid, FieldError
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.given import MagnesiumGiven, read_given
 from mgdesk.core.protocol import Protocol, QuantityRange
 from mgdesk.core.text import printable_text_problem
@@ -57,8 +58,7 @@ CLINICAL_FIELDS = (
 TOP_FIELDS = ("format", "patient", "labs", "clinical", "assessed_at")
 
 
-@dataclass(frozen=True)
-class Patient:
+class Patient(Frozen):
     """The patient's details, validated."""
 
     id: str | None
@@ -71,8 +71,7 @@ class Patient:
     height: Quantity | None = None
 
 
-@dataclass(frozen=True)
-class Labs:
+class Labs(Frozen):
     """The laboratory values, each with the unit it was entered in."""
 
     magnesium: Quantity | None
@@ -82,8 +81,7 @@ class Labs:
     egfr: Quantity | None = None
 
 
-@dataclass(frozen=True)
-class Clinical:
+class Clinical(Frozen):
     """The clinical findings, with the defaults of a case that leaves them out."""
 
     symptoms: tuple[str, ...] = ()
@@ -107,8 +105,7 @@ class Clinical:
         return tuple(s for s in self.symptoms if s in codes.SYMPTOMS_MILD)
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(Frozen):
     """A validated case, with the document it was read from."""
 
     patient: Patient

@@ -9,16 +9,15 @@ written, can make mgdesk print an order above these.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from mgdesk.core.formatting import significant
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.units import magnitude_in, quantity
 
 
-@dataclass(frozen=True)
-class Ceiling:
+class Ceiling(Frozen):
     """A fixed limit in its canonical unit, over what time if any, and where it comes from."""
 
     value: Fraction

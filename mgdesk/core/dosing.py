@@ -3,10 +3,10 @@ units of a product that give it (rounded as the product allows)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 from mgdesk.core.formatting import amount_text, decimals, salt_mass_text, significant
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import Dose, ProductUse
 from mgdesk.core.protocol import Product, Protocol
 from mgdesk.core.units import Quantity, magnitude_in, product_in
@@ -15,8 +15,7 @@ from mgdesk.core.units import Quantity, magnitude_in, product_in
 Rounding = dict[str, str]
 
 
-@dataclass(frozen=True)
-class Amounts:
+class Amounts(Frozen):
     """One dose of magnesium as the engine works with it: single, exact amounts."""
 
     salt: str
@@ -29,8 +28,7 @@ class Amounts:
         return Dose(self.salt, self.salt_mass_mg, self.mmol, self.meq, self.elemental_mg, "")
 
 
-@dataclass(frozen=True)
-class UnitsOf:
+class UnitsOf(Frozen):
     """How many units of one product make up one dose, and what they deliver."""
 
     key: str

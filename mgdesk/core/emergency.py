@@ -12,13 +12,13 @@ otherwise unknown (so the orders carry the cap, as the engine gives it for unkno
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from mgdesk.core import codes
 from mgdesk.core.case import CASE_FORMAT, Case, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import Order, PlanWarning
 from mgdesk.core.protocol import Protocol
 
@@ -57,8 +57,7 @@ EMERGENCY_WARNINGS = (
 )
 
 
-@dataclass(frozen=True)
-class EmergencyPlan:
+class EmergencyPlan(Frozen):
     """The emergency of a case and the orders to give now (none if the protocol gives none,
     with the warnings that say why)."""
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from mgdesk.core.frozen import Frozen
 
 
-@dataclass(frozen=True)
-class FieldError(Exception):
+class FieldError(Frozen, Exception):
     """One problem with one input field; field is a dotted path such as "labs.magnesium"."""
 
     field: str

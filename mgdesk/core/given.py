@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mgdesk.core.chemistry import GIVEN_UNITS
 from mgdesk.core.errors import FieldError
 from mgdesk.core.formatting import mass, plain_quantity, significant
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import GivenEntry, GivenSummary, Order
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.units import Quantity, magnitude_in, parse_quantity, product_in, quantity
@@ -38,8 +38,7 @@ _INSTANT = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class MagnesiumGiven:
+class MagnesiumGiven(Frozen):
     """One entry of parenteral magnesium given before the assessment."""
 
     time: datetime
@@ -189,8 +188,7 @@ def _amount(
     return amount
 
 
-@dataclass(frozen=True)
-class GivenTotals:
+class GivenTotals(Frozen):
     """What was given before the assessment, as the limits count it."""
 
     counted: tuple[MagnesiumGiven, ...]  # the entries within 48 hours, in the case's order
@@ -243,8 +241,7 @@ def emergency_now_g(orders: Iterable[Order]) -> Fraction:
     return sum((salt_g(o) for o in orders if o.id in EMERGENCY_ORDER_IDS), start=Fraction(0))
 
 
-@dataclass(frozen=True)
-class Allowance:
+class Allowance(Frozen):
     """The half-dose severe infusion under the 48-hour limit: given in full, cut to a
     multiple of the step, or withheld when less than one step remains."""
 

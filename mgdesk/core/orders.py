@@ -9,7 +9,7 @@ the engine to warn about.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 
 from mgdesk.core.codes import ROUTE_ABBREVIATIONS
@@ -31,6 +31,7 @@ from mgdesk.core.formatting import (
     significant,
     volume,
 )
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import Dose, Order, ProductUse
 from mgdesk.core.protocol import (
     InfusionDose,
@@ -66,8 +67,7 @@ REDUCED_FOR_IMPAIRMENT = "reduced dose for renal impairment"
 REDUCED_FOR_UNKNOWN = "reduced dose because renal function is unknown"
 
 
-@dataclass(frozen=True)
-class Built:
+class Built(Frozen):
     """A magnesium order as built, with the product roundings its doses needed."""
 
     order: Order

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import Any
 
 from mgdesk.core.codes import WARNING_LEVELS
+from mgdesk.core.frozen import Frozen
 
 Amount = Fraction | tuple[Fraction, Fraction]
 
@@ -25,8 +26,7 @@ def _number(value: Amount | None) -> Any:
     return float(value)
 
 
-@dataclass(frozen=True)
-class Dose:
+class Dose(Frozen):
     """Magnesium per dose: the same amount as mmol, mEq, elemental mg and salt mass."""
 
     salt: str  # the salt weighed, in full (e.g. "magnesium sulfate heptahydrate")
@@ -47,8 +47,7 @@ class Dose:
         }
 
 
-@dataclass(frozen=True)
-class ProductUse:
+class ProductUse(Frozen):
     """How many units of a product make up one dose, and what they deliver."""
 
     key: str
@@ -69,8 +68,7 @@ class ProductUse:
         }
 
 
-@dataclass(frozen=True)
-class Order:
+class Order(Frozen):
     """One order of the plan, with its dose, product, volume, rate and timing."""
 
     id: str
@@ -163,8 +161,7 @@ class Order:
         }
 
 
-@dataclass(frozen=True)
-class PlanWarning:
+class PlanWarning(Frozen):
     """A warning of the plan: its code, level, wording and sources."""
 
     code: str
@@ -181,8 +178,7 @@ class PlanWarning:
         }
 
 
-@dataclass(frozen=True)
-class MonitoringItem:
+class MonitoringItem(Frozen):
     """A monitoring instruction of the plan."""
 
     code: str
@@ -193,8 +189,7 @@ class MonitoringItem:
         return {"code": self.code, "text": self.text, "sources": list(self.sources)}
 
 
-@dataclass(frozen=True)
-class StepValue:
+class StepValue(Frozen):
     """One input a step read, or one threshold it compared: a name and the value shown."""
 
     name: str
@@ -204,8 +199,7 @@ class StepValue:
         return {"name": self.name, "value": self.value}
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(Frozen):
     """One step of the protocol graph as the case went through it."""
 
     id: str
@@ -232,8 +226,7 @@ class Step:
         }
 
 
-@dataclass(frozen=True)
-class MagnesiumLevel:
+class MagnesiumLevel(Frozen):
     """The magnesium level as entered, in every unit, and as shown."""
 
     entered: str
@@ -256,8 +249,7 @@ class MagnesiumLevel:
         }
 
 
-@dataclass(frozen=True)
-class WeightUsed:
+class WeightUsed(Frozen):
     """The weight Cockcroft-Gault used, and why."""
 
     kind: str  # "actual", "ideal" or "adjusted"
@@ -276,8 +268,7 @@ ESTIMATE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class Clearance:
+class Clearance(Frozen):
     """The renal estimate used (a measured clearance, Cockcroft-Gault or an eGFR), how it was
     found, and how it is shown."""
 
@@ -307,8 +298,7 @@ class Clearance:
         return shown
 
 
-@dataclass(frozen=True)
-class BodySize:
+class BodySize(Frozen):
     """BMI and ideal and adjusted body weight, from an entered height and weight."""
 
     height_cm: Fraction
@@ -329,8 +319,7 @@ class BodySize:
         }
 
 
-@dataclass(frozen=True)
-class GivenEntry:
+class GivenEntry(Frozen):
     """One entry of magnesium given before the assessment, as the limits count it."""
 
     time: str  # ISO 8601 with its offset
@@ -353,8 +342,7 @@ class GivenEntry:
         }
 
 
-@dataclass(frozen=True)
-class GivenSummary:
+class GivenSummary(Frozen):
     """Magnesium given before the assessment (PROTOCOL.md step 8f) and what it leaves."""
 
     assessed_at: str
@@ -381,8 +369,7 @@ class GivenSummary:
         }
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(Frozen):
     """A value the plan needs and the case lacks."""
 
     field: str
@@ -392,8 +379,7 @@ class Missing:
         return {"field": self.field, "message": self.message}
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Frozen):
     """The engine's answer for one case."""
 
     status: str

@@ -9,11 +9,12 @@ fields, so there is no second description of the format to keep in step.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from datetime import date
 from fractions import Fraction
 from types import MappingProxyType
 
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.units import Quantity
 
 # The metadata keys of the schema: a field's kind of value, and a warning's level.
@@ -39,8 +40,7 @@ YEARS = _kind("years")
 STOP, CAUTION, INFO = _level("stop"), _level("caution"), _level("info")
 
 
-@dataclass(frozen=True)
-class Approval:
+class Approval(Frozen):
     """Whether and by whom a site approved the protocol, and until when."""
 
     site_approved: bool
@@ -60,8 +60,7 @@ class Approval:
         }
 
 
-@dataclass(frozen=True)
-class Chemistry:
+class Chemistry(Frozen):
     """The constants the conversions use."""
 
     magnesium_molar_mass: Quantity = field(metadata=_kind("molar_mass"))
@@ -70,8 +69,7 @@ class Chemistry:
     creatinine_substance_concentration: Quantity = field(metadata=_kind("substance_concentration"))
 
 
-@dataclass(frozen=True)
-class Salt:
+class Salt(Frozen):
     """A magnesium salt and its molar mass."""
 
     key: str
@@ -86,8 +84,7 @@ class Salt:
         return self.molar_mass / self.magnesium_per_formula
 
 
-@dataclass(frozen=True)
-class Product:
+class Product(Frozen):
     """A product on the formulary: its salt and the magnesium in one unit."""
 
     key: str
@@ -99,8 +96,7 @@ class Product:
     is_injection: bool
 
 
-@dataclass(frozen=True)
-class Thresholds:
+class Thresholds(Frozen):
     """The limits the engine compares against."""
 
     magnesium_severe_below: Quantity = field(metadata=_kind("mass_concentration"))
@@ -129,8 +125,7 @@ class Thresholds:
 CG_WEIGHT_RULES = ("bmi_rule", "actual")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Frozen):
     """The site's choices among the rules the engine knows (revision 1.1)."""
 
     cockcroft_gault_weight: str
@@ -138,22 +133,19 @@ class Settings:
     mild_iv_alternative: bool
 
 
-@dataclass(frozen=True)
-class QuantityRange:
+class QuantityRange(Frozen):
     """The plausible values of a measured input: low to high, both included."""
 
     low: Quantity
     high: Quantity
 
 
-@dataclass(frozen=True)
-class YearsRange:
+class YearsRange(Frozen):
     low: Fraction
     high: Fraction
 
 
-@dataclass(frozen=True)
-class Plausibility:
+class Plausibility(Frozen):
     """The range each input must lie in: a value outside it is a typing or unit error."""
 
     magnesium: QuantityRange = field(metadata=_kind("mass_concentration"))
@@ -171,8 +163,7 @@ class Plausibility:
 # -- doses: one class for each shape of dose -------------------------------------------
 
 
-@dataclass(frozen=True)
-class InfusionDose:
+class InfusionDose(Frozen):
     """Magnesium sulfate in a bag, given IV over a duration."""
 
     salt_mass: Quantity = field(metadata=MASS)
@@ -181,8 +172,7 @@ class InfusionDose:
     duration: Quantity = field(metadata=TIME)
 
 
-@dataclass(frozen=True)
-class PushDose:
+class PushDose(Frozen):
     """Magnesium sulfate pushed IV/IO over duration (the fastest) to duration_upto."""
 
     salt_mass: Quantity = field(metadata=MASS)
@@ -192,16 +182,14 @@ class PushDose:
     duration_upto: Quantity = field(metadata=TIME)
 
 
-@dataclass(frozen=True)
-class IntramuscularDose:
+class IntramuscularDose(Frozen):
     """One IM dose of magnesium sulfate, divided between sites."""
 
     salt_mass: Quantity = field(metadata=MASS)
     sites: int = field(metadata=COUNT)
 
 
-@dataclass(frozen=True)
-class IntramuscularCourse:
+class IntramuscularCourse(Frozen):
     """A course of IM doses of magnesium sulfate at an interval."""
 
     salt_mass: Quantity = field(metadata=MASS)
@@ -209,15 +197,13 @@ class IntramuscularCourse:
     doses: int = field(metadata=COUNT)
 
 
-@dataclass(frozen=True)
-class OralDose:
+class OralDose(Frozen):
     """A daily amount of oral magnesium."""
 
     magnesium: Quantity = field(metadata=SUBSTANCE)
 
 
-@dataclass(frozen=True)
-class RefractoryBagDose:
+class RefractoryBagDose(Frozen):
     """Magnesium sulfate added to a saline bag: an amount from low to high."""
 
     magnesium_low: Quantity = field(metadata=SUBSTANCE)
@@ -227,14 +213,12 @@ class RefractoryBagDose:
     duration: Quantity = field(metadata=TIME)
 
 
-@dataclass(frozen=True)
-class AlfacalcidolDose:
+class AlfacalcidolDose(Frozen):
     dose: Quantity = field(metadata=MASS)
     guideline_max: Quantity = field(metadata=MASS)
 
 
-@dataclass(frozen=True)
-class Doses:
+class Doses(Frozen):
     """Every dose the engine orders (the field's type is the dose's shape)."""
 
     torsades_with_pulse: InfusionDose
@@ -258,8 +242,7 @@ class Doses:
 # -- orders: their wording, each field one the engine prints ----------------------------
 
 
-@dataclass(frozen=True)
-class SulfateOrder:
+class SulfateOrder(Frozen):
     """A magnesium sulfate injection order (IV or IM)."""
 
     title: str
@@ -268,8 +251,7 @@ class SulfateOrder:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class OralOrder:
+class OralOrder(Frozen):
     title: str
     sources: tuple[str, ...]
     product: Product
@@ -278,8 +260,7 @@ class OralOrder:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class BagOrder:
+class BagOrder(Frozen):
     """Magnesium sulfate added to a saline bag (refractory deficiency); its note is said
     beside the IV order, not in it (the subcut option)."""
 
@@ -290,8 +271,7 @@ class BagOrder:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class TextOrder:
+class TextOrder(Frozen):
     """An order whose text the protocol words in full."""
 
     title: str
@@ -299,8 +279,7 @@ class TextOrder:
     text: str
 
 
-@dataclass(frozen=True)
-class AlfacalcidolOrder:
+class AlfacalcidolOrder(Frozen):
     """Alfacalcidol: the dose to give, and beside it (not part of the order) the note on
     changing it."""
 
@@ -310,8 +289,7 @@ class AlfacalcidolOrder:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class PotassiumOrder:
+class PotassiumOrder(Frozen):
     """A prompt for the prescriber to order potassium to its target: text_torsades (if
     given) with torsades, text otherwise."""
 
@@ -322,8 +300,7 @@ class PotassiumOrder:
     text_torsades: str | None = None
 
 
-@dataclass(frozen=True)
-class Orders:
+class Orders(Frozen):
     """Every order the engine gives: the fields are the order codes."""
 
     mg_sulfate_iv_torsades: SulfateOrder
@@ -349,8 +326,7 @@ ORDER_COMMON_FIELDS = frozenset({"title", "sources"})
 # -- warnings and monitoring -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class WarningText:
+class WarningText(Frozen):
     """A warning's level, wording (with a torsades wording, if any) and sources."""
 
     code: str
@@ -360,8 +336,7 @@ class WarningText:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Warnings:
+class Warnings(Frozen):
     """Every warning the engine gives; each field's metadata is the level a site may not
     change."""
 
@@ -411,14 +386,12 @@ WARNING_CODES: Mapping[str, str] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True)
-class MonitoringText:
+class MonitoringText(Frozen):
     code: str
     text: str
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class OralRecheckText(MonitoringText):
     """The recheck after oral magnesium, and the day of the course (the issue date day 0)
     on which an oral order is reviewed: continued, changed or stopped."""
@@ -426,8 +399,7 @@ class OralRecheckText(MonitoringText):
     review_day: int = field(metadata=COUNT)
 
 
-@dataclass(frozen=True)
-class Monitoring:
+class Monitoring(Frozen):
     """Every monitoring instruction, in the order a plan lists them: the fields are the
     monitoring codes."""
 
@@ -446,8 +418,7 @@ class Monitoring:
 MONITORING_CODES = tuple(f.name for f in fields(Monitoring))
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Frozen):
     citation: str
     reference: str
 
@@ -455,8 +426,7 @@ class Source:
 # -- the step graph ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GraphNode:
+class GraphNode(Frozen):
     """A step of the protocol graph."""
 
     id: str
@@ -466,8 +436,7 @@ class GraphNode:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class GraphEdge:
+class GraphEdge(Frozen):
     """An outcome of a step, leading to the next."""
 
     source: str
@@ -476,8 +445,7 @@ class GraphEdge:
     label: str
 
 
-@dataclass(frozen=True)
-class Graph:
+class Graph(Frozen):
     """The protocol's steps and the outcomes between them."""
 
     start: str
@@ -491,8 +459,7 @@ class Graph:
         return next(e.target for e in self.edges if e.source == node_id and e.outcome == outcome)
 
 
-@dataclass(frozen=True)
-class SheetRules:
+class SheetRules(Frozen):
     """What the site requires on each printed sheet beyond the prescriber's printed name
     (always required): the optional "sheet" section of a protocol."""
 
@@ -500,8 +467,7 @@ class SheetRules:
     prescriber_contact_required: bool = False
 
 
-@dataclass(frozen=True)
-class Protocol:
+class Protocol(Frozen):
     """A validated protocol: constants, thresholds, doses, wording and graph."""
 
     id: str

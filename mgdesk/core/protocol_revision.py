@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from importlib.resources import files
 from typing import Any
 
@@ -56,11 +56,12 @@ def _bundled() -> Mapping[str, Any]:
 def with_revision_1_1_fields(doc: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The document with every 1.1 field it lacks filled in, and a note for each one filled.
 
-    A section that is not an object is left as it is, for the loader to report.
+    A section that is not an object is left as it is, for the loader to report. doc is not
+    changed: a section is copied only to fill it in, and the bundled default is read only
+    then (a 1.1 file, such as the bundled default itself, lacks nothing).
     """
-    filled = copy.deepcopy(dict(doc))
+    filled = dict(doc)
     notes: list[str] = []
-    bundled = _bundled()
     if "settings" not in filled:
         filled["settings"] = dict(SETTINGS_1_0)
         notes.append(
@@ -69,17 +70,17 @@ def with_revision_1_1_fields(doc: Mapping[str, Any]) -> tuple[dict[str, Any], tu
             "(mild_iv_alternative: false)"
         )
     for section, keys in (("thresholds", NEW_THRESHOLDS), ("plausibility", NEW_PLAUSIBILITY)):
-        target = filled.get(section)
-        if not isinstance(target, dict):
+        target = _to_fill(filled, section, keys)
+        if target is None:
             continue
         for key in keys:
             if key not in target:
-                target[key] = copy.deepcopy(bundled[section][key])
+                target[key] = copy.deepcopy(_bundled()[section][key])
                 notes.append(
                     f"{section}.{key}: missing, read as the bundled {json.dumps(target[key])}"
                 )
-    doses = filled.get("doses")
-    if isinstance(doses, dict):
+    doses = _to_fill(filled, "doses", ("oral_start_reduced", *NEW_DOSES))
+    if doses is not None:
         if "oral_start_reduced" not in doses and "oral_start" in doses:
             doses["oral_start_reduced"] = copy.deepcopy(doses["oral_start"])
             notes.append(
@@ -88,42 +89,54 @@ def with_revision_1_1_fields(doc: Mapping[str, Any]) -> tuple[dict[str, Any], tu
             )
         for key in NEW_DOSES:
             if key not in doses:
-                doses[key] = copy.deepcopy(bundled["doses"][key])
+                doses[key] = copy.deepcopy(_bundled()["doses"][key])
                 notes.append(f"doses.{key}: missing, read as the bundled dose")
     needed_sources: set[str] = set()
-    orders = filled.get("orders")
-    if isinstance(orders, dict) and NEW_ORDER not in orders:
-        order = copy.deepcopy(bundled["orders"][NEW_ORDER])
+    orders = _to_fill(filled, "orders", (NEW_ORDER,))
+    if orders is not None:
+        order = copy.deepcopy(_bundled()["orders"][NEW_ORDER])
         im_mild = orders.get("mg_sulfate_im_mild")
         if isinstance(im_mild, dict) and "product" in im_mild:
             order["product"] = im_mild["product"]
         orders[NEW_ORDER] = order
         needed_sources.update(order["sources"])
         notes.append(f"orders.{NEW_ORDER}: missing, read as the bundled order")
-    warnings = filled.get("warnings")
-    if isinstance(warnings, dict):
+    warnings = _to_fill(filled, "warnings", NEW_WARNINGS)
+    if warnings is not None:
         for code in NEW_WARNINGS:
             if code not in warnings:
-                warnings[code] = copy.deepcopy(bundled["warnings"][code])
+                warnings[code] = copy.deepcopy(_bundled()["warnings"][code])
                 needed_sources.update(warnings[code]["sources"])
                 notes.append(f"warnings.{code}: missing, read as the bundled wording")
-    sources = filled.get("sources")
-    if isinstance(sources, dict):
+    sources = _to_fill(filled, "sources", needed_sources)
+    if sources is not None:
         for key in sorted(needed_sources - set(sources)):
-            sources[key] = copy.deepcopy(bundled["sources"][key])
+            sources[key] = copy.deepcopy(_bundled()["sources"][key])
             notes.append(f"sources.{key}: missing, read as the bundled source")
     return filled, tuple(notes)
 
 
 def with_later_fields(doc: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The document (changed in place) with each of LATER_FIELDS it lacks taken from the
-    bundled protocol, and a note for each one taken."""
+    """doc with each of LATER_FIELDS it lacks taken from the bundled protocol, and a note for
+    each one taken. doc's sections are not changed: one is replaced by a copy to fill in."""
     notes: list[str] = []
     for section, entry, key in LATER_FIELDS:
-        target = doc.get(section, {}).get(entry) if isinstance(doc.get(section), dict) else None
-        if isinstance(target, dict) and key not in target:
-            target[key] = copy.deepcopy(_bundled()[section][entry][key])
+        entries = doc.get(section)
+        target = entries.get(entry) if isinstance(entries, dict) else None
+        if isinstance(entries, dict) and isinstance(target, dict) and key not in target:
+            value = copy.deepcopy(_bundled()[section][entry][key])
+            doc[section] = {**entries, entry: {**target, key: value}}
             notes.append(
-                f"{section}.{entry}.{key}: missing, read as the bundled {json.dumps(target[key])}"
+                f"{section}.{entry}.{key}: missing, read as the bundled {json.dumps(value)}"
             )
     return doc, tuple(notes)
+
+
+def _to_fill(doc: dict[str, Any], section: str, keys: Collection[str]) -> dict[str, Any] | None:
+    """doc[section], replaced in doc by a copy to fill in, if it is an object lacking one of
+    keys; else None (nothing to fill in there)."""
+    target = doc.get(section)
+    if not isinstance(target, dict) or all(key in target for key in keys):
+        return None
+    doc[section] = own = dict(target)
+    return own

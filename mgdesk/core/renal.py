@@ -7,7 +7,6 @@ exactly, and the figures shown are never rounded across them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -15,6 +14,7 @@ from mgdesk.core.bands import renal_band
 from mgdesk.core.case import Case
 from mgdesk.core.chemistry import EGFR_UNITS, creatinine_mg_dl
 from mgdesk.core.formatting import decimals, display_unit, preserving, significant
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import BodySize, Clearance, StepValue, WeightUsed
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.units import Quantity, magnitude_in
@@ -32,8 +32,7 @@ CM_PER_INCH = Fraction("2.54")
 ADJUSTED_FACTOR = Fraction("0.4")
 
 
-@dataclass(frozen=True)
-class RenalFunction:
+class RenalFunction(Frozen):
     """The renal estimate used, how it was found, and its arithmetic."""
 
     ml_min: Fraction | None

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
 from html import escape
 
+from mgdesk.core.frozen import Frozen
 from mgdesk.records.protocol_compare import Comparison, ProtocolIdentity
 
 REPORT_TITLE = "Protocol change report"
 _CASES_SHOWN = 12
 
 
-@dataclass(frozen=True)
-class FieldEdit:
+class FieldEdit(Frozen):
     """A field of the protocol the site changed, as the report prints it."""
 
     field: str

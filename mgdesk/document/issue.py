@@ -17,11 +17,12 @@ could not take: the caller must show each of Issued.audit_problems to the user.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
 from mgdesk.core.case import Case
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.text import as_typed
@@ -49,8 +50,7 @@ class NotWritten(Exception):  # noqa: N818 - an outcome the writer reports, not 
         self.kind: NotWrittenKind = kind
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(Frozen):
     """What a writer produced: the number of pages, and where they went as the audit log
     records it (a PDF's full path, or "printer NAME")."""
 
@@ -95,8 +95,7 @@ class SheetRecorder:
             return str(exc)
 
 
-@dataclass(frozen=True)
-class Issued:
+class Issued(Frozen):
     """What happened to one sheet.
 
     outcome: "refused" (build_sheet refused it, or its destination cannot take it; reasons

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from mgdesk import __version__
 from mgdesk.core.case import Case
 from mgdesk.core.formatting import display_unit, significant
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import GivenSummary, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.text import FACILITY_LIMIT, PRESCRIBER_LIMIT, isolated, printable_text_problem
@@ -49,8 +49,7 @@ class SheetRefused(Exception):  # noqa: N818 - the name other modules already us
         super().__init__(" ".join(self.reasons))
 
 
-@dataclass(frozen=True)
-class SheetWarning:
+class SheetWarning(Frozen):
     """A warning as printed on the sheet."""
 
     code: str  # for the audit log and the command line; never printed
@@ -63,8 +62,7 @@ class SheetWarning:
         return re.split(r"[:.](?:\s|$)", self.text, maxsplit=1)[0]
 
 
-@dataclass(frozen=True)
-class SheetStep:
+class SheetStep(Frozen):
     """One step of the reasoning pages."""
 
     number: int
@@ -76,8 +74,7 @@ class SheetStep:
     sources: str  # reference numbers, e.g. "[1] [2]"
 
 
-@dataclass(frozen=True)
-class OrderSheet:
+class OrderSheet(Frozen):
     """Everything one printed sheet says. Same case, plan and protocol: same sheet, apart
     from sheet_id and generated_at."""
 

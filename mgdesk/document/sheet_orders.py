@@ -11,10 +11,10 @@ it and when an oral course is reviewed are the plan's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from mgdesk.core.formatting import amount_text, duration, significant, volume
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import Order, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.units import magnitude_in, quantity
@@ -32,16 +32,14 @@ TO_COMPLETE = "PRESCRIBER TO COMPLETE"
 COMPLETE_FIRST = "write in every blank below before it is given"
 
 
-@dataclass(frozen=True)
-class SheetField:
+class SheetField(Frozen):
     """A label and its value, as printed."""
 
     label: str
     value: str
 
 
-@dataclass(frozen=True)
-class SheetOrder:
+class SheetOrder(Frozen):
     """One order as printed on the sheet."""
 
     number: int

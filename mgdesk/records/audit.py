@@ -44,11 +44,11 @@ import stat
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import Plan
 from mgdesk.records.audit_chain import (
     COLUMNS,
@@ -111,8 +111,7 @@ class AuditLogError(Exception):
     in its queue; the message says which, for the user."""
 
 
-@dataclass(frozen=True)
-class PendingEntry:
+class PendingEntry(Frozen):
     """A sheet's entry, appended before the sheet is rendered; print hash in its footer."""
 
     hash: str
@@ -125,8 +124,7 @@ class PendingEntry:
         return self.problem is not None
 
 
-@dataclass(frozen=True)
-class FlushResult:
+class FlushResult(Frozen):
     """Queued entries recorded into the log, those still waiting, and why."""
 
     recorded: int

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from mgdesk.core.frozen import Frozen
 from mgdesk.records import exact_json
 
 GENESIS_HASH = "0" * 64
@@ -58,8 +58,7 @@ def normalize_hash(text: str) -> str | None:
     return compact if _HASH.fullmatch(compact) else None
 
 
-@dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry(Frozen):
     """One entry as stored (values shown as text; verify() checks them as stored)."""
 
     seq: int
@@ -83,8 +82,7 @@ class AuditEntry:
         return {name: getattr(self, name) for name in COLUMNS}
 
 
-@dataclass(frozen=True)
-class BadEntry:
+class BadEntry(Frozen):
     """The first entry that breaks the chain, and why."""
 
     seq: int
@@ -94,8 +92,7 @@ class BadEntry:
         return f"entry {self.seq} {self.reason}"
 
 
-@dataclass(frozen=True)
-class ChainReport:
+class ChainReport(Frozen):
     """What verifying the log found: entries, the first bad one, what is queued."""
 
     entries: int
@@ -108,8 +105,7 @@ class ChainReport:
         return self.first_bad is None
 
 
-@dataclass(frozen=True)
-class SheetLookup:
+class SheetLookup(Frozen):
     """Where a hash printed on a sheet stands: recorded in the chain, queued, or absent."""
 
     state: Literal["recorded", "queued", "absent"]

@@ -17,7 +17,6 @@ import contextlib
 import json
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from mgdesk import __version__
+from mgdesk.core.frozen import Frozen
 from mgdesk.records import exact_json
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES
 from mgdesk.records.paths import make_private_folder, user_data_dir
@@ -49,8 +49,7 @@ class AutosaveError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class AutosaveRecord:
+class AutosaveRecord(Frozen):
     """An autosave left by a session that ended without saving or closing its case."""
 
     document: dict[str, Any]

@@ -10,9 +10,7 @@ installer's owner and access list: Administrators and SYSTEM full control, Users
 
 from __future__ import annotations
 
-import ctypes
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -33,6 +31,10 @@ _ADMINISTRATORS, _SYSTEM, _USERS = "*S-1-5-32-544", "*S-1-5-18", "*S-1-5-32-545"
 def is_elevated() -> bool:
     """True if this process may write machine-wide files: root, or an elevated Administrator."""
     if sys.platform == "win32":
+        # Imported here: ctypes and subprocess serve Windows only, and every command that
+        # finds the active protocol imports this module.
+        import ctypes
+
         return bool(ctypes.windll.shell32.IsUserAnAdmin())
     return os.geteuid() == 0
 
@@ -81,6 +83,8 @@ def write_machine_wide(path: Path, data: bytes) -> None:
 
 
 def _restrict_windows_folder(folder: Path) -> None:
+    import subprocess  # see is_elevated
+
     for command in windows_folder_acl_commands(folder):
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.protocol import Protocol
 from mgdesk.records.site_protocol import (
     CaseOutcome,
@@ -26,8 +26,7 @@ from mgdesk.records.site_protocol import (
 GENERATED_CASES = 2000
 
 
-@dataclass(frozen=True)
-class ProtocolIdentity:
+class ProtocolIdentity(Frozen):
     """How the report names a protocol: id, version and SHA-256 of its file."""
 
     id: str
@@ -44,16 +43,14 @@ class ProtocolIdentity:
         return f"{self.id} version {self.version} (SHA-256 {self.sha256})"
 
 
-@dataclass(frozen=True)
-class CaseChange:
+class CaseChange(Frozen):
     """How one case's outcome differs between the two protocols."""
 
     case: str
     changes: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(Frozen):
     old: ProtocolIdentity
     new: ProtocolIdentity
     cases_run: int

@@ -15,11 +15,12 @@ import json
 import re
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from mgdesk.core.errors import ProtocolInvalid
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.protocol import (
     Approval,
     Doses,
@@ -69,8 +70,7 @@ _PRODUCT_ALTERNATIVES = frozenset({"salt_per_unit", "magnesium_per_unit"})
 _INDENT = 1  # as mgdesk/resources/protocols/default.json
 
 
-@dataclass(frozen=True)
-class EditableField:
+class EditableField(Frozen):
     """One value of the document a site may change: where it is and what it is."""
 
     path: FieldPath
@@ -110,15 +110,13 @@ class EditableField:
         return self.kind in NUMBER_KINDS
 
 
-@dataclass(frozen=True)
-class FieldChange:
+class FieldChange(Frozen):
     field: EditableField
     before: JsonValue
     after: JsonValue
 
 
-@dataclass(frozen=True)
-class Validation:
+class Validation(Frozen):
     """What the loader makes of the draft: a protocol, or every problem ("where: message")."""
 
     protocol: Protocol | None

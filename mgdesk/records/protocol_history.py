@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from mgdesk.core.errors import ProtocolInvalid
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, parse_protocol
 from mgdesk.records.safefile import read_limited, write_atomically
@@ -38,8 +38,7 @@ def archive_installed_protocol(
     return copy
 
 
-@dataclass(frozen=True)
-class ArchivedProtocol:
+class ArchivedProtocol(Frozen):
     """One earlier install: its file, and its id, version and hash (or why it is unreadable)."""
 
     path: Path

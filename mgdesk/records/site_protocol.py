@@ -1,161 +1,57 @@
-"""Site protocols: installing one, finding the active one, and checking one before use.
+"""Site protocols: installing one, and checking one before use.
 
 An administrator installs the site's approved protocol for every user of a workstation
 (machine-wide); anyone may install one for themselves only, to evaluate it (per-user).
-The active protocol is the first of these that is present and valid:
-
-1. the per-user (evaluation) install: user_data_dir()/protocol.json
-2. the machine-wide install: machine_data_dir()/protocol.json
-3. the bundled default
-
-An installed file that cannot be read, is not valid, or whose bytes no longer have the
-SHA-256 recorded when it was installed (records/installed_hash.py) is skipped with a notice
-naming the reason, never silently. The installed file holds the exact bytes that were
-checked, so its SHA-256 is the one the pharmacy approved.
+Which installed protocol is used is decided in mgdesk.records.active_protocol (its names
+are importable from here too). The installed file holds the exact bytes that were checked,
+so its SHA-256 is the one the pharmacy approved.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from mgdesk import resources
 from mgdesk.core.case import CASE_FORMAT, parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld, ProtocolInvalid
+from mgdesk.core.frozen import Frozen
 from mgdesk.core.plan import Amount, Order, Plan
 from mgdesk.core.protocol import Protocol
-from mgdesk.core.protocol_loader import MAX_PROTOCOL_BYTES, default_protocol, parse_protocol
+from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.records import machine_install
+
+# Where the installed protocols are and which is active, imported from here as well.
+from mgdesk.records.active_protocol import LOCATION_LABELS as LOCATION_LABELS
+from mgdesk.records.active_protocol import SYSTEM_DIR_VARIABLE as SYSTEM_DIR_VARIABLE
+from mgdesk.records.active_protocol import InstallLocation as InstallLocation
+from mgdesk.records.active_protocol import active_protocol as active_protocol
+from mgdesk.records.active_protocol import installed_protocol_path as installed_protocol_path
+from mgdesk.records.active_protocol import load_protocol as load_protocol
+from mgdesk.records.active_protocol import machine_data_dir as machine_data_dir
+from mgdesk.records.active_protocol import read_protocol_file as read_protocol_file
 from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, CaseFileError, case_document_from_bytes
 from mgdesk.records.generated_cases import generated_cases
-from mgdesk.records.installed_hash import (
-    hash_record,
-    hash_record_path,
-    installed_hash_problem,
-    record_installed_hash,
-)
-from mgdesk.records.paths import APP_NAME, private_data_dir, user_data_dir
+from mgdesk.records.installed_hash import hash_record, hash_record_path, record_installed_hash
+from mgdesk.records.paths import private_data_dir
 from mgdesk.records.protocol_history import archive_installed_protocol
 from mgdesk.records.safefile import describe_write_error, read_limited, write_atomically
 
-Location = Literal["user", "machine", "bundled"]
-InstallLocation = Literal["user", "machine"]
-
-SYSTEM_DIR_VARIABLE = "MGDESK_SYSTEM_DIR"
-PROTOCOL_FILE_NAME = "protocol.json"
-LOCATION_LABELS: dict[Location, str] = {
-    "user": "per-user (evaluation) install",
-    "machine": "machine-wide install",
-    "bundled": "bundled default",
-}
-_INSTALL_ORDER: tuple[InstallLocation, ...] = ("user", "machine")
 # Expected numbers in worked cases are given "to about 1%".
 _TOLERANCE = 0.01
-_NOTICE_PROBLEMS = 5
 
 
 class InstallError(Exception):
     """A valid protocol could not be written to its place; the message says what to do."""
 
 
-def load_protocol(path: Path | str) -> Protocol:
-    """Read and validate a protocol file; raises ProtocolInvalid with every problem found."""
-    file = Path(path)
-    try:
-        data = read_protocol_file(file)
-    except OSError as exc:
-        raise ProtocolInvalid([f"{file}: cannot be read ({exc.strerror or exc})"]) from None
-    return parse_protocol(data, origin=str(file))
-
-
-def machine_data_dir() -> Path:
-    """The machine-wide folder an administrator installs the site protocol into."""
-    override = os.environ.get(SYSTEM_DIR_VARIABLE)
-    if override:
-        return Path(override)
-    if sys.platform == "win32":
-        return Path(os.environ.get("PROGRAMDATA") or r"C:\ProgramData") / APP_NAME
-    if sys.platform == "darwin":
-        return Path("/Library/Application Support") / APP_NAME
-    return Path("/etc") / APP_NAME
-
-
-def installed_protocol_path(location: InstallLocation) -> Path:
-    folder = user_data_dir() if location == "user" else machine_data_dir()
-    return folder / PROTOCOL_FILE_NAME
-
-
-@dataclass(frozen=True)
-class ActiveProtocol:
-    """The protocol in use, where it came from, and what the user must be told about it."""
-
-    protocol: Protocol
-    location: Location
-    path: Path | None
-    notices: tuple[str, ...]
-
-    @property
-    def installed_as(self) -> str:
-        """E.g. "per-user (evaluation) install"; shown on screen and on every sheet."""
-        return LOCATION_LABELS[self.location]
-
-
-def active_protocol(today: date | None = None) -> ActiveProtocol:
-    """The protocol to use now (see the module docstring for the order)."""
-    today = today or date.today()
-    skipped: list[str] = []
-    chosen: tuple[Protocol, Location, Path | None] | None = None
-    for install in _INSTALL_ORDER:
-        file = installed_protocol_path(install)
-        try:
-            data = read_protocol_file(file)
-            protocol = parse_protocol(data, origin=str(file))
-            changed = installed_hash_problem(file, data)
-            if changed is None:
-                chosen = (protocol, install, file)
-                break
-            reason = changed
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            reason = f"it cannot be read ({exc.strerror or exc})"
-        except ProtocolInvalid as exc:
-            reason = f"it is not valid: {_problem_summary(exc.problems)}"
-        label = LOCATION_LABELS[install]
-        skipped.append(f"The {label} of the protocol at {file} is not used: {reason}.")
-    protocol, location, path = chosen or (default_protocol(), "bundled", None)
-    notices = [f"{text} mgdesk uses the {LOCATION_LABELS[location]} instead." for text in skipped]
-    if protocol.is_past_review(today):
-        notices.append(
-            f"Caution: protocol {protocol.id} version {protocol.version} is past its review date "
-            f"({protocol.approval.review_date}). Ask the pharmacy for the current version."
-        )
-    return ActiveProtocol(protocol, location, path, tuple(notices))
-
-
-def read_protocol_file(path: Path) -> bytes:
-    """The bytes of a protocol file, reading no more than parse_protocol would accept."""
-    return read_limited(path, MAX_PROTOCOL_BYTES)
-
-
-def _problem_summary(problems: Sequence[str]) -> str:
-    shown = "; ".join(problems[:_NOTICE_PROBLEMS])
-    more = len(problems) - _NOTICE_PROBLEMS
-    return shown + (f"; and {more} more problems" if more > 0 else "")
-
-
-@dataclass(frozen=True)
-class InstalledProtocol:
+class InstalledProtocol(Frozen):
     """A protocol just installed, and where."""
 
     protocol: Protocol
@@ -209,8 +105,7 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
 # --- Checking a protocol against worked cases --------------------------------------------
 
 
-@dataclass(frozen=True)
-class WorkedCase:
+class WorkedCase(Frozen):
     """A case to run through a protocol; expect holds a worked case's expected results."""
 
     name: str
@@ -218,8 +113,7 @@ class WorkedCase:
     expect: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class CaseOutcome:
+class CaseOutcome(Frozen):
     """What a protocol makes of one case, in the terms a reviewer compares."""
 
     status: str  # the plan's status, or "rejected", "withheld", "failed"
@@ -232,8 +126,7 @@ class CaseOutcome:
     errors: tuple[str, ...] = ()  # why a case was rejected or a plan withheld
 
 
-@dataclass(frozen=True)
-class ProtocolCheck:
+class ProtocolCheck(Frozen):
     """The result of checking a protocol: problems make it invalid; changes are for review."""
 
     protocol: Protocol | None

@@ -18,6 +18,7 @@ import pytest
 from files_support import IS_ROOT, PYTHON, example_case, example_plan, subprocess_env
 
 from mgdesk.commands import evaluate as evaluate_cli
+from mgdesk.commands import inputs as command_inputs
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.records import audit
 from mgdesk.records.audit import AuditLog, AuditLogError
@@ -279,7 +280,7 @@ class EndlessInput(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self.given > 3 * evaluate_cli.MAX_INPUT_BYTES:
+        if self.given > 3 * command_inputs.MAX_INPUT_BYTES:
             raise AssertionError("read far past the limit")
         count = len(buffer)
         buffer[:count] = b"\x00" * count
@@ -288,7 +289,7 @@ class EndlessInput(io.RawIOBase):
 
 
 def test_standard_input_is_read_only_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(evaluate_cli, "MAX_INPUT_BYTES", 100_000)
+    monkeypatch.setattr(command_inputs, "MAX_INPUT_BYTES", 100_000)
     endless = EndlessInput()
     out, err = io.StringIO(), io.StringIO()
     code = evaluate_cli.run(
