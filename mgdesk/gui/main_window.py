@@ -127,16 +127,22 @@ class MainWindow(QMainWindow):
         self.form_scroll.setAccessibleName("Case form")
         self._fit_form_width()
         self.plan_view = PlanView(self.numbers)
+        # The emergency banner heads the plan column: appearing, it moves only the plan,
+        # never the form being typed in (nor the algorithm, whose relayout costs most).
+        plan_column = QWidget()
+        plan_layout = QVBoxLayout(plan_column)
+        plan_layout.setContentsMargins(0, 0, 0, 0)
+        plan_layout.addWidget(self.emergency_banner)
+        plan_layout.addWidget(self.plan_view, 1)
         self.algorithm = AlgorithmView(self.numbers)
-        self.columns = WindowColumns(
-            self.form_scroll, self.plan_view, self.algorithm, self.settings
-        )
+        self.columns = WindowColumns(self.form_scroll, plan_column, self.algorithm, self.settings)
         self.splitter = self.columns.splitter
+        # A column's new width wraps the banner anew.
+        self.splitter.splitterMoved.connect(lambda: self.emergency_banner.setMinimumHeight(0))
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
-        layout.addWidget(self.emergency_banner)
         layout.addWidget(self.approval_banner)
         layout.addWidget(self.notices)
         layout.addWidget(self.splitter, 1)
@@ -285,6 +291,8 @@ class MainWindow(QMainWindow):
         self.emergency_banner.setText(
             localised_markup(message, self.numbers.decimal_point) if message else ""
         )
+        if message is not None and self.emergency_banner.isHidden():
+            self.columns.show_plan()  # never left behind the Algorithm tab
         self.emergency_banner.setVisible(message is not None)
 
     def current_case_and_plan(self) -> tuple[Case, Plan] | None:
