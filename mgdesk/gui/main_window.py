@@ -291,9 +291,13 @@ class MainWindow(QMainWindow):
         self.emergency_banner.setText(
             localised_markup(message, self.numbers.decimal_point) if message else ""
         )
-        if message is not None and self.emergency_banner.isHidden():
-            self.columns.show_plan()  # never left behind the Algorithm tab
-        self.emergency_banner.setVisible(message is not None)
+        if (message is not None) == self.emergency_banner.isHidden():
+            if message is not None:
+                self.columns.show_plan()  # never left behind the Algorithm tab
+            self.emergency_banner.setVisible(message is not None)
+            # Laid out now, not after the paint that follows the edit (which would then
+            # paint the plan column twice).
+            self.columns.plan.layout().activate()
 
     def current_case_and_plan(self) -> tuple[Case, Plan] | None:
         """The case and plan on screen (for the order sheet), or None while there is no plan."""
