@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from PySide6.QtGui import QCloseEvent, QResizeEvent
-    from PySide6.QtWidgets import QScrollArea, QSplitter
+    from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout
 
     from mgdesk.core.case import Case
     from mgdesk.core.errors import FieldError
@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
     splitter: QSplitter
     columns: WindowColumns
     emergency_banner: QLabel
+    plan_column_layout: QVBoxLayout  # the emergency banner above the plan
     approval_banner: QLabel
     notices: NoticeBar
     protocol_label: QLabel
@@ -130,10 +131,10 @@ class MainWindow(QMainWindow):
         # The emergency banner heads the plan column: appearing, it moves only the plan,
         # never the form being typed in (nor the algorithm, whose relayout costs most).
         plan_column = QWidget()
-        plan_layout = QVBoxLayout(plan_column)
-        plan_layout.setContentsMargins(0, 0, 0, 0)
-        plan_layout.addWidget(self.emergency_banner)
-        plan_layout.addWidget(self.plan_view, 1)
+        self.plan_column_layout = QVBoxLayout(plan_column)
+        self.plan_column_layout.setContentsMargins(0, 0, 0, 0)
+        self.plan_column_layout.addWidget(self.emergency_banner)
+        self.plan_column_layout.addWidget(self.plan_view, 1)
         self.algorithm = AlgorithmView(self.numbers)
         self.columns = WindowColumns(self.form_scroll, plan_column, self.algorithm, self.settings)
         self.splitter = self.columns.splitter
@@ -297,7 +298,7 @@ class MainWindow(QMainWindow):
             self.emergency_banner.setVisible(message is not None)
             # Laid out now, not after the paint that follows the edit (which would then
             # paint the plan column twice).
-            self.columns.plan.layout().activate()
+            self.plan_column_layout.activate()
 
     def current_case_and_plan(self) -> tuple[Case, Plan] | None:
         """The case and plan on screen (for the order sheet), or None while there is no plan."""
