@@ -77,6 +77,7 @@ class AlgorithmView(QWidget):
         self.chart = FlowchartView(numbers.shown)
         self.steps = QListWidget()
         self.steps.setAccessibleName("Steps of the path this case took")
+        self.steps.setUniformItemSizes(True)  # one line each: a reworded row measures nothing
         self.detail = QTextBrowser()
         self.detail.setAccessibleName(
             "The selected step: inputs, thresholds, outcome, rationale and sources"

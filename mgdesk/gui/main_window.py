@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from PySide6.QtGui import QCloseEvent, QResizeEvent
-    from PySide6.QtWidgets import QScrollArea, QSplitter
+    from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout
 
     from mgdesk.core.case import Case
     from mgdesk.core.errors import FieldError
@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
     splitter: QSplitter
     columns: WindowColumns
     emergency_banner: QLabel
+    plan_column_layout: QVBoxLayout  # the emergency banner above the plan
     approval_banner: QLabel
     notices: NoticeBar
     protocol_label: QLabel
@@ -127,16 +128,22 @@ class MainWindow(QMainWindow):
         self.form_scroll.setAccessibleName("Case form")
         self._fit_form_width()
         self.plan_view = PlanView(self.numbers)
+        # The emergency banner heads the plan column: appearing, it moves only the plan,
+        # never the form being typed in (nor the algorithm, whose relayout costs most).
+        plan_column = QWidget()
+        self.plan_column_layout = QVBoxLayout(plan_column)
+        self.plan_column_layout.setContentsMargins(0, 0, 0, 0)
+        self.plan_column_layout.addWidget(self.emergency_banner)
+        self.plan_column_layout.addWidget(self.plan_view, 1)
         self.algorithm = AlgorithmView(self.numbers)
-        self.columns = WindowColumns(
-            self.form_scroll, self.plan_view, self.algorithm, self.settings
-        )
+        self.columns = WindowColumns(self.form_scroll, plan_column, self.algorithm, self.settings)
         self.splitter = self.columns.splitter
+        # A column's new width wraps the banner anew.
+        self.splitter.splitterMoved.connect(lambda: self.emergency_banner.setMinimumHeight(0))
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
-        layout.addWidget(self.emergency_banner)
         layout.addWidget(self.approval_banner)
         layout.addWidget(self.notices)
         layout.addWidget(self.splitter, 1)
@@ -285,7 +292,13 @@ class MainWindow(QMainWindow):
         self.emergency_banner.setText(
             localised_markup(message, self.numbers.decimal_point) if message else ""
         )
-        self.emergency_banner.setVisible(message is not None)
+        if (message is not None) == self.emergency_banner.isHidden():
+            if message is not None:
+                self.columns.show_plan()  # never left behind the Algorithm tab
+            self.emergency_banner.setVisible(message is not None)
+            # Laid out now, not after the paint that follows the edit (which would then
+            # paint the plan column twice).
+            self.plan_column_layout.activate()
 
     def current_case_and_plan(self) -> tuple[Case, Plan] | None:
         """The case and plan on screen (for the order sheet), or None while there is no plan."""

@@ -4,7 +4,8 @@ Any edit that relays out a part of the window asks every word-wrapped label in i
 size hints and its height at its width, and QLabel answers by laying its text out again
 each time (at several trial widths for a new text): most of what a relayout costs. These
 sizes depend only on the text, the font, the style and the margins, so they are kept for
-the texts shown lately (a value typed back shows a text seen before) until the font, the
+the texts shown lately (a value typed back shows a text seen before), in each font shown
+lately (a form's note turns from an italic hint to an upright error and back), until the
 style or the margins change.
 """
 
@@ -16,7 +17,6 @@ from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 _REMEASURE = {
-    QEvent.Type.FontChange,
     QEvent.Type.StyleChange,
     QEvent.Type.ContentsRectChange,
     QEvent.Type.LayoutDirectionChange,
@@ -35,16 +35,17 @@ class _Sizes:
 class WrappedLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
-        self._sizes: dict[str, _Sizes] = {}  # by text
+        self._sizes: dict[tuple[str, str], _Sizes] = {}  # by font (its key) and text
+        self._font_key = self.font().key()
         self.setWordWrap(True)
 
     def _measured(self) -> _Sizes:
-        text = self.text()
-        sizes = self._sizes.get(text)
+        key = (self._font_key, self.text())
+        sizes = self._sizes.get(key)
         if sizes is None:
             if len(self._sizes) >= TEXTS_KEPT:
                 self._sizes.clear()
-            sizes = self._sizes[text] = _Sizes()
+            sizes = self._sizes[key] = _Sizes()
         return sizes
 
     def heightForWidth(self, width: int) -> int:
@@ -90,6 +91,8 @@ class WrappedLabel(QLabel):
         super().setAlignment(alignment)
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() in _REMEASURE:
+        if event.type() == QEvent.Type.FontChange:
+            self._font_key = self.font().key()
+        elif event.type() in _REMEASURE:
             self._remeasure()
         super().changeEvent(event)

@@ -7,7 +7,7 @@ import html
 import re
 
 import pytest
-from gui_support import make_window, shared_case, shared_case_names
+from gui_support import make_window, set_checked, shared_case, shared_case_names
 from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
@@ -193,12 +193,41 @@ def test_ctrl_3_brings_the_algorithm_tab_forward_when_narrow(
     window = make_window(qtbot, protocol)
     window.resize(1024, 700)
     qtbot.waitUntil(lambda: window.columns.wide is False)
-    assert window.columns.tabs.currentWidget() is window.plan_view
+    assert window.columns.tabs.currentWidget() is window.columns.plan
     window.menus.focus_algorithm()
     assert window.columns.tabs.currentWidget() is window.algorithm
     qtbot.waitUntil(window.algorithm.steps.hasFocus)
     window.menus.focus_plan()
-    assert window.columns.tabs.currentWidget() is window.plan_view
+    assert window.columns.tabs.currentWidget() is window.columns.plan
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s.width()}x{s.height()}")
+def test_the_form_does_not_move_when_the_emergency_banner_appears(
+    qtbot: QtBot, protocol: Protocol, size: QSize
+) -> None:
+    window = shown_window(qtbot, protocol, size, "v01.json")
+    tetany = window.form_view.symptoms["tetany"]
+    assert window.emergency_banner.isHidden()
+    before = rect_in_window(tetany, tetany.rect(), window)
+    set_checked(qtbot, tetany, True)
+    qtbot.wait(20)
+    assert fully_visible(window.emergency_banner, window)
+    assert rect_in_window(tetany, tetany.rect(), window) == before
+    assert tetany.hasFocus()
+
+
+def test_an_emergency_brings_the_plan_tab_forward_when_narrow(
+    qtbot: QtBot, protocol: Protocol
+) -> None:
+    window = shown_window(qtbot, protocol, QSize(1024, 700), "v01.json")
+    assert window.columns.wide is False
+    window.columns.show_algorithm()
+    assert window.columns.tabs.currentWidget() is window.algorithm
+    set_checked(qtbot, window.form_view.symptoms["tetany"], True)
+    qtbot.wait(20)
+    assert window.columns.tabs.currentWidget() is window.columns.plan
+    assert fully_visible(window.emergency_banner, window)
+    assert "tetany" in words(window.emergency_banner.text()).lower()
 
 
 def test_a_reworded_emergency_banner_does_not_move_the_plan(

@@ -36,5 +36,11 @@ def test_heights_follow_the_text_and_the_font_as_a_qlabel_does(qtbot: QtBot) -> 
         label.setFont(scaled_font(label.font(), 1.6))
     assert heights(wrapped) == heights(plain)
     for label in (wrapped, plain):
+        label.setFont(QLabel().font())  # a font seen before (a note's hint font, say)
+    assert heights(wrapped) == heights(plain)
+    for label in (wrapped, plain):
+        label.setFont(scaled_font(label.font(), 1.6))  # and back
+    assert heights(wrapped) == heights(plain)
+    for label in (wrapped, plain):
         label.setMargin(10)
     assert heights(wrapped) == heights(plain)
