@@ -10,8 +10,8 @@ from mgdesk.core.frozen import Frozen
 from mgdesk.core.protocol import Protocol
 from mgdesk.document.sheet import EVALUATION_FILE
 from mgdesk.records.active_protocol import active_protocol, load_protocol
-from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, NotACaseError, case_json
-from mgdesk.records.safefile import read_limited, read_stream_limited
+from mgdesk.records.casefile import MAX_CASE_FILE_BYTES, NotACaseError, case_json, read_case_file
+from mgdesk.records.safefile import read_stream_limited
 
 # The most read from a file or standard input: --format jsonl takes many cases at once.
 MAX_INPUT_BYTES = 200 * MAX_CASE_FILE_BYTES
@@ -57,13 +57,9 @@ def read_input(source: str, stdin: IO[bytes]) -> bytes:
             raise InputError(f"standard input is larger than {MAX_INPUT_BYTES} bytes: too large")
         return data
     try:
-        data = read_limited(Path(source), MAX_INPUT_BYTES)
-    except FileNotFoundError:
-        raise InputError(f"no such file: {source}") from None
-    except IsADirectoryError:
-        raise InputError(f"{source} is a folder, not a case file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
+        data = read_case_file(Path(source), MAX_INPUT_BYTES)
+    except NotACaseError as exc:
+        raise InputError(f"cannot read {source}: {exc}") from None
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"{source} is too large to be a case file")
     return data

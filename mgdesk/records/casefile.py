@@ -99,16 +99,25 @@ def open_case(path: Path) -> dict[str, Any]:
     damaged, too large, from a newer mgdesk, or not a case at all.
     """
     try:
-        data = read_limited(path, MAX_CASE_FILE_BYTES)
-    except FileNotFoundError:
-        raise CaseFileError(f"Could not open {path}: there is no such file.") from None
-    except IsADirectoryError:
-        raise CaseFileError(f"Could not open {path}: it is a folder, not a case file.") from None
-    except PermissionError:
-        raise CaseFileError(f"Could not open {path}: permission denied.") from None
-    except OSError as exc:
-        raise CaseFileError(f"Could not open {path}: {exc.strerror or exc}.") from None
+        data = read_case_file(path)
+    except NotACaseError as exc:
+        raise CaseFileError(f"Could not open {path}: {exc}.") from None
     return case_document_from_bytes(data, str(path))
+
+
+def read_case_file(path: Path, limit: int = MAX_CASE_FILE_BYTES) -> bytes:
+    """The bytes of a case file (never more than limit + 1, so that a device or a pipe that
+    never ends is no wait); raises NotACaseError saying why they cannot be read."""
+    try:
+        return read_limited(path, limit)
+    except FileNotFoundError:
+        raise NotACaseError("there is no such file") from None
+    except IsADirectoryError:
+        raise NotACaseError("it is a folder, not a case file") from None
+    except PermissionError:
+        raise NotACaseError("permission denied") from None
+    except OSError as exc:
+        raise NotACaseError(exc.strerror or str(exc)) from None
 
 
 def case_document_from_bytes(data: bytes, source: str) -> dict[str, Any]:
