@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QTextBrowser, QVBoxLayout, QWidget
 
+from mgdesk.document.line_breaks import quantities_unbroken
 from mgdesk.gui import labels
 from mgdesk.gui.colours import band_colour, level_tint, readable_text_on
 from mgdesk.gui.fonts import scaled_font
@@ -261,7 +262,8 @@ def plan_html(plan: Plan, palette: QPalette, shown: Shown = str) -> str:
     parts: list[str] = []
     if plan.missing:
         items = "".join(
-            f'<li><a href="{FIELD_LINK}{_e(m.field)}">{e(m.message)}</a></li>' for m in plan.missing
+            f'<li><a href="{FIELD_LINK}{html.escape(m.field)}">{e(m.message)}</a></li>'
+            for m in plan.missing
         )
         parts.append(
             _box(
@@ -338,7 +340,7 @@ def _box(palette: QPalette, level: str, inner: str) -> str:
 
 def _errors_html(errors: Iterable[FieldError], shown: Shown) -> str:
     items = "".join(
-        f'<li><a href="{FIELD_LINK}{_e(e.field)}">{_e(labels.field_name(e.field))}</a>: '
+        f'<li><a href="{FIELD_LINK}{html.escape(e.field)}">{_e(labels.field_name(e.field))}</a>: '
         f"{_e(shown(e.message))}</li>"
         for e in errors
     )
@@ -359,7 +361,8 @@ def _withheld_html(violations: Iterable[str], palette: QPalette, shown: Shown) -
 
 
 def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+    """text escaped for the plan's rich text, no line break inside a quantity ("mg/" "min")."""
+    return quantities_unbroken(html.escape(text, quote=True))
 
 
 def _label_place(band: QRectF, text_width: float, marker: float | None) -> QRectF | None:

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from mgdesk.core.case import parse_case
 from mgdesk.core.engine import evaluate
 from mgdesk.core.protocol import Protocol
+from mgdesk.document.line_breaks import as_typed
 from mgdesk.gui.main_window import MainWindow
 
 # Invalid for a reason unrelated to the emergency: an invisible direction control
@@ -24,7 +25,8 @@ def paste_name(window: MainWindow, name: str) -> None:
 
 
 def words(text: str) -> str:
-    return " ".join(text.split())
+    """text as read: the joiners that keep a quantity on one line left out."""
+    return " ".join(as_typed(text).split())
 
 
 def immediate_text(case: dict[str, Any], protocol: Protocol) -> str:

@@ -16,6 +16,7 @@ from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import FieldError
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
+from mgdesk.document.line_breaks import as_typed
 from mgdesk.gui import labels
 from mgdesk.gui.assessment import Assessment
 from mgdesk.gui.main_window import MainWindow
@@ -28,7 +29,8 @@ INVALID_CASES = [n for n in shared_case_names() if shared_case(n)["expect"].get(
 
 
 def words(text: str) -> str:
-    return " ".join(text.split())
+    """text as read: the joiners that keep a quantity on one line left out."""
+    return " ".join(as_typed(text).split())
 
 
 def shown_text(window: MainWindow) -> str:

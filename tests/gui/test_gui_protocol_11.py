@@ -26,7 +26,8 @@ PROTOCOL_11_CASES = ["y01.json", "y10.json", "y18.json", "y22.json"]
 
 
 def words(text: str) -> str:
-    return " ".join(text.split())
+    """text as read: the joiners that keep a quantity on one line left out."""
+    return " ".join(as_typed(text).split())
 
 
 def plan_text(window: MainWindow) -> str:
