@@ -4,8 +4,9 @@ protocol without touching its JSON.
 A thin view of records/protocol_edit.ProtocolDraft: each editable field gets a widget for what
 it is (a number box and a unit picker of that dimension, a count, a text, a date); every edit
 is validated at once by the loader, and its problems are shown on the fields they name. The
-comparison with the protocol in force (records/protocol_compare.py) runs on a worker thread a
-moment after the last edit, so typing never waits for it.
+comparison with the protocol in force (records/protocol_compare.py) starts a moment after the
+last edit and runs in steps of a few hundredths of a second, so typing is answered between
+them and never waits for it.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ from mgdesk.gui.protocol_fields import QuantityEditor, line_value
 from mgdesk.gui.unsaved_work import DISCARD, SAVE, ask_save_discard_cancel
 from mgdesk.records.protocol_compare import (
     GENERATED_CASES,
-    BackgroundComparison,
     Comparison,
+    StepwiseComparison,
 )
 from mgdesk.records.protocol_edit import (
     DATE,
@@ -72,10 +73,12 @@ from mgdesk.records.site_protocol import (
     InstallLocation,
     active_protocol,
     install_protocol,
+    protocol_cases,
 )
 
 DEBOUNCE_MS = 400
-COMPARISON_THREAD = "mgdesk protocol comparison"
+# The longest the comparison holds the window at a time: typing is answered between steps.
+STEP_SECONDS = 0.03
 EXIT_FILE_REFUSED = 2  # `mgdesk protocol edit FILE` of a file that is not a protocol document
 _SAVE_FIRST = "Save the new version first: the saved file is what is installed"
 _ERROR_STYLE = "border: 2px solid #b00020;"
@@ -106,15 +109,13 @@ class ProtocolEditor(QMainWindow):
         self._readers: dict[str, Callable[[], JsonValue]] = {}
         self._caused: dict[str, tuple[str, ...]] = {}  # problems each field's last edit brought
         count = GENERATED_CASES if generated_cases is None else generated_cases
-        self.background = BackgroundComparison(in_force, count, COMPARISON_THREAD)
-        # Deleted with its window, an editor gets no close event: its work stops here too.
-        self.destroyed.connect(self.background.stop)
+        self.comparer = StepwiseComparison(in_force, protocol_cases(generated=count))
         self.setWindowTitle(f"Protocol editor — {draft.document.get('id', '')}")
         self._build()
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self._start_comparison)
-        self._poll = QTimer(self, interval=50)
-        self._poll.timeout.connect(self._collect_comparison)
+        self._steps = QTimer(self, interval=0)  # a step whenever no input is waiting
+        self._steps.timeout.connect(self._comparison_step)
         self._show_validation()
         self._debounce.start()
 
@@ -385,28 +386,28 @@ class ProtocolEditor(QMainWindow):
         self._show_validation()
         self._debounce.start()
 
-    # -- the comparison, off the GUI thread -----------------------------------------------
+    # -- the comparison, a step at a time between the edits ---------------------------------
 
     @property
     def comparison_pending(self) -> bool:
-        return self._debounce.isActive() or self.background.pending
+        return self._debounce.isActive() or self.comparer.pending
 
     def _start_comparison(self) -> None:
         candidate = self.validation.protocol
         if candidate is None:
-            self.background.cancel()
+            self.comparer.cancel()
             self.comparison_status.setText("No comparison while the protocol has problems.")
             return
         self.comparison_status.setText("Comparing with the protocol in force…")
-        self.background.start(candidate)
-        self._poll.start()
+        self.comparer.start(candidate)
+        self._steps.start()
 
-    def _collect_comparison(self) -> None:
-        if self.background.pending and not self.background.done:
+    def _comparison_step(self) -> None:
+        comparison = self.comparer.step(STEP_SECONDS)
+        if self.comparer.pending:
             return
-        self._poll.stop()
-        comparison = self.background.take()
-        if comparison is None:  # a newer edit cancelled it
+        self._steps.stop()
+        if comparison is None:  # cancelled: the draft has problems
             return
         self.comparison = comparison
         self.comparison_tree.clear()
@@ -482,7 +483,7 @@ class ProtocolEditor(QMainWindow):
         if self.validation.protocol is None:
             return False
         if self.comparison is None or self.comparison.new.sha256 != self.validation.protocol.sha256:
-            self.comparison = self.background.now(self.validation.protocol)
+            self.comparison = self.comparer.now(self.validation.protocol)
         from mgdesk.printing.change_report import write_report_pdf
 
         try:
@@ -537,7 +538,7 @@ class ProtocolEditor(QMainWindow):
 
             self.ask_unsaved_changes(answered)
             return
-        self.background.stop()
+        self.comparer.cancel()
         super().closeEvent(event)
 
 

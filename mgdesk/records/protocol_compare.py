@@ -9,9 +9,9 @@ codes); the changes are listed case by case and grouped by the change.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+import math
+import time
+from collections.abc import Sequence
 
 from mgdesk.core.frozen import Frozen
 from mgdesk.core.protocol import Protocol
@@ -70,96 +70,72 @@ class Comparison(Frozen):
         return [(change, tuple(cases)) for change, cases in ordered]
 
 
-class Baseline:
-    """The outcomes of the protocol in force over the cases, computed once for many drafts."""
+class StepwiseComparison:
+    """Comparisons of drafts with the protocol in force, made a few cases at a time on the
+    caller's thread, so that a window answers between the steps; a newer draft starts over.
+    The in-force outcomes are computed once, as far as a comparison has needed them.
 
-    def __init__(self, protocol: Protocol, cases: Sequence[WorkedCase]) -> None:
-        self.protocol = protocol
-        self.cases = tuple(cases)
-        self.outcomes: tuple[CaseOutcome, ...] = tuple(
-            run_case(case.document, protocol)[0] for case in self.cases
-        )
+    No worker thread: Python code on a thread beside Qt's crashed the editor's tests with
+    PySide6 (twice, in garbage collection and in plain Python), however little it shared.
+    """
 
-    def compare(
-        self, candidate: Protocol, cancelled: Callable[[], bool] = lambda: False
-    ) -> Comparison | None:
-        """The comparison with candidate, or None if cancelled part way (a newer edit)."""
-        changed: list[CaseChange] = []
-        for case, before in zip(self.cases, self.outcomes, strict=True):
-            if cancelled():
+    def __init__(self, in_force: Protocol, cases: Sequence[WorkedCase]) -> None:
+        self._in_force = in_force
+        self._cases = tuple(cases)
+        self._before: list[CaseOutcome] = []
+        self._candidate: Protocol | None = None
+        self._next = 0
+        self._changed: list[CaseChange] = []
+
+    @property
+    def pending(self) -> bool:
+        """A comparison is started and not yet finished."""
+        return self._candidate is not None
+
+    def start(self, candidate: Protocol) -> None:
+        self._candidate, self._next, self._changed = candidate, 0, []
+
+    def cancel(self) -> None:
+        self._candidate = None
+
+    def step(self, seconds: float) -> Comparison | None:
+        """Compare cases for about seconds (one at least); the comparison once it is finished
+        (it is then no longer pending), else None."""
+        candidate = self._candidate
+        if candidate is None:
+            return None
+        deadline = time.monotonic() + seconds
+        while self._next < len(self._cases):
+            self._compare(self._cases[self._next], candidate)
+            self._next += 1
+            if time.monotonic() >= deadline and self._next < len(self._cases):
                 return None
-            after, _ = run_case(case.document, candidate)
-            found = differences(before, after)
-            if found:
-                changed.append(CaseChange(case.name, tuple(found)))
+        self._candidate = None
         return Comparison(
-            ProtocolIdentity.of(self.protocol),
+            ProtocolIdentity.of(self._in_force),
             ProtocolIdentity.of(candidate),
-            len(self.cases),
-            tuple(changed),
+            len(self._cases),
+            tuple(self._changed),
         )
+
+    def now(self, candidate: Protocol) -> Comparison:
+        """The whole comparison with candidate, made here."""
+        self.start(candidate)
+        comparison = self.step(math.inf)
+        assert comparison is not None  # no deadline: finished
+        return comparison
+
+    def _compare(self, case: WorkedCase, candidate: Protocol) -> None:
+        if self._next == len(self._before):
+            self._before.append(run_case(case.document, self._in_force)[0])
+        after, _ = run_case(case.document, candidate)
+        found = differences(self._before[self._next], after)
+        if found:
+            self._changed.append(CaseChange(case.name, tuple(found)))
 
 
 def compare_protocols(
     old: Protocol, new: Protocol, cases: Sequence[WorkedCase] | None = None
 ) -> Comparison:
-    comparison = Baseline(
-        old, protocol_cases(generated=GENERATED_CASES) if cases is None else cases
-    ).compare(new)
-    assert comparison is not None  # never cancelled
-    return comparison
-
-
-class BackgroundComparison:
-    """Comparisons of drafts with the protocol in force, one at a time on a worker thread, so
-    that typing never waits for them; a newer draft cancels the comparison under way.
-
-    It holds nothing of its caller's: a window handed to the worker could be released there
-    for the last time, and a Qt object destroyed off the GUI thread crashes the process.
-    """
-
-    def __init__(self, in_force: Protocol, generated: int, thread_name: str) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)
-        self._baseline = self._executor.submit(
-            lambda: Baseline(in_force, protocol_cases(generated=generated))
-        )
-        self._newer = threading.Event()
-        self._stopped = threading.Event()
-        self._pending: Future[Comparison | None] | None = None
-
-    def start(self, candidate: Protocol) -> None:
-        self.cancel()
-        newer, stopped, baseline = threading.Event(), self._stopped, self._baseline
-        self._newer = newer
-        self._pending = self._executor.submit(
-            lambda: baseline.result().compare(candidate, lambda: newer.is_set() or stopped.is_set())
-        )
-
-    def cancel(self) -> None:
-        self._newer.set()
-        self._pending = None
-
-    @property
-    def pending(self) -> bool:
-        """Started and not yet taken."""
-        return self._pending is not None
-
-    @property
-    def done(self) -> bool:
-        return self._pending is not None and self._pending.done()
-
-    def take(self) -> Comparison | None:
-        """The finished comparison, once (None if there is none, or a newer draft cancelled it)."""
-        pending, self._pending = self._pending, None
-        return pending.result() if pending is not None and pending.done() else None
-
-    def now(self, candidate: Protocol) -> Comparison:
-        """The comparison with candidate, waiting for it here."""
-        comparison = self._baseline.result().compare(candidate)
-        assert comparison is not None  # never cancelled
-        return comparison
-
-    def stop(self) -> None:
-        """No more comparisons: the one under way ends at its next case, the thread after it."""
-        self._stopped.set()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    chosen = protocol_cases(generated=GENERATED_CASES) if cases is None else cases
+    return StepwiseComparison(old, chosen).now(new)

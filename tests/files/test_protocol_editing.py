@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-import time
 from importlib.resources import files
 from pathlib import Path
 
@@ -26,7 +24,7 @@ from mgdesk.core.protocol import Thresholds
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.core.protocol_reader import DIMENSIONS, kinds
 from mgdesk.core.units import magnitude_in
-from mgdesk.records.protocol_compare import BackgroundComparison, compare_protocols
+from mgdesk.records.protocol_compare import StepwiseComparison, compare_protocols
 from mgdesk.records.protocol_edit import (
     DraftError,
     EditableField,
@@ -355,26 +353,24 @@ def test_the_editor_names_why_a_file_cannot_be_opened(data: bytes, problem: str)
     assert caught.value.problems[0].startswith(problem), caught.value.problems
 
 
-def test_a_newer_draft_cancels_the_comparison_under_way_and_stop_ends_the_thread() -> None:
+def test_a_comparison_in_steps_gives_what_a_whole_one_gives_and_a_newer_draft_starts_over() -> None:
     draft = _draft()
     draft.set_value(draft.field("thresholds.magnesium_severe_below"), "1.0 mg/dL")
     first = draft.validate().protocol
     draft.set_value(draft.field("thresholds.magnesium_severe_below"), "1.1 mg/dL")
     second = draft.validate().protocol
     assert first is not None and second is not None
-    background = BackgroundComparison(default_protocol(), 100, "test comparison")
-    background.start(first)
-    background.start(second)  # before the first could finish: the baseline comes first
-    while not background.done:
-        time.sleep(0.01)
-    comparison = background.take()
-    assert comparison is not None and comparison.new.sha256 == second.sha256
-    assert not background.pending and background.take() is None
-    background.stop()
-    deadline = time.monotonic() + 10
-    while any(t.name.startswith("test comparison") for t in threading.enumerate()):
-        assert time.monotonic() < deadline, "the comparison thread outlived stop()"
-        time.sleep(0.01)
+    cases = protocol_cases(generated=100)
+    stepwise = StepwiseComparison(default_protocol(), cases)
+    stepwise.start(first)
+    assert stepwise.step(0) is None and stepwise.pending  # one case at a time
+    stepwise.start(second)  # a newer draft: the first is dropped
+    steps, comparison = 0, None
+    while comparison is None:
+        comparison, steps = stepwise.step(0), steps + 1
+    assert steps == len(cases) and not stepwise.pending
+    assert comparison == compare_protocols(default_protocol(), second, cases)
+    assert comparison.new.sha256 == second.sha256 and comparison.by_case
 
 
 def test_a_narrower_plausibility_window_is_listed_as_a_change_not_a_problem() -> None:
