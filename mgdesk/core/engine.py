@@ -451,15 +451,15 @@ class _Evaluation:
             return "withheld_contraindication", inputs, thresholds
         if restricted:
             if c.severe_symptoms:
-                self._loading()
-                allowed = self._allowed()
+                allowed = self._loading_within_allowance()
                 if self.case.magnesium_given:
                     inputs.append(StepValue("infusion within the 48-hour limit", allowed))
                 return "emergency_only", inputs, thresholds
             return "withheld_renal", inputs, thresholds
         reduced = self.renal == "reduced_dose"
         if c.severe_symptoms:
-            self._loading()
+            if not self.torsades_order:  # else the torsades dose serves as the loading dose
+                self._add_built(build.loading_infusion(self.protocol, infusion_follows=True))
             self._add_built(build.severe_infusion(self.protocol, reduced=reduced, emergency=False))
             return "severe_symptoms", inputs, thresholds
         if self.band == "severe":
@@ -512,24 +512,23 @@ class _Evaluation:
             order = self._with_renal_cap(order)
         self.orders.append(order)
 
-    def _loading(self, infusion_follows: bool = True) -> None:
-        if self.torsades_order:
-            return  # the torsades dose serves as the loading dose
-        self.orders = [o for o in self.orders if o.id != "mg_sulfate_iv_loading"]  # once only
-        self._add_built(build.loading_infusion(self.protocol, infusion_follows))
-
-    def _allowed(self) -> str:
-        """The half-dose severe infusion within the 48-hour allowance (step 8f), for the trace."""
-        allowed = allowance(self.protocol, self._given.total_g, emergency_now_g(self.orders))
+    def _loading_within_allowance(self) -> str:
+        """Step 8f: the loading dose (counted toward the 48-hour allowance; "once" when that
+        withholds the infusion), then the half-dose severe infusion; the allowance's trace."""
+        loading = None if self.torsades_order else build.loading_infusion(self.protocol, True)
+        now = [*self.orders, loading.order] if loading is not None else self.orders
+        allowed = allowance(self.protocol, self._given.total_g, emergency_now_g(now))
         self.cut_for_allowance = allowed.cut
+        if loading is not None:
+            if allowed.dose_g is None:
+                loading = build.loading_infusion(self.protocol, infusion_follows=False)
+            self._add_built(loading)
         if allowed.dose_g is not None:
             cut_to = quantity(allowed.dose_g, "g") if allowed.cut else None
             built = build.severe_infusion(
                 self.protocol, reduced=True, emergency=True, cut_to=cut_to, renal=self.renal
             )
             self._add_built(built)
-        else:  # withheld: the loading dose is given alone
-            self._loading(infusion_follows=False)
         return allowed.trace()
 
     def _im_severe(self, reduced: bool) -> str:
