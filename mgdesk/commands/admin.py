@@ -74,14 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "differ from the protocol in force",
     )
     check.add_argument("file", type=Path)
-    check.add_argument(
-        "--cases",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="also run these case files or worked cases (a folder: its *.json)",
-    )
+    _add_cases_option(check)
     compare = protocol_actions.add_parser(
         "compare",
         help="show, case by case, what changes from protocol OLD to protocol NEW "
@@ -92,14 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "-o", "--output", type=Path, metavar="REPORT.pdf", help="also write the change report"
     )
-    compare.add_argument(
-        "--cases",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="also run these case files or worked cases (a folder: its *.json)",
-    )
+    _add_cases_option(compare)
     compare.add_argument(
         "--generated",
         type=_count,
@@ -125,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--sheet", metavar="HASH", help="check that the hash printed on a sheet is in the log"
     )
     return parser
+
+
+def _add_cases_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cases",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also run these case files or worked cases (a folder: its *.json)",
+    )
 
 
 def run(argv: Sequence[str], stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:

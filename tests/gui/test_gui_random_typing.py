@@ -20,6 +20,7 @@ from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, PlanWithheld
 from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
+from mgdesk.gui.case_form_view import FLAG_FIELDS
 from mgdesk.gui.main_window import MainWindow
 
 pytestmark = pytest.mark.slow  # thousands of random edits
@@ -38,13 +39,7 @@ LINE_FIELDS = (
 UNIT_FIELDS = ("patient.weight", "labs.magnesium", "labs.potassium", "labs.creatinine")
 CHOICE_FIELDS = ("clinical.torsades", "clinical.gi_losses", "clinical.prior_therapy")
 BOXES = (
-    "clinical.heart_block",
-    "clinical.myasthenia_gravis",
-    "clinical.digoxin",
-    "clinical.volume_depleted",
-    "clinical.dialysis",
-    "clinical.oral_route_available",
-    "clinical.oral_mg_intolerance",
+    *FLAG_FIELDS,
     "symptom:tetany",
     "symptom:cramps",
     "symptom:seizure",
