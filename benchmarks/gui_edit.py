@@ -54,15 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["MGDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="mgdesk-bench-")
 
-    from PySide6.QtWidgets import QApplication
-
     from mgdesk import resources
     from mgdesk.core.protocol_loader import default_protocol
+    from mgdesk.gui.app import create_application
     from mgdesk.gui.locale_numbers import LocaleNumbers
     from mgdesk.gui.main_window import MainWindow
     from mgdesk.gui.settings import open_settings
 
-    app = QApplication([sys.argv[0]])
+    app = create_application([sys.argv[0]])  # configured as the application is
     window = MainWindow(open_settings(), LocaleNumbers("."))
     window.resize(1500, 950)
     window.install_protocol(default_protocol())

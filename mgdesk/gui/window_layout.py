@@ -9,8 +9,15 @@ Each arrangement remembers its own splitter state (in the settings, under "main"
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
+from PySide6.QtCore import QByteArray, QEvent, Qt
+from PySide6.QtWidgets import (
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QStyleOptionTabWidgetFrame,
+    QTabWidget,
+    QWidget,
+)
 
 from mgdesk.gui.settings import Settings
 
@@ -20,6 +27,30 @@ PLAN_WIDTH = 500  # the plan column's first width when there are three columns
 PLAN_MINIMUM = 300
 ALGORITHM_MINIMUM = 360
 PLAN_TAB, ALGORITHM_TAB = "Plan", "Algorithm"
+
+
+class ColumnTabs(QTabWidget):
+    """Tabs that repaint their page only when their own layout changes.
+
+    QTabWidget lays itself out again, and repaints the whole current page, each time anything
+    on the page asks for a new layout: every edit that rewords a label of the plan would
+    repaint the whole plan column."""
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and self._laid_out():
+            self.updateGeometry()  # the splitter still learns the page's new size hints
+            return True
+        return super().event(event)
+
+    def _laid_out(self) -> bool:
+        """Whether the tab bar and the page already have the geometry Qt would give them."""
+        option = QStyleOptionTabWidgetFrame()
+        self.initStyleOption(option)
+        style, stack = self.style(), self.findChild(QStackedWidget)
+        return stack is not None and (
+            style.subElementRect(QStyle.SubElement.SE_TabWidgetTabBar, option, self),
+            style.subElementRect(QStyle.SubElement.SE_TabWidgetTabContents, option, self),
+        ) == (self.tabBar().geometry(), stack.geometry())
 
 
 class WindowColumns:
@@ -32,7 +63,7 @@ class WindowColumns:
         self.settings = settings
         plan.setMinimumWidth(PLAN_MINIMUM)
         algorithm.setMinimumWidth(ALGORITHM_MINIMUM)
-        self.tabs = QTabWidget()
+        self.tabs = ColumnTabs()
         self.tabs.setDocumentMode(True)
         self.tabs.setTabBarAutoHide(True)  # one tab (the plan alone): no tab bar
         self.tabs.addTab(plan, PLAN_TAB)

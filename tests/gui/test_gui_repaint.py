@@ -3,9 +3,16 @@ changed after an edit, and must never leave a stale pixel behind."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 from gui_support import pick, set_checked, type_text
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from test_gui_form import enter_mild_man
 
@@ -40,3 +47,55 @@ def test_edits_that_move_the_form_leave_no_stale_pixels(qtbot: QtBot, window: Ma
         edit()
         shown = on_screen(window)
         assert shown == repainted(window, shown)
+
+
+class PaintCounter(QObject):
+    """Counts the paint events a widget receives."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        self.count += event.type() == QEvent.Type.Paint
+        return False
+
+
+def test_a_reworded_headline_repaints_the_headline_not_the_orders(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    enter_mild_man(qtbot, window)
+    on_screen(window)
+    orders = PaintCounter(window.plan_view.details)
+    headline = PaintCounter(window.plan_view.status)
+    # Qt's tab widget, which holds the plan column, repainted all of it for any new wording.
+    window.plan_view.status.setText("Plan complete, reworded")
+    shown = on_screen(window)
+    assert (headline.count, orders.count) == (1, 0)
+    assert shown == repainted(window, shown)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
+def test_painting_the_window_starts_no_worker_thread(tmp_path: Path) -> None:
+    # Qt hands large fills to a thread pool unless told not to; the hand-off made edits slower.
+    probe = (
+        "import os\n"
+        "from mgdesk.gui.app import create_application\n"
+        "from mgdesk.gui.main_window import MainWindow\n"
+        "from mgdesk.gui.settings import open_settings\n"
+        "app = create_application(['mgdesk'])\n"
+        "window = MainWindow(open_settings())\n"
+        "window.resize(1600, 1000)\n"
+        "window.show()\n"
+        "window.grab()\n"
+        "print(len(os.listdir('/proc/self/task')))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MGDESK_DATA_DIR": str(tmp_path)}
+    env.pop("QT_NO_GUI_THREADPOOL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "1"
