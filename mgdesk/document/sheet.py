@@ -413,7 +413,9 @@ def _labs(case: Case, plan: Plan) -> tuple[SheetField, ...]:
         value = f"{clearance.described()}; {clearance.arithmetic}"
     else:
         value = clearance.described()
-    rows.append(SheetField("Creatinine clearance", value))
+    # An eGFR is not a creatinine clearance (PROTOCOL.md): never printed under that name.
+    label = "Renal function" if clearance and clearance.method == "egfr" else "Creatinine clearance"
+    rows.append(SheetField(label, value))
     if plan.body_size is not None:
         rows.append(SheetField("Body size", plan.body_size.shown))
     return tuple(rows)
