@@ -399,6 +399,10 @@ def test_the_actual_weight_setting_is_1_0s_rule() -> None:
     assert clearance(plan) == 34
     assert "cockcroft_gault_actual_weight" not in warning_codes(plan)
     assert plan.body_size is not None  # shown all the same
+    assert plan.creatinine_clearance is not None and plan.creatinine_clearance.weight is not None
+    assert plan.creatinine_clearance.weight.reason == (
+        "actual body weight 120 kg: this protocol always uses actual body weight"
+    )
 
 
 # -- oral start and the IV mild alternative ----------------------------------------------
