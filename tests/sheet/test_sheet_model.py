@@ -495,7 +495,10 @@ def test_the_renal_line_names_the_weight_used_and_why() -> None:
     assert labs_rows["Creatinine clearance"].startswith(
         "106 mL/min, Cockcroft-Gault with adjusted body weight 73.4 kg: BMI 41, ideal 52.4 kg; "
     )
-    assert labs_rows["Body size"] == "BMI 41, ideal 52.4 kg, adjusted 73.4 kg"
+    assert labs_rows["Body size"] == "height 160 cm; BMI 41, ideal 52.4 kg, adjusted 73.4 kg"
+    document["patient"]["height"] = "63 in"
+    labs_rows = {f.label: f.value for f in sheet_for(document).labs}
+    assert labs_rows["Body size"].startswith("height 63 in = 160 cm; BMI 41,")
 
 
 def test_an_egfr_is_printed_as_renal_function_never_as_a_creatinine_clearance() -> None:
@@ -531,7 +534,7 @@ def test_the_magnesium_given_is_listed_with_its_total_and_what_is_left() -> None
     assert sheet.magnesium_given == (
         "5 g IV 2026-12-03 08:00+00:00; 12 g IV 2026-12-04 02:00+00:00: "
         "17 g magnesium sulfate (69 mmol) given IV/IM in the last 48 hours; "
-        "1 g left of the 20 g allowed in 48 hours"
+        "1 g left of the 20 g allowed in 48 hours (assessed 2026-12-04 12:00+00:00)"
     )
     assert f"Magnesium given before this assessment {sheet.magnesium_given}" in sheet_text(sheet)
 
