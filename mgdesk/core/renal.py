@@ -92,7 +92,8 @@ def cockcroft_gault_weight(
     assert case.patient.weight is not None
     actual = magnitude_in(case.patient.weight, "kg")
     if protocol.settings.cockcroft_gault_weight == "actual":
-        return WeightUsed("actual", actual, f"actual body weight {_kg(actual)}"), None
+        reason = f"actual body weight {_kg(actual)}: this protocol always uses actual body weight"
+        return WeightUsed("actual", actual, reason), None
     if size is None:
         reason = f"actual body weight {_kg(actual)}: no height entered"
         return WeightUsed("actual", actual, reason), "cockcroft_gault_actual_weight"

@@ -377,9 +377,14 @@ def _entered(q: Quantity) -> str:
 
 
 def _weight(weight: Quantity) -> str:
-    if display_unit(weight) == "kg":
-        return _entered(weight)
-    return f"{_entered(weight)} = {significant(magnitude_in(weight, 'kg'))} kg"
+    return _with_unit(weight, "kg")
+
+
+def _with_unit(q: Quantity, unit: str) -> str:
+    """q as entered, and in unit when entered in another ("70 in = 178 cm")."""
+    if display_unit(q) == unit:
+        return _entered(q)
+    return f"{_entered(q)} = {significant(magnitude_in(q, unit))} {unit}"
 
 
 def _labs(case: Case, plan: Plan) -> tuple[SheetField, ...]:
@@ -413,9 +418,12 @@ def _labs(case: Case, plan: Plan) -> tuple[SheetField, ...]:
         value = f"{clearance.described()}; {clearance.arithmetic}"
     else:
         value = clearance.described()
-    rows.append(SheetField("Creatinine clearance", value))
-    if plan.body_size is not None:
-        rows.append(SheetField("Body size", plan.body_size.shown))
+    # An eGFR is not a creatinine clearance (PROTOCOL.md): never printed under that name.
+    label = "Renal function" if clearance and clearance.method == "egfr" else "Creatinine clearance"
+    rows.append(SheetField(label, value))
+    if plan.body_size is not None and case.patient.height is not None:
+        height = _with_unit(case.patient.height, "cm")
+        rows.append(SheetField("Body size", f"height {height}; {plan.body_size.shown}"))
     return tuple(rows)
 
 
@@ -426,7 +434,9 @@ def _given(given: GivenSummary) -> str:
         + ("" if entry.in_48h else " (before the 48 hours: not counted)")
         for entry in given.entries
     )
-    return f"{doses}: {given.shown}" if doses else given.shown
+    shown = f"{doses}: {given.shown}" if doses else given.shown
+    # The 48 hours end at the assessment, which may be hours before the sheet is printed.
+    return f"{shown} (assessed {_minutes(given.assessed_at)})"
 
 
 def _minutes(iso_time: str) -> str:

@@ -288,6 +288,31 @@ def test_bmi_18_5_and_25_are_compared_exactly(weight: str, kind: str) -> None:
     assert plan.creatinine_clearance.weight.kind == kind
 
 
+# The same boundaries with the height in metres and in inches. At 90 in (228.6 cm, 5.225796 m2)
+# BMI 18.5 is 96.677226 kg and BMI 25 is 130.6449 kg, exactly; ideal weight (male) is 119 kg.
+# From BMI 18.5 the weight's reason names the ideal weight it was compared with.
+@pytest.mark.parametrize(
+    ("height", "weight", "kind", "names_ideal"),
+    [
+        ("2 m", "73.99 kg", "actual", False),
+        ("2 m", "74 kg", "actual", True),
+        ("2 m", "99.99 kg", "ideal", True),
+        ("2 m", "100 kg", "adjusted", True),
+        ("90 in", "96.677225 kg", "actual", False),
+        ("90 in", "96.677226 kg", "actual", True),
+        ("90 in", "130.6448 kg", "ideal", True),
+        ("90 in", "130.6449 kg", "adjusted", True),
+    ],
+)
+def test_bmi_18_5_and_25_are_exact_with_the_height_in_m_and_in(
+    height: str, weight: str, kind: str, names_ideal: bool
+) -> None:
+    plan = plan_of(base_case(patient__height=height, patient__weight=weight))
+    assert plan.creatinine_clearance is not None and plan.creatinine_clearance.weight is not None
+    assert plan.creatinine_clearance.weight.kind == kind
+    assert ("ideal" in plan.creatinine_clearance.weight.reason) == names_ideal
+
+
 def test_bmi_shown_is_never_rounded_onto_a_boundary() -> None:
     plan = plan_of(base_case(patient__height="200 cm", patient__weight="99.99 kg"))
     assert plan.body_size is not None and plan.body_size.shown.startswith("BMI 24.998,")
@@ -374,6 +399,10 @@ def test_the_actual_weight_setting_is_1_0s_rule() -> None:
     assert clearance(plan) == 34
     assert "cockcroft_gault_actual_weight" not in warning_codes(plan)
     assert plan.body_size is not None  # shown all the same
+    assert plan.creatinine_clearance is not None and plan.creatinine_clearance.weight is not None
+    assert plan.creatinine_clearance.weight.reason == (
+        "actual body weight 120 kg: this protocol always uses actual body weight"
+    )
 
 
 # -- oral start and the IV mild alternative ----------------------------------------------
@@ -584,6 +613,10 @@ def full_severe(weight: str = "70 kg") -> dict[str, Any]:
         ("2026-12-04T07:59:59Z", "15 g", True),  # just over 4 hours: not counted
         ("2026-12-04T11:00:00Z", "50 mmol", True),  # 12.32 g + 5 g, in mmol
         ("2026-12-04T11:00:00Z", "60 mmol", False),  # 14.79 g + 5 g
+        ("2026-12-04T08:00:00Z", "12500 mg", True),  # exactly 4 hours, exactly 250 mg/kg
+        ("2026-12-04T08:00:00Z", "12510 mg", False),
+        ("2026-12-04T11:00:00Z", "100 mEq", True),  # 12.32 g + 5 g
+        ("2026-12-04T11:00:00Z", "120 mEq", False),  # 14.79 g + 5 g
     ],
 )
 def test_im_given_in_the_last_4_hours_counts_toward_the_im_limit(

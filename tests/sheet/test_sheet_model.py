@@ -495,7 +495,34 @@ def test_the_renal_line_names_the_weight_used_and_why() -> None:
     assert labs_rows["Creatinine clearance"].startswith(
         "106 mL/min, Cockcroft-Gault with adjusted body weight 73.4 kg: BMI 41, ideal 52.4 kg; "
     )
-    assert labs_rows["Body size"] == "BMI 41, ideal 52.4 kg, adjusted 73.4 kg"
+    assert labs_rows["Body size"] == "height 160 cm; BMI 41, ideal 52.4 kg, adjusted 73.4 kg"
+    document["patient"]["height"] = "63 in"
+    labs_rows = {f.label: f.value for f in sheet_for(document).labs}
+    assert labs_rows["Body size"].startswith("height 63 in = 160 cm; BMI 41,")
+
+
+def test_an_egfr_is_printed_as_renal_function_never_as_a_creatinine_clearance() -> None:
+    """Protocol 1.1: an eGFR is never taken for a clearance, on paper either (Y10, weighed)."""
+    document = worked_case("y10.json")["case"]
+    document["patient"].update(allergies="none known", weight="70 kg")
+    del document["labs"]["creatinine"]
+    labs_rows = {f.label: f.value for f in sheet_for(document).labs}
+    assert "Creatinine clearance" not in labs_rows
+    assert labs_rows["Renal function"] == (
+        "25 mL/min/1.73 m2, eGFR (no creatinine clearance could be computed)"
+    )
+
+
+def test_the_iv_mild_alternative_is_printed_as_one_or_the_other() -> None:
+    """Protocol 1.1: the IV course beside the IM mild course (Y18), given instead of it."""
+    document = worked_case("y18.json")["case"]
+    document["patient"]["allergies"] = "none known"
+    text = flat(sheet_text(sheet_for(document)))
+    assert (
+        f"{CHECKBOX} 2. Magnesium sulfate IV (mild deficiency; if IV access is available) "
+        "[ALTERNATIVE to order 1: give one or the other, never both]"
+    ) in text
+    assert "magnesium sulfate 2 g (8.11 mmol, 16.2 mEq" in text
 
 
 def test_the_magnesium_given_is_listed_with_its_total_and_what_is_left() -> None:
@@ -507,7 +534,7 @@ def test_the_magnesium_given_is_listed_with_its_total_and_what_is_left() -> None
     assert sheet.magnesium_given == (
         "5 g IV 2026-12-03 08:00+00:00; 12 g IV 2026-12-04 02:00+00:00: "
         "17 g magnesium sulfate (69 mmol) given IV/IM in the last 48 hours; "
-        "1 g left of the 20 g allowed in 48 hours"
+        "1 g left of the 20 g allowed in 48 hours (assessed 2026-12-04 12:00+00:00)"
     )
     assert f"Magnesium given before this assessment {sheet.magnesium_given}" in sheet_text(sheet)
 
