@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtPrintSupport import QPageSetupDialog, QPrintDialog
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 from sheet_support import ModalCallError
 
 MODAL_CALLS: tuple[tuple[type, str], ...] = (
@@ -40,3 +40,10 @@ def _refuse(owner: type, name: str) -> Callable[..., Any]:
 def no_modal_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     for owner, name in MODAL_CALLS:
         monkeypatch.setattr(owner, name, _refuse(owner, name))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def widgets_application(qapp: QApplication) -> QApplication:
+    """pytest-qt's QApplication before any test: a sheet rendered first would otherwise make
+    a QGuiApplication, and every test after it that needs widgets would fail."""
+    return qapp
