@@ -72,6 +72,14 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             ["protocol", "install", "--user", f"site {SIGN}.json"], True, id="protocol-install"
         ),
         pytest.param(["protocol", "show"], True, id="protocol-show"),  # the title
+        pytest.param(
+            [
+                *("protocol", "compare", f"site {SIGN}.json", f"site {SIGN}.json"),
+                *("--generated", "0", "-o", f"changes {SIGN}.pdf"),
+            ],
+            True,  # the report's path
+            id="protocol-compare",
+        ),
         pytest.param(["evaluate", "case.json"], True, id="evaluate"),  # the patient's name
         pytest.param(["evaluate", "--format", "json", "case.json"], False, id="evaluate-json"),
         pytest.param(
