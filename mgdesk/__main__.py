@@ -81,14 +81,17 @@ def _open_windows_console() -> IO[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = without_process_serial_number(sys.argv[1:] if argv is None else argv)
-    if args[:2] == ["protocol", "edit"]:  # a window: the command line layer has no Qt widgets
-        from mgdesk.gui.protocol_editor import run_editor
-
-        return run_editor(args[2:])
     if args and args[0] in COMMANDS:
         # mgdesk-gui.exe started from a prompt: show the command's output there. Started
         # otherwise (no console), the command runs with its output discarded.
         attach_to_parent_console(_attach_windows_parent_console, _open_windows_console)
+    if args[:2] == ["protocol", "edit"]:  # a window: the command line layer has no Qt widgets
+        from mgdesk.commands.streams import standard_error
+        from mgdesk.gui.protocol_editor import run_editor
+
+        sys.stderr = standard_error()  # a file it refuses is named there, in UTF-8
+        return run_editor(args[2:])
+    if args and args[0] in COMMANDS:
         if argv is None:  # mgdesk owns the process, not a test calling main()
             # A command is one short run whose objects, most of them the tens of thousands
             # pint and Qt create on import, live until it ends: the cycle collector's passes

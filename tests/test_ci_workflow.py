@@ -101,6 +101,19 @@ def test_linux_packages_are_built_in_an_ubuntu_22_04_container() -> None:
     assert "container: ${{ matrix.container }}" in build
 
 
+def test_the_deb_is_installed_and_self_tested_in_clean_containers() -> None:
+    install = job("install-linux")
+    assert "needs: build" in install
+    assert {"ubuntu:22.04", "debian:12"} <= set(re.findall(r'"(\w+:[\d.]+)"', install))
+    assert "container: ${{ matrix.container }}" in install
+    run = install.split("steps:", 1)[1]
+    assert "apt-get install -y -qq ./dist/mgdesk_*.deb" in run
+    assert "mgdesk self-test" in run and "xvfb-run -a mgdesk --exit-after-startup" in run
+    # Nothing built or installed before the .deb: a clean system but for the package.
+    before_deb = run.split("./dist/mgdesk_*.deb")[0]
+    assert "pip" not in before_deb and "system-packages" not in before_deb
+
+
 def test_tests_run_with_the_real_display_plugins() -> None:
     text = WORKFLOW.read_text(encoding="utf-8")
     assert "QT_QPA_PLATFORM: offscreen" not in text

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from mgdesk.records.safefile import write_atomically
 
@@ -42,10 +42,15 @@ def is_elevated() -> bool:
 def windows_folder_acl_commands(folder: Path) -> list[list[str]]:
     """icacls commands giving folder and its files to Administrators, with the installer's
     access list (a user may have created the folder first, and would own it)."""
+    # By its full path: Windows looks for a bare "icacls" in the current folder first, and
+    # a user may have put one where an administrator runs this elevated.
+    icacls = str(
+        PureWindowsPath(os.environ.get("SYSTEMROOT", r"C:\Windows"), "System32", "icacls.exe")
+    )
     return [
-        ["icacls", str(folder), "/setowner", _ADMINISTRATORS, "/T", "/C", "/Q"],
+        [icacls, str(folder), "/setowner", _ADMINISTRATORS, "/T", "/C", "/Q"],
         [
-            "icacls",
+            icacls,
             str(folder),
             "/inheritance:r",
             "/grant:r",

@@ -44,3 +44,12 @@ def test_the_generated_cases_print_their_golden_plans() -> None:
 def test_the_readme_example_prints_its_golden_report() -> None:
     result = run_cli(["evaluate", str(README_EXAMPLE)])
     assert result.stdout == (GOLDEN / "readme-example.txt").read_text(encoding="utf-8")
+
+
+def test_the_readme_shows_the_start_of_the_golden_report() -> None:
+    # The README's example output, up to its "  ..." line, as mgdesk prints it.
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    command = f"$ mgdesk evaluate {README_EXAMPLE.relative_to(REPO_ROOT).as_posix()}\n"
+    shown = readme.split(command, 1)[1].split("  ...\n", 1)[0]
+    report = (GOLDEN / "readme-example.txt").read_text(encoding="utf-8")
+    assert shown.count("\n") >= 5 and report.startswith(shown)

@@ -72,6 +72,14 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             ["protocol", "install", "--user", f"site {SIGN}.json"], True, id="protocol-install"
         ),
         pytest.param(["protocol", "show"], True, id="protocol-show"),  # the title
+        pytest.param(
+            [
+                *("protocol", "compare", f"site {SIGN}.json", f"site {SIGN}.json"),
+                *("--generated", "0", "-o", f"changes {SIGN}.pdf"),
+            ],
+            True,  # the report's path
+            id="protocol-compare",
+        ),
         pytest.param(["evaluate", "case.json"], True, id="evaluate"),  # the patient's name
         pytest.param(["evaluate", "--format", "json", "case.json"], False, id="evaluate-json"),
         pytest.param(
@@ -111,6 +119,7 @@ sys.exit(main(sys.argv[1:]))
         (["sheet", "case.json", "-o", "sheet.pdf", "--prescriber", "Dr Roe"], 0),
         (["audit", "verify", "--sheet", "not-a-hash"], 2),
         (["self-test"], 0),
+        (["protocol", "edit", "no such protocol.json"], 2),  # refused before any window
     ],
 )
 def test_a_program_without_standard_streams_runs_every_command(
@@ -125,3 +134,13 @@ def test_a_program_without_standard_streams_runs_every_command(
     )
     assert result.returncode == status, result.stderr.decode("utf-8", "replace")
     assert result.stderr == b""
+
+
+def test_the_protocol_editor_refuses_a_file_in_utf8_on_a_console_that_cannot_show_it(
+    folder: Path,
+) -> None:
+    missing = f"no such protocol {SIGN}.json"
+    environment = dict(os.environ, PYTHONIOENCODING="cp1252")
+    result = mgdesk("protocol", "edit", missing, cwd=folder, environment=environment)
+    assert result.returncode == 2
+    assert result.stderr.decode("utf-8").startswith(f"mgdesk: {missing}: cannot be read")

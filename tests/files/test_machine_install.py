@@ -95,13 +95,18 @@ def test_elevated_means_root_on_linux_and_macos(monkeypatch: pytest.MonkeyPatch)
     assert machine_install.is_elevated() is True
 
 
-def test_on_windows_the_folder_gets_the_installers_owner_and_access_list() -> None:
+def test_on_windows_the_folder_gets_the_installers_owner_and_access_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SYSTEMROOT", r"C:\Windows")
     folder = r"C:\ProgramData\mgdesk"
     owner, access = machine_install.windows_folder_acl_commands(Path(folder))
+    # The system's icacls, never an icacls.exe a user left in the current folder.
+    icacls = r"C:\Windows\System32\icacls.exe"
     # A user who created the folder first would own it, and could change its access list.
-    assert owner[:4] == ["icacls", folder, "/setowner", "*S-1-5-32-544"]
+    assert owner[:4] == [icacls, folder, "/setowner", "*S-1-5-32-544"]
     # Administrators and SYSTEM full control, Users read and execute only, for every file.
-    assert access[:3] == ["icacls", folder, "/inheritance:r"]
+    assert access[:3] == [icacls, folder, "/inheritance:r"]
     assert access[3:7] == [
         "/grant:r",
         "*S-1-5-32-544:(OI)(CI)F",

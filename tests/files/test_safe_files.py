@@ -136,6 +136,7 @@ def test_a_saved_case_follows_the_umask_and_keeps_a_tighter_mode(
     assert mode_of(other) == 0o600
 
 
+@pytest.mark.slow  # a Python subprocess
 @posix_only
 def test_a_killed_write_leaves_a_private_temporary_copy(tmp_path: Path, umask_022: None) -> None:
     """The temporary file holds the patient's data before it is renamed: it is 0600."""
@@ -244,6 +245,7 @@ def run_with_memory_capped(script: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a Python subprocess
 @posix_only
 def test_evaluate_refuses_an_endless_device_as_too_large() -> None:
     result = run_with_memory_capped(
@@ -256,6 +258,7 @@ def test_evaluate_refuses_an_endless_device_as_too_large() -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a Python subprocess
 @posix_only
 def test_a_protocol_from_an_endless_device_is_refused() -> None:
     result = run_with_memory_capped(
@@ -314,6 +317,7 @@ def test_a_named_pipe_without_a_writer_does_not_hang(tmp_path: Path) -> None:
     assert "is empty" in err.getvalue()
 
 
+@pytest.mark.slow  # mgdesk in a subprocess
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_a_pipe_with_a_writer_is_read_as_it_arrives() -> None:
     """`mgdesk evaluate <(cat case.json)`: a pipe is opened without waiting, then read."""
