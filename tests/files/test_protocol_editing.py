@@ -14,6 +14,7 @@ import pytest
 from files_support import run_admin, subprocess_env
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from worked_cases import CASES_DIR
 
 from mgdesk import resources
 from mgdesk.core.case import parse_case
@@ -24,6 +25,7 @@ from mgdesk.core.protocol import Thresholds
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.core.protocol_reader import DIMENSIONS, kinds
 from mgdesk.core.units import magnitude_in
+from mgdesk.document.change_report import cases_run_text, render_report_html, report_text
 from mgdesk.records.protocol_compare import StepwiseComparison, compare_protocols
 from mgdesk.records.protocol_edit import (
     DraftError,
@@ -37,6 +39,7 @@ from mgdesk.records.site_protocol import (
     bundled_examples,
     check_protocol,
     install_protocol,
+    load_worked_cases,
     protocol_cases,
 )
 
@@ -168,6 +171,31 @@ def test_the_comparison_lists_changed_outcomes_grouped_by_change() -> None:
     assert all(c.startswith(("generated #", "revision 1.1 probe")) for c in severe_to_mild)
     assert comparison.new.version == "1.1.2"
     assert compare_protocols(default_protocol(), default_protocol(), ()).by_case == ()
+
+
+def test_the_report_says_which_cases_were_run_and_whether_worked_cases_were_given() -> None:
+    draft = _draft()
+    draft.set_value(draft.field("doses.oral_start.magnesium"), "20 mmol")
+    new = draft.validate().protocol
+    assert new is not None
+    worked = load_worked_cases([CASES_DIR])
+    with_worked = compare_protocols(default_protocol(), new, protocol_cases(worked, 10))
+    examples, probes = len(bundled_examples()), len(REVISION_1_1_PROBES)
+    run = len(worked) + examples + probes + 10
+    said = (
+        f"{run} cases were run through both protocols: {len(worked)} worked cases given, "
+        f"{examples} bundled examples, {probes} revision 1.1 probe cases and 10 generated cases."
+    )
+    assert cases_run_text(with_worked) == said
+    assert said in render_report_html(with_worked) and said in report_text(with_worked)
+    changed = {case for _, cases in with_worked.by_change() for case in cases}
+    assert changed & {w.name for w in worked}  # a worked case's oral dose changes
+    without = compare_protocols(default_protocol(), new, protocol_cases(generated=10))
+    assert cases_run_text(without) == (
+        f"{examples + probes + 10} cases were run through both protocols: {examples} bundled "
+        f"examples, {probes} revision 1.1 probe cases and 10 generated cases; no worked cases "
+        "were given."
+    )
 
 
 @pytest.mark.slow
