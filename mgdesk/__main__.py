@@ -30,7 +30,7 @@ usage: mgdesk [CASE]                      open the window (with a case file)
                     [--paper a4|letter] [--protocol FILE]
        mgdesk protocol install FILE [--user] | check FILE [--cases PATH ...] | show
        mgdesk protocol compare OLD NEW [-o REPORT.pdf] [--cases PATH ...] [--generated N]
-       mgdesk protocol edit [FILE]
+       mgdesk protocol edit [FILE] [--cases PATH ...]
        mgdesk audit list [--db PATH] [--last N] [--json]
        mgdesk audit verify [--db PATH] [--sheet HASH]
        mgdesk self-test
@@ -82,9 +82,11 @@ def _open_windows_console() -> IO[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = without_process_serial_number(sys.argv[1:] if argv is None else argv)
     if args[:2] == ["protocol", "edit"]:  # a window: the command line layer has no Qt widgets
+        from mgdesk.commands.admin import parse_arguments
         from mgdesk.gui.protocol_editor import run_editor
 
-        return run_editor(args[2:])
+        parsed = parse_arguments(args)
+        return parsed if isinstance(parsed, int) else run_editor(parsed.file, parsed.cases)
     if args and args[0] in COMMANDS:
         # mgdesk-gui.exe started from a prompt: show the command's output there. Started
         # otherwise (no console), the command runs with its output discarded.

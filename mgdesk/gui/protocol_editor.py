@@ -45,12 +45,12 @@ from PySide6.QtWidgets import (
 )
 
 from mgdesk import resources
-from mgdesk.core.ceilings import PUSH_MAX_RATE, THRESHOLD_CEILINGS
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Protocol
-from mgdesk.document.change_report import FieldEdit
-from mgdesk.gui.protocol_fields import QuantityEditor, line_value
+from mgdesk.document.change_report import FieldEdit, cases_run_text
+from mgdesk.gui.protocol_fields import QuantityEditor, fixed_parts_page, line_value
 from mgdesk.gui.unsaved_work import DISCARD, SAVE, ask_save_discard_cancel
+from mgdesk.records.casefile import CaseFileError
 from mgdesk.records.protocol_compare import (
     GENERATED_CASES,
     Comparison,
@@ -71,8 +71,10 @@ from mgdesk.records.protocol_edit import (
 from mgdesk.records.site_protocol import (
     InstallError,
     InstallLocation,
+    WorkedCase,
     active_protocol,
     install_protocol,
+    load_worked_cases,
     protocol_cases,
 )
 
@@ -96,6 +98,7 @@ class ProtocolEditor(QMainWindow):
         in_force: Protocol,
         parent: QWidget | None = None,
         generated_cases: int | None = None,
+        worked: Sequence[WorkedCase] = (),
     ) -> None:
         super().__init__(parent)
         self.draft = draft
@@ -108,8 +111,8 @@ class ProtocolEditor(QMainWindow):
         self._editors: dict[str, tuple[QWidget, QLabel]] = {}
         self._readers: dict[str, Callable[[], JsonValue]] = {}
         self._caused: dict[str, tuple[str, ...]] = {}  # problems each field's last edit brought
-        count = GENERATED_CASES if generated_cases is None else generated_cases
-        self.comparer = StepwiseComparison(in_force, protocol_cases(generated=count))
+        self._generated = GENERATED_CASES if generated_cases is None else generated_cases
+        self.comparer = self._comparer(worked)
         self.setWindowTitle(f"Protocol editor — {draft.document.get('id', '')}")
         self._build()
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
@@ -136,7 +139,15 @@ class ProtocolEditor(QMainWindow):
         panel.addWidget(self.problem_list, 1)
         panel.addWidget(QLabel("<b>Fields changed</b>"))
         panel.addWidget(self.changes_list, 1)
-        panel.addWidget(QLabel("<b>What changes for patients</b>"))
+        self.worked_cases_button = QPushButton("Worked cases…")
+        self.worked_cases_button.setToolTip(
+            "Also compare over your site's worked cases or case files (a folder of *.json)"
+        )
+        self.worked_cases_button.clicked.connect(self.choose_worked_cases)
+        heading = QHBoxLayout()
+        heading.addWidget(QLabel("<b>What changes for patients</b>"), 1)
+        heading.addWidget(self.worked_cases_button)
+        panel.addLayout(heading)
         panel.addWidget(self.comparison_status)
         panel.addWidget(self.comparison_tree, 3)
 
@@ -156,9 +167,8 @@ class ProtocolEditor(QMainWindow):
             self.install_machine_button,
         ):
             buttons.addWidget(button)
-        splitter = QSplitter()
+        splitter = self.splitter = QSplitter()
         splitter.addWidget(self.tabs)
-        self.splitter = splitter
         splitter.addWidget(side)
         splitter.setSizes([700, 500])
         central = QWidget()
@@ -204,7 +214,7 @@ class ProtocolEditor(QMainWindow):
             stack.addWidget(message)
             target.addRow(field.label, column)
             self._editors[field.key] = (widget, message)
-        tabs.addTab(self._fixed_page(), "Fixed (not editable)")
+        tabs.addTab(fixed_parts_page(self.draft.document), "Fixed (not editable)")
         return tabs
 
     def _formulary_buttons(self) -> QWidget:
@@ -259,27 +269,6 @@ class ProtocolEditor(QMainWindow):
         line.textEdited.connect(lambda _t: self._edited(key))
         self._readers[key] = lambda: line_value(field, line.text())
         return line
-
-    def _fixed_page(self) -> QWidget:
-        """The parts a site cannot change: the ceilings, the rule structure and the codes."""
-        lines = ["<h3>mgdesk's fixed safety ceilings</h3><ul>"]
-        lines += [f"<li>thresholds.{k}: {c.text}</li>" for k, c in THRESHOLD_CEILINGS.items()]
-        lines.append(f"<li>doses.torsades_pulseless: {PUSH_MAX_RATE.text}</li></ul>")
-        graph = self.draft.document.get("graph", {})
-        nodes = graph.get("nodes", []) if isinstance(graph, dict) else []
-        lines.append("<h3>Rule structure (steps of the graph)</h3><ul>")
-        lines += [f"<li>{n.get('id')}: {n.get('title')}</li>" for n in nodes if isinstance(n, dict)]
-        lines.append("</ul><h3>Codes</h3>")
-        for section in ("orders", "warnings", "monitoring"):
-            codes = self.draft.document.get(section, {})
-            lines.append(f"<p><b>{section}</b>: {', '.join(codes)}</p>")
-        label = QLabel("".join(lines))
-        label.setWordWrap(True)
-        label.setObjectName("fixed_parts")
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(label)
-        return scroll
 
     # -- editing and validating -----------------------------------------------------------
 
@@ -388,6 +377,29 @@ class ProtocolEditor(QMainWindow):
 
     # -- the comparison, a step at a time between the edits ---------------------------------
 
+    def _comparer(self, worked: Sequence[WorkedCase]) -> StepwiseComparison:
+        return StepwiseComparison(self.in_force, protocol_cases(worked, self._generated))
+
+    def choose_worked_cases(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "A folder of worked cases or case files")
+        if chosen:
+            self.use_worked_cases([Path(chosen)])
+
+    def use_worked_cases(self, paths: Sequence[Path]) -> bool:
+        """Compare over these worked cases too (files, or folders of *.json), from now on."""
+        try:
+            worked = load_worked_cases(paths)
+        except CaseFileError as exc:
+            self._refuse("The worked cases were not added", exc.message)
+            return False
+        self.comparer.cancel()
+        self._steps.stop()
+        self.comparer = self._comparer(worked)
+        self.comparison = None
+        self.comparison_status.setText("Comparing with the protocol in force…")
+        self._debounce.start()
+        return True
+
     @property
     def comparison_pending(self) -> bool:
         return self._debounce.isActive() or self.comparer.pending
@@ -413,12 +425,13 @@ class ProtocolEditor(QMainWindow):
         self.comparison_tree.clear()
         groups = comparison.by_change()
         self.comparison_status.setText(
-            f"{comparison.cases_run} cases compared with {comparison.old.id} version "
-            f"{comparison.old.version}: {comparison.changed_cases} change"
-            + ("" if groups else " — no outcome, order, dose, rate or warning changes")
+            f"Compared with {comparison.old.id} version {comparison.old.version}. "
+            f"{cases_run_text(comparison)} {comparison.changed_cases} of them change"
+            + ("." if groups else " — no outcome, order, dose, rate or warning changes.")
         )
         for change, cases in groups:
             item = QTreeWidgetItem([f"{change} ({len(cases)})"])
+            item.setToolTip(0, change)  # a long change is cut short on its row
             item.addChildren([QTreeWidgetItem([case]) for case in cases])
             self.comparison_tree.addTopLevelItem(item)
         self.compared.emit(comparison)
@@ -543,7 +556,10 @@ class ProtocolEditor(QMainWindow):
 
 
 def open_editor(
-    file: Path | None, in_force: Protocol, parent: QWidget | None = None
+    file: Path | None,
+    in_force: Protocol,
+    parent: QWidget | None = None,
+    worked: Sequence[WorkedCase] = (),
 ) -> ProtocolEditor:
     """An editor over file, or over the file of the protocol in force (the bundled default's
     if none is installed). Raises ProtocolInvalid if file is not a JSON document."""
@@ -560,18 +576,23 @@ def open_editor(
                 "bundled default",
             )
         )
-    editor = ProtocolEditor(draft, in_force, parent)
+    editor = ProtocolEditor(draft, in_force, parent, worked=worked)
     editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     return editor
 
 
-def run_editor(args: Sequence[str]) -> int:
-    """`mgdesk protocol edit [FILE]`: the editor alone, over FILE or the protocol in force."""
-    file = Path(args[0]) if args else None
+def run_editor(file: Path | None, case_paths: Sequence[Path] = ()) -> int:
+    """`mgdesk protocol edit [FILE] [--cases PATH ...]`: the editor alone, over FILE or the
+    protocol in force, comparing over the worked cases given too."""
+    try:
+        worked = load_worked_cases(case_paths)
+    except CaseFileError as exc:
+        sys.stderr.write(f"mgdesk: {exc.message}\n")
+        return EXIT_FILE_REFUSED
     app = QApplication.instance() or QApplication(sys.argv[:1] or ["mgdesk"])
     active = active_protocol()
     try:
-        editor = open_editor(file, active.protocol)
+        editor = open_editor(file, active.protocol, worked=worked)
     except ProtocolInvalid as exc:
         sys.stderr.write("mgdesk: " + "; ".join(exc.problems) + "\n")
         return EXIT_FILE_REFUSED

@@ -9,9 +9,12 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
+from worked_cases import CASES_DIR
 
 from mgdesk import resources
+from mgdesk.__main__ import main
 from mgdesk.core.protocol_loader import parse_protocol
 from mgdesk.document.sheet import build_sheet
 from mgdesk.document.sheet_html import sheet_text
@@ -19,6 +22,7 @@ from mgdesk.gui import protocol_editor
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.protocol_editor import ProtocolEditor
 from mgdesk.gui.unsaved_work import CANCEL, DISCARD
+from mgdesk.records.site_protocol import GIVEN
 
 EXAMPLES = files(resources).joinpath("examples")
 
@@ -226,3 +230,58 @@ def test_an_editor_saved_or_unchanged_closes_without_asking(
     assert not editor.has_unsaved_changes
     editor.close()
     qtbot.waitUntil(lambda: not window.menus.editors)
+
+
+def test_worked_cases_given_are_compared_too(qtbot: QtBot, window: MainWindow) -> None:
+    editor = _editor(qtbot, window)
+    assert "no worked cases were given" in editor.comparison_status.text()
+    assert editor.use_worked_cases([CASES_DIR])
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")
+    _compared(qtbot, editor)
+    worked = {path.name for path in CASES_DIR.glob("*.json")}
+    assert editor.comparison is not None and editor.comparison.count_of(GIVEN) == len(worked)
+    assert f"{len(worked)} worked cases given" in editor.comparison_status.text()
+    changed = {case for _, cases in editor.comparison.by_change() for case in cases}
+    assert changed & worked
+
+
+def test_worked_cases_that_cannot_be_read_are_refused_with_the_reason(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    editor = _editor(qtbot, window)
+    assert not editor.use_worked_cases([tmp_path / "missing.json"])
+    assert "missing.json" in editor.statusBar().currentMessage()
+    assert editor.comparison is not None  # the comparison shown stays
+
+
+def test_the_fixed_parts_are_shown_and_cannot_be_edited(qtbot: QtBot, window: MainWindow) -> None:
+    editor = _editor(qtbot, window)
+    tab = [editor.tabs.tabText(i) for i in range(editor.tabs.count())].index("Fixed (not editable)")
+    page = editor.tabs.widget(tab)
+    fixed = page.findChild(protocol_editor.QLabel, "fixed_parts")
+    assert fixed is not None
+    shown_text = QTextDocument()
+    shown_text.setHtml(fixed.text())  # as read on screen
+    for shown in (
+        "thresholds.iv_max_rate: mgdesk's fixed ceiling of 150 mg/min",
+        "doses.torsades_pulseless: mgdesk's fixed ceiling of 2000 mg/min",
+        "tx_loading_and_infusion: IV loading dose, then infusion",  # a step of the rules
+        "mg_sulfate_iv_loading",  # an order's code
+        "digoxin_interaction (caution)",  # a warning's code and level
+    ):
+        assert shown in shown_text.toPlainText()
+    for editable in (
+        protocol_editor.QLineEdit,
+        protocol_editor.QSpinBox,
+        protocol_editor.QComboBox,
+    ):
+        assert page.findChildren(editable) == []
+
+
+def test_protocol_edit_answers_help_and_refuses_worked_cases_it_cannot_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["protocol", "edit", "--help"]) == 0
+    assert "--cases PATH" in capsys.readouterr().out
+    assert main(["protocol", "edit", "--cases", str(tmp_path / "missing.json")]) == 2
+    assert "Could not open" in capsys.readouterr().err
