@@ -285,3 +285,55 @@ def test_protocol_edit_answers_help_and_refuses_worked_cases_it_cannot_read(
     assert "--cases PATH" in capsys.readouterr().out
     assert main(["protocol", "edit", "--cases", str(tmp_path / "missing.json")]) == 2
     assert "Could not open" in capsys.readouterr().err
+
+
+def test_an_install_for_all_users_is_used_at_once_and_one_refused_changes_nothing(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = _editor(qtbot, window)
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")
+    assert editor.save_as(tmp_path / "site.json")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("MGDESK_SYSTEM_DIR", str(blocked))  # as without administrator rights
+    assert not editor.install("machine")
+    assert "The protocol was not installed: cannot install into" in (
+        editor.statusBar().currentMessage()
+    )
+    assert window.protocol is not None and window.protocol.version == "1.1.1"
+    monkeypatch.setenv("MGDESK_SYSTEM_DIR", str(tmp_path / "system"))
+    assert editor.install("machine")
+    assert window.protocol is not None and window.protocol.version == "1.1.2"
+    assert not window.evaluation_install  # machine-wide: no evaluation mark
+    assert (tmp_path / "system" / "protocol.json").read_bytes() == (
+        tmp_path / "site.json"
+    ).read_bytes()
+
+
+def test_approval_entered_in_the_editor_is_saved_and_a_bad_date_is_refused_on_its_field(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    editor = _editor(qtbot, window)
+    approved, _ = editor._editors["approval.site_approved"]
+    assert isinstance(approved, protocol_editor.QCheckBox)
+    approved.setChecked(True)  # as clicked
+    assert any(p.startswith("approval") for p in editor.validation.problems)  # who, when?
+    editor.set_field("approval.site", "Example General Hospital")
+    editor.set_field("approval.approved_by", "Medication Safety Committee")
+    editor.set_field("approval.effective_date", "2027-01-04")
+    editor.set_field("approval.review_date", "04/01/2028")
+    label = editor.findChild(protocol_editor.QLabel, "problem:approval.review_date")
+    assert label is not None and not label.isHidden()
+    assert label.text().startswith("approval.review_date: ")
+    assert not editor.save_button.isEnabled()
+    editor.set_field("approval.review_date", "2028-01-04")
+    assert editor.validation.valid, editor.validation.problems
+    assert editor.save_as(tmp_path / "site.json")
+    approval = parse_protocol((tmp_path / "site.json").read_bytes()).approval
+    assert approval.site_approved and approval.approved_by == "Medication Safety Committee"
+    assert (
+        str(approval.effective_date) == "2027-01-04" and approval.site == "Example General Hospital"
+    )
+    assert str(approval.review_date) == "2028-01-04"
+    assert editor.install("user")
+    assert "site-approved" in window.protocol_label.text()
