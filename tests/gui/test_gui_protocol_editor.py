@@ -48,7 +48,14 @@ def _compared(qtbot: QtBot, editor: ProtocolEditor) -> None:
 def test_the_menu_opens_the_editor_with_no_change_against_the_protocol_in_force(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    editor = _editor(qtbot, window)
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    item = next(a for a in file_menu.actions() if a.text() == "Protocol &editor…")
+    item.trigger()
+    assert len(window.menus.editors) == 1
+    editor = window.menus.editors[0]
+    qtbot.addWidget(editor)
+    assert editor.isVisible() and editor.in_force is window.protocol
+    qtbot.waitUntil(lambda: editor.comparison is not None, timeout=60_000)
     assert editor.comparison is not None and editor.comparison.by_case == ()
     assert "no outcome, order, dose, rate or warning changes" in editor.comparison_status.text()
     assert not editor.install_user_button.isEnabled()  # nothing saved yet
