@@ -21,7 +21,7 @@ from mgdesk.core.case import parse_case
 from mgdesk.core.ceilings import THRESHOLD_CEILINGS
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, ProtocolInvalid
-from mgdesk.core.protocol import Thresholds
+from mgdesk.core.protocol import Protocol, Thresholds
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.core.protocol_reader import DIMENSIONS, kinds
 from mgdesk.core.units import magnitude_in
@@ -287,17 +287,8 @@ def test_random_edits_load_and_keep_every_invariant_or_are_refused_by_field(
     validation = draft.validate()
     event("loads" if validation.valid else "refused")
     if validation.valid:
-        protocol = validation.protocol
-        assert protocol is not None
-        for key, ceiling in THRESHOLD_CEILINGS.items():
-            limit = magnitude_in(getattr(protocol.thresholds, key), ceiling.unit)
-            assert limit <= ceiling.value, key
-        for example in bundled_examples():  # the engine checks every invariant on each plan
-            try:
-                case = parse_case(dict(example.document), protocol)
-            except CaseInvalid:
-                continue  # a narrower plausibility window: `check` lists it as a change
-            evaluate(case, protocol)
+        assert validation.protocol is not None
+        _keeps_every_invariant(validation.protocol)
     else:
         assert validation.problems
         for problem in validation.problems:
@@ -312,6 +303,63 @@ def test_random_edits_load_and_keep_every_invariant_or_are_refused_by_field(
             or any(place.startswith(groups) for place in places)
             or any(draft.caused_by(field, validation) for field in edited)
         ), validation.problems
+
+
+def _keeps_every_invariant(protocol: Protocol) -> None:
+    for key, ceiling in THRESHOLD_CEILINGS.items():
+        limit = magnitude_in(getattr(protocol.thresholds, key), ceiling.unit)
+        assert limit <= ceiling.value, key
+    for example in bundled_examples():  # the engine checks every invariant on each plan
+        try:
+            case = parse_case(dict(example.document), protocol)
+        except CaseInvalid:
+            continue  # a narrower plausibility window: `check` lists it as a change
+        evaluate(case, protocol)
+
+
+_NEW_PRODUCT_KEYS = ["magnesium_oxide_250mg_tablet", "site_sachet_2", "Bad Key", "", "x" * 90]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_formulary_edits_load_and_keep_every_invariant_or_are_refused(
+    data: st.DataObject,
+) -> None:
+    """Products put on the formulary (and their fields changed) or taken off, at random."""
+    draft = _draft()
+    removed: set[str] = set()
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        products = list(draft.document["products"])
+        if not data.draw(st.booleans()):
+            gone = data.draw(st.sampled_from(products))
+            draft.remove_product(gone)
+            removed.add(gone)
+            continue
+        key = data.draw(st.sampled_from([*_NEW_PRODUCT_KEYS, *products]))
+        try:
+            draft.add_product(key, like=data.draw(st.sampled_from(products)))
+        except DraftError as refused:  # a key taken or not a plain name: said why
+            assert key in str(refused) or not key
+            continue
+        own = [f for f in draft.fields if f.path[:2] == ("products", key)]
+        for field in data.draw(st.lists(st.sampled_from(own), max_size=2)):
+            draft.set_value(field, data.draw(st.one_of(_plausible(field), _VALUES)))  # type: ignore[arg-type]
+    validation = draft.validate()
+    event("loads" if validation.valid else "refused")
+    if validation.valid:
+        assert validation.protocol is not None
+        _keeps_every_invariant(validation.protocol)
+        return
+    for problem in validation.problems:
+        place, _, message = problem.partition(": ")
+        assert place and message, problem
+    places = [problem_place(p) for p in validation.problems]
+    # A product's own field, or an order left without the product it named.
+    assert any(place.startswith(("products.", "orders.")) for place in places), places
+    if not any(place.startswith("products.") for place in places):
+        orders = draft.document["orders"]
+        named = {orders[p.split(".")[1]].get("product") for p in places if p.startswith("orders.")}
+        assert named & removed, places
 
 
 @pytest.mark.slow
