@@ -21,8 +21,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
-    QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -35,7 +33,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QTabWidget,
     QTreeWidget,
@@ -48,7 +45,11 @@ from mgdesk import resources
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Protocol
 from mgdesk.document.change_report import FieldEdit, cases_run_text
-from mgdesk.gui.protocol_fields import QuantityEditor, fixed_parts_page, line_value
+from mgdesk.gui.protocol_fields import (
+    field_editor,
+    fixed_parts_page,
+    type_into,
+)
 from mgdesk.gui.unsaved_work import DISCARD, SAVE, ask_save_discard_cancel
 from mgdesk.records.casefile import CaseFileError
 from mgdesk.records.protocol_compare import (
@@ -57,10 +58,6 @@ from mgdesk.records.protocol_compare import (
     StepwiseComparison,
 )
 from mgdesk.records.protocol_edit import (
-    DATE,
-    FLAG,
-    PRODUCT,
-    SALT,
     DraftError,
     EditableField,
     JsonValue,
@@ -230,61 +227,17 @@ class ProtocolEditor(QMainWindow):
         return row
 
     def _editor_for(self, field: EditableField) -> QWidget:
-        value = self.draft.value(field)
         key = field.key
-        if field.is_quantity:
-            quantity = QuantityEditor(str(value or ""), field.kind)
-            quantity.setObjectName(f"quantity:{key}")
-            quantity.number.textEdited.connect(lambda _t: self._edited(key))
-            quantity.unit.currentTextChanged.connect(lambda _t: self._edited(key))
-            self._readers[key] = quantity.text
-            return quantity
-        if field.kind == "count":
-            spin = QSpinBox()
-            spin.setObjectName(f"count:{key}")
-            spin.setRange(1, 99)
-            spin.setValue(value if isinstance(value, int) and not isinstance(value, bool) else 1)
-            spin.valueChanged.connect(lambda _v: self._edited(key))
-            self._readers[key] = spin.value
-            return spin
-        if field.kind == FLAG:
-            box = QCheckBox()
-            box.setChecked(bool(value))
-            box.toggled.connect(lambda _v: self._edited(key))
-            self._readers[key] = box.isChecked
-            return box
-        if field.kind in (PRODUCT, SALT):
-            combo = QComboBox()
-            section = self.draft.document.get("products" if field.kind == PRODUCT else "salts")
-            combo.addItems(list(section) if isinstance(section, dict) else [])
-            combo.setCurrentText(str(value or ""))
-            combo.currentTextChanged.connect(lambda _t: self._edited(key))
-            self._readers[key] = combo.currentText
-            return combo
-        line = QLineEdit("" if value is None else shown_value(value))
-        if field.kind == DATE:
-            line.setPlaceholderText("YYYY-MM-DD")
-        elif field.optional:
-            line.setPlaceholderText("(none)")
-        line.textEdited.connect(lambda _t: self._edited(key))
-        self._readers[key] = lambda: line_value(field, line.text())
-        return line
+        value, document = self.draft.value(field), self.draft.document
+        widget, self._readers[key] = field_editor(field, value, document, lambda: self._edited(key))
+        return widget
 
     # -- editing and validating -----------------------------------------------------------
 
     def set_field(self, key: str, text: str) -> None:
-        """Type text into a field's editor as a user would (for a quantity, "number unit")."""
-        widget, _ = self._editors[key]
-        if isinstance(widget, QuantityEditor):
-            number, _, unit = text.partition(" ")
-            widget.number.setText(number)
-            widget.unit.setCurrentText(unit)
-        elif isinstance(widget, QLineEdit):
-            widget.setText(text)
-        elif isinstance(widget, QSpinBox):
-            widget.setValue(int(text))
-        elif isinstance(widget, QComboBox):
-            widget.setCurrentText(text)
+        """Type text into a field's editor as a user would (for a quantity "number unit", for a
+        date "YYYY-MM-DD" or "" for none)."""
+        type_into(self._editors[key][0], text)
         self._edited(key)
 
     def _edited(self, key: str) -> None:

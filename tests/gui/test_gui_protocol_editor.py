@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox
 from pytestqt.qtbot import QtBot
 from worked_cases import CASES_DIR
 
@@ -21,6 +22,7 @@ from mgdesk.document.sheet_html import sheet_text
 from mgdesk.gui import protocol_editor
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.protocol_editor import ProtocolEditor
+from mgdesk.gui.protocol_fields import DateEditor, QuantityEditor
 from mgdesk.gui.unsaved_work import CANCEL, DISCARD
 from mgdesk.records.site_protocol import GIVEN
 
@@ -132,7 +134,7 @@ def test_a_refused_edit_shows_its_message_on_the_field_and_saves_nothing(
 ) -> None:
     editor = _editor(qtbot, window)
     editor.set_field(key, typed)
-    label = editor.findChild(protocol_editor.QLabel, f"problem:{key}")
+    label = editor.findChild(QLabel, f"problem:{key}")
     assert label is not None and not label.isHidden() and label.text() == message
     assert message in [
         editor.problem_list.item(i).text() for i in range(editor.problem_list.count())
@@ -163,7 +165,7 @@ def test_a_problem_the_loader_names_elsewhere_shows_on_the_field_that_caused_it(
 ) -> None:
     editor = _editor(qtbot, window)
     editor.set_field("plausibility.weight[0]", "1 kg")
-    label = editor.findChild(protocol_editor.QLabel, "problem:plausibility.weight[0]")
+    label = editor.findChild(QLabel, "problem:plausibility.weight[0]")
     assert label is not None and not label.isHidden()
     assert "doses.severe_im: 5 g in 4 hours at the lowest plausible weight (1 kg)" in label.text()
     editor.set_field("plausibility.weight[0]", "20 kg")
@@ -175,7 +177,7 @@ def test_each_unit_picker_offers_units_of_its_dimension_only(
 ) -> None:
     editor = _editor(qtbot, window)
     pickers = {
-        key: editor.findChild(protocol_editor.QuantityEditor, f"quantity:{key}")
+        key: editor.findChild(QuantityEditor, f"quantity:{key}")
         for key in ("doses.loading.salt_mass", "doses.loading.duration", "thresholds.iv_max_rate")
     }
     offered = {
@@ -184,7 +186,7 @@ def test_each_unit_picker_offers_units_of_its_dimension_only(
     assert offered["doses.loading.salt_mass"] == ["kg", "lb", "g", "mg", "mcg"]
     assert offered["doses.loading.duration"] == ["min", "h"]
     assert offered["thresholds.iv_max_rate"] == ["mg/min"]
-    assert editor.findChild(protocol_editor.QSpinBox, "count:doses.severe_im.sites") is not None
+    assert editor.findChild(QSpinBox, "count:doses.severe_im.sites") is not None
 
 
 def test_the_comparison_runs_in_steps_between_edits_and_starts_no_thread(
@@ -265,7 +267,7 @@ def test_the_fixed_parts_are_shown_and_cannot_be_edited(qtbot: QtBot, window: Ma
     editor = _editor(qtbot, window)
     tab = [editor.tabs.tabText(i) for i in range(editor.tabs.count())].index("Fixed (not editable)")
     page = editor.tabs.widget(tab)
-    fixed = page.findChild(protocol_editor.QLabel, "fixed_parts")
+    fixed = page.findChild(QLabel, "fixed_parts")
     assert fixed is not None
     shown_text = QTextDocument()
     shown_text.setHtml(fixed.text())  # as read on screen
@@ -278,9 +280,9 @@ def test_the_fixed_parts_are_shown_and_cannot_be_edited(qtbot: QtBot, window: Ma
     ):
         assert shown in shown_text.toPlainText()
     for editable in (
-        protocol_editor.QLineEdit,
-        protocol_editor.QSpinBox,
-        protocol_editor.QComboBox,
+        QLineEdit,
+        QSpinBox,
+        QComboBox,
     ):
         assert page.findChildren(editable) == []
 
@@ -317,30 +319,35 @@ def test_an_install_for_all_users_is_used_at_once_and_one_refused_changes_nothin
     ).read_bytes()
 
 
-def test_approval_entered_in_the_editor_is_saved_and_a_bad_date_is_refused_on_its_field(
+def test_approval_entered_in_the_editor_is_saved_and_dates_are_picked_as_dates(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:
     editor = _editor(qtbot, window)
     approved, _ = editor._editors["approval.site_approved"]
-    assert isinstance(approved, protocol_editor.QCheckBox)
+    assert isinstance(approved, QCheckBox)
     approved.setChecked(True)  # as clicked
-    assert any(p.startswith("approval") for p in editor.validation.problems)  # who, when?
+    label = editor.findChild(QLabel, "problem:approval.site_approved")
+    assert label is not None and not label.isHidden()
+    required = "approval.review_date: is required for a site-approved protocol"
+    assert required in label.text()
+    review_problem = editor.findChild(QLabel, "problem:approval.review_date")
+    assert review_problem is not None and review_problem.text() == required
+    review = editor.findChild(DateEditor, "date:approval.review_date")
+    assert review is not None and review.date.calendarPopup()
+    assert not review.given.isChecked() and not review.date.isEnabled()  # none yet
     editor.set_field("approval.site", "Example General Hospital")
     editor.set_field("approval.approved_by", "Medication Safety Committee")
     editor.set_field("approval.effective_date", "2027-01-04")
-    editor.set_field("approval.review_date", "04/01/2028")
-    label = editor.findChild(protocol_editor.QLabel, "problem:approval.review_date")
-    assert label is not None and not label.isHidden()
-    assert label.text().startswith("approval.review_date: ")
-    assert not editor.save_button.isEnabled()
-    editor.set_field("approval.review_date", "2028-01-04")
+    review.given.setChecked(True)  # as ticked, then a day picked
+    review.date.setDate(review.date.date().fromString("2028-01-04", "yyyy-MM-dd"))
     assert editor.validation.valid, editor.validation.problems
+    editor.set_field("approval.review_date", "")  # none again: refused on site_approved
+    assert not editor.validation.valid and not editor.save_button.isEnabled()
+    editor.set_field("approval.review_date", "2028-01-04")
     assert editor.save_as(tmp_path / "site.json")
     approval = parse_protocol((tmp_path / "site.json").read_bytes()).approval
     assert approval.site_approved and approval.approved_by == "Medication Safety Committee"
-    assert (
-        str(approval.effective_date) == "2027-01-04" and approval.site == "Example General Hospital"
-    )
-    assert str(approval.review_date) == "2028-01-04"
+    assert approval.site == "Example General Hospital"
+    assert (str(approval.effective_date), str(approval.review_date)) == ("2027-01-04", "2028-01-04")
     assert editor.install("user")
     assert "site-approved" in window.protocol_label.text()
