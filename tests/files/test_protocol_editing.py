@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import pytest
 from files_support import run_admin, subprocess_env
@@ -140,9 +142,20 @@ def test_a_saved_edit_loads_the_same_plans_as_the_same_edit_by_hand(tmp_path: Pa
         parse_protocol((tmp_path / "edited.json").read_bytes()),
         parse_protocol(hand_bytes),
     )
-    for example in bundled_examples():
-        plans = [evaluate(parse_case(dict(example.document), p), p) for p in (edited, hand)]
-        assert plans[0] == plans[1]
+    assert edited.sha256 == hand.sha256  # every plan names its protocol by this hash
+    cases = [*bundled_examples(), *load_worked_cases([CASES_DIR])]
+    for case in cases:
+        plans = [_plan_json(case.document, p) for p in (edited, hand)]
+        assert plans[0] == plans[1], case.name
+
+
+def _plan_json(document: Mapping[str, Any], protocol: Protocol) -> str:
+    """The plan as `mgdesk evaluate --format json` writes it, or why the case is refused."""
+    try:
+        case = parse_case(dict(document), protocol)
+    except CaseInvalid as refused:
+        return str(refused)
+    return json.dumps(evaluate(case, protocol).as_dict(), ensure_ascii=False, indent=1)
 
 
 def test_an_optional_wording_cleared_is_removed_and_the_keys_keep_their_order() -> None:
