@@ -90,6 +90,16 @@ def save_editor_shots(out: Path) -> None:
     shot = out / "protocol-editor-refused.png"
     editor.grab().save(str(shot))
     print(shot)
+    editor.set_field(REFUSED_EDIT[0], "150 mg/min")
+    editor.tabs.setCurrentIndex(0)  # Approval
+    for key, value in REPORT_EDITS:
+        if key.startswith("approval."):
+            editor.set_field(key, "yes" if value is True else str(value))
+    compared()
+    app.processEvents()  # the layout the last comparison's text asks for
+    shot = out / "protocol-editor-approval.png"
+    editor.grab().save(str(shot))
+    print(shot)
 
 
 def save_report_page(out: Path, scratch: Path) -> None:

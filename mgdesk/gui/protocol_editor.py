@@ -235,8 +235,7 @@ class ProtocolEditor(QMainWindow):
     # -- editing and validating -----------------------------------------------------------
 
     def set_field(self, key: str, text: str) -> None:
-        """Type text into a field's editor as a user would (for a quantity "number unit", for a
-        date "YYYY-MM-DD" or "" for none)."""
+        """Type text into a field's editor as a user would (see protocol_fields.type_into)."""
         type_into(self._editors[key][0], text)
         self._edited(key)
 
@@ -245,8 +244,10 @@ class ProtocolEditor(QMainWindow):
         self.draft.set_value(field, self._readers[key]())
         before = set(self.validation.problems)
         self.validation = self.draft.validate()
-        # What this edit brought, wherever the loader names it, is shown on this field too.
-        self._caused[key] = tuple(p for p in self.validation.problems if p not in before)
+        # What this field's edits brought, wherever the loader names it, is shown on it too
+        # (as long as it lasts: an edit that changes nothing more does not forget it).
+        kept = [p for p in self._caused.get(key, ()) if p in self.validation.problems]
+        self._caused[key] = (*kept, *(p for p in self.validation.problems if p not in before))
         self.saved_path = None
         self._show_validation()
         self._debounce.start()

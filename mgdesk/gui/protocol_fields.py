@@ -85,7 +85,7 @@ def field_editor(
 
 def type_into(widget: QWidget, text: str) -> None:
     """Type text into a field's widget as a user would: a quantity as "number unit", a date as
-    "YYYY-MM-DD" (or "" for none)."""
+    "YYYY-MM-DD" (or "" for none), a flag as "yes" or "no"."""
     if isinstance(widget, QuantityEditor):
         number, _, unit = text.partition(" ")
         widget.number.setText(number)
@@ -100,6 +100,8 @@ def type_into(widget: QWidget, text: str) -> None:
         widget.setValue(int(text))
     elif isinstance(widget, QComboBox):
         widget.setCurrentText(text)
+    elif isinstance(widget, QCheckBox):  # a flag, as the change lists show it
+        widget.setChecked(text == "yes")
 
 
 class DateEditor(QWidget):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QSpinBox
 from pytestqt.qtbot import QtBot
 from worked_cases import CASES_DIR
 
@@ -323,9 +323,7 @@ def test_approval_entered_in_the_editor_is_saved_and_dates_are_picked_as_dates(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:
     editor = _editor(qtbot, window)
-    approved, _ = editor._editors["approval.site_approved"]
-    assert isinstance(approved, QCheckBox)
-    approved.setChecked(True)  # as clicked
+    editor.set_field("approval.site_approved", "yes")  # ticked
     label = editor.findChild(QLabel, "problem:approval.site_approved")
     assert label is not None and not label.isHidden()
     required = "approval.review_date: is required for a site-approved protocol"
