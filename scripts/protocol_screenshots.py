@@ -51,20 +51,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def save_editor_shots(out: Path) -> None:
-    from PySide6.QtGui import QFont, QFontDatabase
-    from PySide6.QtWidgets import QApplication
+    from screenshots import screenshot_app  # beside this script
 
     from mgdesk import resources
     from mgdesk.core.protocol_loader import default_protocol
     from mgdesk.gui.protocol_editor import ProtocolEditor
     from mgdesk.records.protocol_edit import ProtocolDraft
 
-    app = QApplication([sys.argv[0]])
-    app.setStyle("Fusion")
-    font_file = files(resources).joinpath("fonts", "DejaVuSans.ttf")
-    if font_file.is_file():
-        QFontDatabase.addApplicationFontFromData(font_file.read_bytes())
-        app.setFont(QFont("DejaVu Sans", 9))
+    app = screenshot_app()
     default = files(resources).joinpath("protocols", "default.json").read_bytes()
     editor = ProtocolEditor(ProtocolDraft(default, "bundled default"), default_protocol())
     editor.resize(*SIZE)
