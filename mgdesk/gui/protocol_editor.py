@@ -101,6 +101,9 @@ class ProtocolEditor(QMainWindow):
         self.draft = draft
         self.in_force = in_force
         self.saved_path: Path | None = None
+        # Where a new version is offered to be saved: beside the file edited, not in an
+        # install folder (open_editor says which), else the home folder.
+        self.save_folder = draft.path.parent if draft.path is not None else Path.home()
         self._saved_data = draft.data()  # unsaved changes: the draft differs from this
         self._closing_settled = False
         self.validation: Validation = draft.validate()
@@ -394,7 +397,7 @@ class ProtocolEditor(QMainWindow):
 
     def choose_save_path(self) -> bool:
         """Ask where to save the new version and save it there; whether it was saved."""
-        folder = self.draft.path.parent if self.draft.path is not None else Path.home()
+        folder = self.save_folder
         previous = self.draft.document.get("version")
         self.draft.ensure_new_version()
         self._refresh_field("version")
@@ -531,6 +534,8 @@ def open_editor(
             )
         )
     editor = ProtocolEditor(draft, in_force, parent, worked=worked)
+    if file is None:  # the installed protocol: a new version is not saved among the installs
+        editor.save_folder = Path.home()
     editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     return editor
 

@@ -349,3 +349,24 @@ def test_approval_entered_in_the_editor_is_saved_and_dates_are_picked_as_dates(
     assert (str(approval.effective_date), str(approval.review_date)) == ("2027-01-04", "2028-01-04")
     assert editor.install("user")
     assert "site-approved" in window.protocol_label.text()
+
+
+def test_a_new_version_of_the_installed_protocol_is_offered_a_place_outside_the_install(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = _editor(qtbot, window)
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")
+    assert editor.save_as(tmp_path / "site.json") and editor.install("user")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    again = _editor(qtbot, window)  # over the installed protocol now
+    assert again.draft.path is not None and again.draft.path.name == "protocol.json"
+    offered: list[str] = []
+
+    def save_file_name(*args: object) -> tuple[str, str]:
+        offered.append(str(args[2]))
+        return "", ""  # cancelled
+
+    monkeypatch.setattr(protocol_editor.QFileDialog, "getSaveFileName", save_file_name)
+    again.set_field("doses.oral_start.magnesium", "24 mmol")
+    assert not again.choose_save_path()
+    assert offered == [str(tmp_path / "home" / "mgdesk-default-adult-hypomagnesemia-1.1.3.json")]
