@@ -30,7 +30,7 @@ usage: mgdesk [CASE]                      open the window (with a case file)
                     [--paper a4|letter] [--protocol FILE]
        mgdesk protocol install FILE [--user] | check FILE [--cases PATH ...] | show
        mgdesk protocol compare OLD NEW [-o REPORT.pdf] [--cases PATH ...] [--generated N]
-       mgdesk protocol edit [FILE]
+       mgdesk protocol edit [FILE] [--cases PATH ...]
        mgdesk audit list [--db PATH] [--last N] [--json]
        mgdesk audit verify [--db PATH] [--sheet HASH]
        mgdesk self-test
@@ -86,11 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # otherwise (no console), the command runs with its output discarded.
         attach_to_parent_console(_attach_windows_parent_console, _open_windows_console)
     if args[:2] == ["protocol", "edit"]:  # a window: the command line layer has no Qt widgets
+        from mgdesk.commands.admin import parse_arguments
         from mgdesk.commands.streams import standard_error
         from mgdesk.gui.protocol_editor import run_editor
 
         sys.stderr = standard_error()  # a file it refuses is named there, in UTF-8
-        return run_editor(args[2:])
+        parsed = parse_arguments(args)
+        return parsed if isinstance(parsed, int) else run_editor(parsed.file, parsed.cases)
     if args and args[0] in COMMANDS:
         if argv is None:  # mgdesk owns the process, not a test calling main()
             # A command is one short run whose objects, most of them the tens of thousands

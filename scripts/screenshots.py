@@ -86,19 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["QT_SCALE_FACTOR"] = str(options.scale)
 
     from PySide6.QtCore import QPoint
-    from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QWidget
 
-    from mgdesk import resources
     from mgdesk.gui.main_window import MainWindow
     from mgdesk.gui.settings import open_settings
 
-    app = QApplication([sys.argv[0]])
-    app.setStyle("Fusion")
-    font_file = files(resources).joinpath("fonts", "DejaVuSans.ttf")
-    if font_file.is_file():
-        QFontDatabase.addApplicationFontFromData(font_file.read_bytes())
-        app.setFont(QFont("DejaVu Sans", 9))
+    app = screenshot_app()
     options.out.mkdir(parents=True, exist_ok=True)
     suffix = "" if options.scale == 1.0 else f"@{options.scale:g}x"
 
@@ -174,6 +168,23 @@ def main(argv: list[str] | None = None) -> int:
     app.setPalette(light)
     save_sheet_dialog(protocol, save)
     return 0
+
+
+def screenshot_app() -> Any:
+    """The QApplication every screenshot is taken in: the Fusion style and the bundled font, so
+    pictures look the same on any machine."""
+    from PySide6.QtGui import QFont, QFontDatabase
+    from PySide6.QtWidgets import QApplication
+
+    from mgdesk import resources
+
+    app = QApplication([sys.argv[0]])
+    app.setStyle("Fusion")
+    font_file = files(resources).joinpath("fonts", "DejaVuSans.ttf")
+    if font_file.is_file():
+        QFontDatabase.addApplicationFontFromData(font_file.read_bytes())
+        app.setFont(QFont("DejaVu Sans", 9))
+    return app
 
 
 def save_sheet_dialog(protocol: Any, save: Any) -> None:

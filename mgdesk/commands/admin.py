@@ -4,7 +4,7 @@
     mgdesk protocol check FILE [--cases PATH ...]   (compared with the protocol in force)
     mgdesk protocol compare OLD NEW [-o REPORT.pdf] [--cases PATH ...] [--generated N]
     mgdesk protocol show
-    mgdesk protocol edit [FILE]   (opens the protocol editor window; see mgdesk.__main__)
+    mgdesk protocol edit [FILE] [--cases PATH ...]   (the editor window; see mgdesk.__main__)
     mgdesk audit list [--db PATH] [--last N] [--json]
     mgdesk audit verify [--db PATH] [--sheet HASH]
 
@@ -96,8 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     protocol_actions.add_parser(
         "show", help="show the active protocol, where it comes from, and earlier installs"
     )
-    edit = protocol_actions.add_parser("edit", help="open the protocol editor window")
+    edit = protocol_actions.add_parser(
+        "edit",
+        help="open the protocol editor window over FILE (default: the protocol in force), "
+        "comparing it with the protocol in force",
+    )
     edit.add_argument("file", type=Path, nargs="?")
+    _add_cases_option(edit)
 
     audit = commands.add_parser("audit", help="list or verify the audit log of printed sheets")
     audit_actions = audit.add_subparsers(dest="action", required=True)
@@ -111,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--sheet", metavar="HASH", help="check that the hash printed on a sheet is in the log"
     )
     return parser
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace | int:
+    """The arguments of a command, or its exit status once argparse has printed the usage
+    problem (or the help)."""
+    try:
+        return build_parser().parse_args(list(argv))
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_INVALID
 
 
 def _add_cases_option(parser: argparse.ArgumentParser) -> None:
@@ -127,10 +141,9 @@ def _add_cases_option(parser: argparse.ArgumentParser) -> None:
 def run(argv: Sequence[str], stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     out = stdout if stdout is not None else standard_output()
     err = stderr if stderr is not None else standard_error()
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit as exc:  # argparse has printed the usage problem (or the help)
-        return exc.code if isinstance(exc.code, int) else EXIT_INVALID
+    args = parse_arguments(argv)
+    if isinstance(args, int):
+        return args
     if args.command == "protocol":
         if args.action == "install":
             return _install(args.file, args.user, out, err)

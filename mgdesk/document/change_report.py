@@ -12,9 +12,17 @@ from html import escape
 
 from mgdesk.core.frozen import Frozen
 from mgdesk.records.protocol_compare import Comparison, ProtocolIdentity
+from mgdesk.records.site_protocol import EXAMPLE, GENERATED, GIVEN, PROBE
 
 REPORT_TITLE = "Protocol change report"
 _CASES_SHOWN = 12
+# Each source of cases as counted: (one, more than one).
+_SOURCE_NAMES = {
+    GIVEN: ("worked case given", "worked cases given"),
+    EXAMPLE: ("bundled example", "bundled examples"),
+    PROBE: ("revision 1.1 probe case", "revision 1.1 probe cases"),
+    GENERATED: ("generated case", "generated cases"),
+}
 
 
 class FieldEdit(Frozen):
@@ -54,8 +62,7 @@ def render_report_html(
         parts.append("<p>No field a site edits differs.</p>")
     parts.append("<h2>What changes for patients</h2>")
     parts.append(
-        f"<p>{comparison.cases_run} cases were run through both protocols (worked cases, "
-        f"every bundled example and generated cases); {comparison.changed_cases} have a "
+        f"<p>{escape(cases_run_text(comparison))} {comparison.changed_cases} of them have a "
         "different outcome.</p>"
     )
     groups = comparison.by_change()
@@ -82,7 +89,8 @@ def report_text(comparison: Comparison) -> str:
     lines = [
         f"In force: {comparison.old.text}",
         f"Proposed: {comparison.new.text}",
-        f"{comparison.cases_run} cases run; {comparison.changed_cases} change.",
+        cases_run_text(comparison),
+        f"{comparison.changed_cases} of them change.",
     ]
     for change, cases in comparison.by_change():
         lines.append(f"- {change} ({len(cases)} case{'s' if len(cases) != 1 else ''})")
@@ -90,6 +98,24 @@ def report_text(comparison: Comparison) -> str:
             ", ".join(cases), width=96, initial_indent="    ", subsequent_indent="    "
         )
     return "\n".join(lines) + "\n"
+
+
+def cases_run_text(comparison: Comparison) -> str:
+    """Which cases both protocols were run over, counted by where they come from: "2009 cases
+    were run through both protocols: 6 bundled examples, ...; no worked cases were given." """
+    counted = [
+        f"{count} {_SOURCE_NAMES[source][count != 1]}"
+        for source, count in comparison.sources
+        if count
+    ]
+    listed = (
+        ", ".join(counted[:-1]) + " and " + counted[-1] if len(counted) > 1 else "".join(counted)
+    )
+    text = f"{comparison.cases_run} cases were run through both protocols"
+    text += f": {listed}" if listed else ""
+    if not comparison.count_of(GIVEN):
+        text += "; no worked cases were given"
+    return text + "."
 
 
 def _row(name: str, old: str, new: str) -> str:

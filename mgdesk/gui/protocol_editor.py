@@ -21,8 +21,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
-    QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -35,7 +33,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QTabWidget,
     QTreeWidget,
@@ -45,22 +42,22 @@ from PySide6.QtWidgets import (
 )
 
 from mgdesk import resources
-from mgdesk.core.ceilings import PUSH_MAX_RATE, THRESHOLD_CEILINGS
 from mgdesk.core.errors import ProtocolInvalid
 from mgdesk.core.protocol import Protocol
-from mgdesk.document.change_report import FieldEdit
-from mgdesk.gui.protocol_fields import QuantityEditor, line_value
+from mgdesk.document.change_report import FieldEdit, cases_run_text
+from mgdesk.gui.protocol_fields import (
+    field_editor,
+    fixed_parts_page,
+    type_into,
+)
 from mgdesk.gui.unsaved_work import DISCARD, SAVE, ask_save_discard_cancel
+from mgdesk.records.casefile import CaseFileError
 from mgdesk.records.protocol_compare import (
     GENERATED_CASES,
     Comparison,
     StepwiseComparison,
 )
 from mgdesk.records.protocol_edit import (
-    DATE,
-    FLAG,
-    PRODUCT,
-    SALT,
     DraftError,
     EditableField,
     JsonValue,
@@ -71,8 +68,10 @@ from mgdesk.records.protocol_edit import (
 from mgdesk.records.site_protocol import (
     InstallError,
     InstallLocation,
+    WorkedCase,
     active_protocol,
     install_protocol,
+    load_worked_cases,
     protocol_cases,
 )
 
@@ -96,11 +95,15 @@ class ProtocolEditor(QMainWindow):
         in_force: Protocol,
         parent: QWidget | None = None,
         generated_cases: int | None = None,
+        worked: Sequence[WorkedCase] = (),
     ) -> None:
         super().__init__(parent)
         self.draft = draft
         self.in_force = in_force
         self.saved_path: Path | None = None
+        # Where a new version is offered to be saved: beside the file edited, not in an
+        # install folder (open_editor says which), else the home folder.
+        self.save_folder = draft.path.parent if draft.path is not None else Path.home()
         self._saved_data = draft.data()  # unsaved changes: the draft differs from this
         self._closing_settled = False
         self.validation: Validation = draft.validate()
@@ -108,8 +111,8 @@ class ProtocolEditor(QMainWindow):
         self._editors: dict[str, tuple[QWidget, QLabel]] = {}
         self._readers: dict[str, Callable[[], JsonValue]] = {}
         self._caused: dict[str, tuple[str, ...]] = {}  # problems each field's last edit brought
-        count = GENERATED_CASES if generated_cases is None else generated_cases
-        self.comparer = StepwiseComparison(in_force, protocol_cases(generated=count))
+        self._generated = GENERATED_CASES if generated_cases is None else generated_cases
+        self.comparer = self._comparer(worked)
         self.setWindowTitle(f"Protocol editor — {draft.document.get('id', '')}")
         self._build()
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
@@ -136,7 +139,15 @@ class ProtocolEditor(QMainWindow):
         panel.addWidget(self.problem_list, 1)
         panel.addWidget(QLabel("<b>Fields changed</b>"))
         panel.addWidget(self.changes_list, 1)
-        panel.addWidget(QLabel("<b>What changes for patients</b>"))
+        self.worked_cases_button = QPushButton("Worked cases…")
+        self.worked_cases_button.setToolTip(
+            "Also compare over your site's worked cases or case files (a folder of *.json)"
+        )
+        self.worked_cases_button.clicked.connect(self.choose_worked_cases)
+        heading = QHBoxLayout()
+        heading.addWidget(QLabel("<b>What changes for patients</b>"), 1)
+        heading.addWidget(self.worked_cases_button)
+        panel.addLayout(heading)
         panel.addWidget(self.comparison_status)
         panel.addWidget(self.comparison_tree, 3)
 
@@ -156,9 +167,8 @@ class ProtocolEditor(QMainWindow):
             self.install_machine_button,
         ):
             buttons.addWidget(button)
-        splitter = QSplitter()
+        splitter = self.splitter = QSplitter()
         splitter.addWidget(self.tabs)
-        self.splitter = splitter
         splitter.addWidget(side)
         splitter.setSizes([700, 500])
         central = QWidget()
@@ -204,7 +214,7 @@ class ProtocolEditor(QMainWindow):
             stack.addWidget(message)
             target.addRow(field.label, column)
             self._editors[field.key] = (widget, message)
-        tabs.addTab(self._fixed_page(), "Fixed (not editable)")
+        tabs.addTab(fixed_parts_page(self.draft.document), "Fixed (not editable)")
         return tabs
 
     def _formulary_buttons(self) -> QWidget:
@@ -220,82 +230,16 @@ class ProtocolEditor(QMainWindow):
         return row
 
     def _editor_for(self, field: EditableField) -> QWidget:
-        value = self.draft.value(field)
         key = field.key
-        if field.is_quantity:
-            quantity = QuantityEditor(str(value or ""), field.kind)
-            quantity.setObjectName(f"quantity:{key}")
-            quantity.number.textEdited.connect(lambda _t: self._edited(key))
-            quantity.unit.currentTextChanged.connect(lambda _t: self._edited(key))
-            self._readers[key] = quantity.text
-            return quantity
-        if field.kind == "count":
-            spin = QSpinBox()
-            spin.setObjectName(f"count:{key}")
-            spin.setRange(1, 99)
-            spin.setValue(value if isinstance(value, int) and not isinstance(value, bool) else 1)
-            spin.valueChanged.connect(lambda _v: self._edited(key))
-            self._readers[key] = spin.value
-            return spin
-        if field.kind == FLAG:
-            box = QCheckBox()
-            box.setChecked(bool(value))
-            box.toggled.connect(lambda _v: self._edited(key))
-            self._readers[key] = box.isChecked
-            return box
-        if field.kind in (PRODUCT, SALT):
-            combo = QComboBox()
-            section = self.draft.document.get("products" if field.kind == PRODUCT else "salts")
-            combo.addItems(list(section) if isinstance(section, dict) else [])
-            combo.setCurrentText(str(value or ""))
-            combo.currentTextChanged.connect(lambda _t: self._edited(key))
-            self._readers[key] = combo.currentText
-            return combo
-        line = QLineEdit("" if value is None else shown_value(value))
-        if field.kind == DATE:
-            line.setPlaceholderText("YYYY-MM-DD")
-        elif field.optional:
-            line.setPlaceholderText("(none)")
-        line.textEdited.connect(lambda _t: self._edited(key))
-        self._readers[key] = lambda: line_value(field, line.text())
-        return line
-
-    def _fixed_page(self) -> QWidget:
-        """The parts a site cannot change: the ceilings, the rule structure and the codes."""
-        lines = ["<h3>mgdesk's fixed safety ceilings</h3><ul>"]
-        lines += [f"<li>thresholds.{k}: {c.text}</li>" for k, c in THRESHOLD_CEILINGS.items()]
-        lines.append(f"<li>doses.torsades_pulseless: {PUSH_MAX_RATE.text}</li></ul>")
-        graph = self.draft.document.get("graph", {})
-        nodes = graph.get("nodes", []) if isinstance(graph, dict) else []
-        lines.append("<h3>Rule structure (steps of the graph)</h3><ul>")
-        lines += [f"<li>{n.get('id')}: {n.get('title')}</li>" for n in nodes if isinstance(n, dict)]
-        lines.append("</ul><h3>Codes</h3>")
-        for section in ("orders", "warnings", "monitoring"):
-            codes = self.draft.document.get(section, {})
-            lines.append(f"<p><b>{section}</b>: {', '.join(codes)}</p>")
-        label = QLabel("".join(lines))
-        label.setWordWrap(True)
-        label.setObjectName("fixed_parts")
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(label)
-        return scroll
+        value, document = self.draft.value(field), self.draft.document
+        widget, self._readers[key] = field_editor(field, value, document, lambda: self._edited(key))
+        return widget
 
     # -- editing and validating -----------------------------------------------------------
 
     def set_field(self, key: str, text: str) -> None:
-        """Type text into a field's editor as a user would (for a quantity, "number unit")."""
-        widget, _ = self._editors[key]
-        if isinstance(widget, QuantityEditor):
-            number, _, unit = text.partition(" ")
-            widget.number.setText(number)
-            widget.unit.setCurrentText(unit)
-        elif isinstance(widget, QLineEdit):
-            widget.setText(text)
-        elif isinstance(widget, QSpinBox):
-            widget.setValue(int(text))
-        elif isinstance(widget, QComboBox):
-            widget.setCurrentText(text)
+        """Type text into a field's editor as a user would (see protocol_fields.type_into)."""
+        type_into(self._editors[key][0], text)
         self._edited(key)
 
     def _edited(self, key: str) -> None:
@@ -303,8 +247,10 @@ class ProtocolEditor(QMainWindow):
         self.draft.set_value(field, self._readers[key]())
         before = set(self.validation.problems)
         self.validation = self.draft.validate()
-        # What this edit brought, wherever the loader names it, is shown on this field too.
-        self._caused[key] = tuple(p for p in self.validation.problems if p not in before)
+        # What this field's edits brought, wherever the loader names it, is shown on it too
+        # (as long as it lasts: an edit that changes nothing more does not forget it).
+        kept = [p for p in self._caused.get(key, ()) if p in self.validation.problems]
+        self._caused[key] = (*kept, *(p for p in self.validation.problems if p not in before))
         self.saved_path = None
         self._show_validation()
         self._debounce.start()
@@ -388,6 +334,29 @@ class ProtocolEditor(QMainWindow):
 
     # -- the comparison, a step at a time between the edits ---------------------------------
 
+    def _comparer(self, worked: Sequence[WorkedCase]) -> StepwiseComparison:
+        return StepwiseComparison(self.in_force, protocol_cases(worked, self._generated))
+
+    def choose_worked_cases(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "A folder of worked cases or case files")
+        if chosen:
+            self.use_worked_cases([Path(chosen)])
+
+    def use_worked_cases(self, paths: Sequence[Path]) -> bool:
+        """Compare over these worked cases too (files, or folders of *.json), from now on."""
+        try:
+            worked = load_worked_cases(paths)
+        except CaseFileError as exc:
+            self._refuse("The worked cases were not added", exc.message)
+            return False
+        self.comparer.cancel()
+        self._steps.stop()
+        self.comparer = self._comparer(worked)
+        self.comparison = None
+        self.comparison_status.setText("Comparing with the protocol in force…")
+        self._debounce.start()
+        return True
+
     @property
     def comparison_pending(self) -> bool:
         return self._debounce.isActive() or self.comparer.pending
@@ -413,12 +382,13 @@ class ProtocolEditor(QMainWindow):
         self.comparison_tree.clear()
         groups = comparison.by_change()
         self.comparison_status.setText(
-            f"{comparison.cases_run} cases compared with {comparison.old.id} version "
-            f"{comparison.old.version}: {comparison.changed_cases} change"
-            + ("" if groups else " — no outcome, order, dose, rate or warning changes")
+            f"Compared with {comparison.old.id} version {comparison.old.version}. "
+            f"{cases_run_text(comparison)} {comparison.changed_cases} of them change"
+            + ("." if groups else " — no outcome, order, dose, rate or warning changes.")
         )
         for change, cases in groups:
             item = QTreeWidgetItem([f"{change} ({len(cases)})"])
+            item.setToolTip(0, change)  # a long change is cut short on its row
             item.addChildren([QTreeWidgetItem([case]) for case in cases])
             self.comparison_tree.addTopLevelItem(item)
         self.compared.emit(comparison)
@@ -427,7 +397,7 @@ class ProtocolEditor(QMainWindow):
 
     def choose_save_path(self) -> bool:
         """Ask where to save the new version and save it there; whether it was saved."""
-        folder = self.draft.path.parent if self.draft.path is not None else Path.home()
+        folder = self.save_folder
         previous = self.draft.document.get("version")
         self.draft.ensure_new_version()
         self._refresh_field("version")
@@ -543,7 +513,10 @@ class ProtocolEditor(QMainWindow):
 
 
 def open_editor(
-    file: Path | None, in_force: Protocol, parent: QWidget | None = None
+    file: Path | None,
+    in_force: Protocol,
+    parent: QWidget | None = None,
+    worked: Sequence[WorkedCase] = (),
 ) -> ProtocolEditor:
     """An editor over file, or over the file of the protocol in force (the bundled default's
     if none is installed). Raises ProtocolInvalid if file is not a JSON document."""
@@ -560,18 +533,25 @@ def open_editor(
                 "bundled default",
             )
         )
-    editor = ProtocolEditor(draft, in_force, parent)
+    editor = ProtocolEditor(draft, in_force, parent, worked=worked)
+    if file is None:  # the installed protocol: a new version is not saved among the installs
+        editor.save_folder = Path.home()
     editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     return editor
 
 
-def run_editor(args: Sequence[str]) -> int:
-    """`mgdesk protocol edit [FILE]`: the editor alone, over FILE or the protocol in force."""
-    file = Path(args[0]) if args else None
+def run_editor(file: Path | None, case_paths: Sequence[Path] = ()) -> int:
+    """`mgdesk protocol edit [FILE] [--cases PATH ...]`: the editor alone, over FILE or the
+    protocol in force, comparing over the worked cases given too."""
+    try:
+        worked = load_worked_cases(case_paths)
+    except CaseFileError as exc:
+        sys.stderr.write(f"mgdesk: {exc.message}\n")
+        return EXIT_FILE_REFUSED
     app = QApplication.instance() or QApplication(sys.argv[:1] or ["mgdesk"])
     active = active_protocol()
     try:
-        editor = open_editor(file, active.protocol)
+        editor = open_editor(file, active.protocol, worked=worked)
     except ProtocolInvalid as exc:
         sys.stderr.write("mgdesk: " + "; ".join(exc.problems) + "\n")
         return EXIT_FILE_REFUSED

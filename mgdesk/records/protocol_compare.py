@@ -16,6 +16,10 @@ from collections.abc import Sequence
 from mgdesk.core.frozen import Frozen
 from mgdesk.core.protocol import Protocol
 from mgdesk.records.site_protocol import (
+    EXAMPLE,
+    GENERATED,
+    GIVEN,
+    PROBE,
     CaseOutcome,
     WorkedCase,
     differences,
@@ -55,6 +59,12 @@ class Comparison(Frozen):
     new: ProtocolIdentity
     cases_run: int
     by_case: tuple[CaseChange, ...]
+    # How many of the cases run came from each source (site_protocol.GIVEN ...), in that
+    # order: the report says which cases were run, worked cases given or none.
+    sources: tuple[tuple[str, int], ...] = ()
+
+    def count_of(self, source: str) -> int:
+        return dict(self.sources).get(source, 0)
 
     @property
     def changed_cases(self) -> int:
@@ -82,6 +92,10 @@ class StepwiseComparison:
     def __init__(self, in_force: Protocol, cases: Sequence[WorkedCase]) -> None:
         self._in_force = in_force
         self._cases = tuple(cases)
+        self._sources = tuple(
+            (source, sum(case.source == source for case in self._cases))
+            for source in (GIVEN, EXAMPLE, PROBE, GENERATED)
+        )
         self._before: list[CaseOutcome] = []
         self._candidate: Protocol | None = None
         self._next = 0
@@ -116,6 +130,7 @@ class StepwiseComparison:
             ProtocolIdentity.of(candidate),
             len(self._cases),
             tuple(self._changed),
+            self._sources,
         )
 
     def now(self, candidate: Protocol) -> Comparison:

@@ -105,12 +105,17 @@ def install_protocol(source: Path, location: InstallLocation) -> InstalledProtoc
 # --- Checking a protocol against worked cases --------------------------------------------
 
 
+# Where a case run through a protocol comes from (the change report counts each kind).
+GIVEN, EXAMPLE, PROBE, GENERATED = "given", "example", "probe", "generated"
+
+
 class WorkedCase(Frozen):
     """A case to run through a protocol; expect holds a worked case's expected results."""
 
     name: str
     document: Mapping[str, Any]
     expect: Mapping[str, Any] | None = None
+    source: str = GIVEN  # GIVEN (a worked case or case file given), EXAMPLE, PROBE, GENERATED
 
 
 class CaseOutcome(Frozen):
@@ -143,7 +148,7 @@ def _probe(
     name: str, patient: Mapping[str, Any], labs: Mapping[str, Any], **clinical: Any
 ) -> WorkedCase:
     document = {"format": CASE_FORMAT, "patient": patient, "labs": labs, "clinical": clinical}
-    return WorkedCase(f"revision 1.1 probe: {name}", document)
+    return WorkedCase(f"revision 1.1 probe: {name}", document, source=PROBE)
 
 
 _MAN = {"age_years": 50, "sex": "male", "weight": "80 kg"}
@@ -169,7 +174,7 @@ def bundled_examples() -> list[WorkedCase]:
         if entry.name.endswith(".json"):
             document = json.loads(entry.read_bytes().decode("utf-8"))
             if isinstance(document, dict) and document.get("format") == CASE_FORMAT:
-                examples.append(WorkedCase(entry.name, document))
+                examples.append(WorkedCase(entry.name, document, source=EXAMPLE))
     return examples
 
 
@@ -178,7 +183,7 @@ def protocol_cases(worked: Sequence[WorkedCase] = (), generated: int = 0) -> lis
     editor alike: the worked cases given, the bundled examples, the revision 1.1 probes, then
     generated cases ("generated #1" ..., seeded: the same every run)."""
     drawn = [
-        WorkedCase(f"generated #{number}", case)
+        WorkedCase(f"generated #{number}", case, source=GENERATED)
         for number, case in enumerate(generated_cases(generated), start=1)
     ]
     return [*worked, *bundled_examples(), *REVISION_1_1_PROBES, *drawn]

@@ -7,23 +7,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import pytest
 from files_support import run_admin, subprocess_env
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from worked_cases import CASES_DIR
 
 from mgdesk import resources
 from mgdesk.core.case import parse_case
 from mgdesk.core.ceilings import THRESHOLD_CEILINGS
 from mgdesk.core.engine import evaluate
 from mgdesk.core.errors import CaseInvalid, ProtocolInvalid
-from mgdesk.core.protocol import Thresholds
+from mgdesk.core.protocol import Protocol, Thresholds
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 from mgdesk.core.protocol_reader import DIMENSIONS, kinds
 from mgdesk.core.units import magnitude_in
+from mgdesk.document.change_report import cases_run_text, render_report_html, report_text
 from mgdesk.records.protocol_compare import StepwiseComparison, compare_protocols
 from mgdesk.records.protocol_edit import (
     DraftError,
@@ -37,6 +41,7 @@ from mgdesk.records.site_protocol import (
     bundled_examples,
     check_protocol,
     install_protocol,
+    load_worked_cases,
     protocol_cases,
 )
 
@@ -137,9 +142,20 @@ def test_a_saved_edit_loads_the_same_plans_as_the_same_edit_by_hand(tmp_path: Pa
         parse_protocol((tmp_path / "edited.json").read_bytes()),
         parse_protocol(hand_bytes),
     )
-    for example in bundled_examples():
-        plans = [evaluate(parse_case(dict(example.document), p), p) for p in (edited, hand)]
-        assert plans[0] == plans[1]
+    assert edited.sha256 == hand.sha256  # every plan names its protocol by this hash
+    cases = [*bundled_examples(), *load_worked_cases([CASES_DIR])]
+    for case in cases:
+        plans = [_plan_json(case.document, p) for p in (edited, hand)]
+        assert plans[0] == plans[1], case.name
+
+
+def _plan_json(document: Mapping[str, Any], protocol: Protocol) -> str:
+    """The plan as `mgdesk evaluate --format json` writes it, or why the case is refused."""
+    try:
+        case = parse_case(dict(document), protocol)
+    except CaseInvalid as refused:
+        return str(refused)
+    return json.dumps(evaluate(case, protocol).as_dict(), ensure_ascii=False, indent=1)
 
 
 def test_an_optional_wording_cleared_is_removed_and_the_keys_keep_their_order() -> None:
@@ -168,6 +184,31 @@ def test_the_comparison_lists_changed_outcomes_grouped_by_change() -> None:
     assert all(c.startswith(("generated #", "revision 1.1 probe")) for c in severe_to_mild)
     assert comparison.new.version == "1.1.2"
     assert compare_protocols(default_protocol(), default_protocol(), ()).by_case == ()
+
+
+def test_the_report_says_which_cases_were_run_and_whether_worked_cases_were_given() -> None:
+    draft = _draft()
+    draft.set_value(draft.field("doses.oral_start.magnesium"), "20 mmol")
+    new = draft.validate().protocol
+    assert new is not None
+    worked = load_worked_cases([CASES_DIR])
+    with_worked = compare_protocols(default_protocol(), new, protocol_cases(worked, 10))
+    examples, probes = len(bundled_examples()), len(REVISION_1_1_PROBES)
+    run = len(worked) + examples + probes + 10
+    said = (
+        f"{run} cases were run through both protocols: {len(worked)} worked cases given, "
+        f"{examples} bundled examples, {probes} revision 1.1 probe cases and 10 generated cases."
+    )
+    assert cases_run_text(with_worked) == said
+    assert said in render_report_html(with_worked) and said in report_text(with_worked)
+    changed = {case for _, cases in with_worked.by_change() for case in cases}
+    assert changed & {w.name for w in worked}  # a worked case's oral dose changes
+    without = compare_protocols(default_protocol(), new, protocol_cases(generated=10))
+    assert cases_run_text(without) == (
+        f"{examples + probes + 10} cases were run through both protocols: {examples} bundled "
+        f"examples, {probes} revision 1.1 probe cases and 10 generated cases; no worked cases "
+        "were given."
+    )
 
 
 @pytest.mark.slow
@@ -259,17 +300,8 @@ def test_random_edits_load_and_keep_every_invariant_or_are_refused_by_field(
     validation = draft.validate()
     event("loads" if validation.valid else "refused")
     if validation.valid:
-        protocol = validation.protocol
-        assert protocol is not None
-        for key, ceiling in THRESHOLD_CEILINGS.items():
-            limit = magnitude_in(getattr(protocol.thresholds, key), ceiling.unit)
-            assert limit <= ceiling.value, key
-        for example in bundled_examples():  # the engine checks every invariant on each plan
-            try:
-                case = parse_case(dict(example.document), protocol)
-            except CaseInvalid:
-                continue  # a narrower plausibility window: `check` lists it as a change
-            evaluate(case, protocol)
+        assert validation.protocol is not None
+        _keeps_every_invariant(validation.protocol)
     else:
         assert validation.problems
         for problem in validation.problems:
@@ -284,6 +316,63 @@ def test_random_edits_load_and_keep_every_invariant_or_are_refused_by_field(
             or any(place.startswith(groups) for place in places)
             or any(draft.caused_by(field, validation) for field in edited)
         ), validation.problems
+
+
+def _keeps_every_invariant(protocol: Protocol) -> None:
+    for key, ceiling in THRESHOLD_CEILINGS.items():
+        limit = magnitude_in(getattr(protocol.thresholds, key), ceiling.unit)
+        assert limit <= ceiling.value, key
+    for example in bundled_examples():  # the engine checks every invariant on each plan
+        try:
+            case = parse_case(dict(example.document), protocol)
+        except CaseInvalid:
+            continue  # a narrower plausibility window: `check` lists it as a change
+        evaluate(case, protocol)
+
+
+_NEW_PRODUCT_KEYS = ["magnesium_oxide_250mg_tablet", "site_sachet_2", "Bad Key", "", "x" * 90]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_formulary_edits_load_and_keep_every_invariant_or_are_refused(
+    data: st.DataObject,
+) -> None:
+    """Products put on the formulary (and their fields changed) or taken off, at random."""
+    draft = _draft()
+    removed: set[str] = set()
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        products = list(draft.document["products"])
+        if not data.draw(st.booleans()):
+            gone = data.draw(st.sampled_from(products))
+            draft.remove_product(gone)
+            removed.add(gone)
+            continue
+        key = data.draw(st.sampled_from([*_NEW_PRODUCT_KEYS, *products]))
+        try:
+            draft.add_product(key, like=data.draw(st.sampled_from(products)))
+        except DraftError as refused:  # a key taken or not a plain name: said why
+            assert key in str(refused) or not key
+            continue
+        own = [f for f in draft.fields if f.path[:2] == ("products", key)]
+        for field in data.draw(st.lists(st.sampled_from(own), max_size=2)):
+            draft.set_value(field, data.draw(st.one_of(_plausible(field), _VALUES)))  # type: ignore[arg-type]
+    validation = draft.validate()
+    event("loads" if validation.valid else "refused")
+    if validation.valid:
+        assert validation.protocol is not None
+        _keeps_every_invariant(validation.protocol)
+        return
+    for problem in validation.problems:
+        place, _, message = problem.partition(": ")
+        assert place and message, problem
+    places = [problem_place(p) for p in validation.problems]
+    # A product's own field, or an order left without the product it named.
+    assert any(place.startswith(("products.", "orders.")) for place in places), places
+    if not any(place.startswith("products.") for place in places):
+        orders = draft.document["orders"]
+        named = {orders[p.split(".")[1]].get("product") for p in places if p.startswith("orders.")}
+        assert named & removed, places
 
 
 @pytest.mark.slow

@@ -9,16 +9,22 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QSpinBox
 from pytestqt.qtbot import QtBot
+from worked_cases import CASES_DIR
 
 from mgdesk import resources
+from mgdesk.__main__ import main
 from mgdesk.core.protocol_loader import parse_protocol
 from mgdesk.document.sheet import build_sheet
 from mgdesk.document.sheet_html import sheet_text
 from mgdesk.gui import protocol_editor
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.protocol_editor import ProtocolEditor
+from mgdesk.gui.protocol_fields import DateEditor, QuantityEditor
 from mgdesk.gui.unsaved_work import CANCEL, DISCARD
+from mgdesk.records.site_protocol import GIVEN
 
 EXAMPLES = files(resources).joinpath("examples")
 
@@ -44,7 +50,14 @@ def _compared(qtbot: QtBot, editor: ProtocolEditor) -> None:
 def test_the_menu_opens_the_editor_with_no_change_against_the_protocol_in_force(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    editor = _editor(qtbot, window)
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    item = next(a for a in file_menu.actions() if a.text() == "Protocol &editor…")
+    item.trigger()
+    assert len(window.menus.editors) == 1
+    editor = window.menus.editors[0]
+    qtbot.addWidget(editor)
+    assert editor.isVisible() and editor.in_force is window.protocol
+    qtbot.waitUntil(lambda: editor.comparison is not None, timeout=60_000)
     assert editor.comparison is not None and editor.comparison.by_case == ()
     assert "no outcome, order, dose, rate or warning changes" in editor.comparison_status.text()
     assert not editor.install_user_button.isEnabled()  # nothing saved yet
@@ -121,7 +134,7 @@ def test_a_refused_edit_shows_its_message_on_the_field_and_saves_nothing(
 ) -> None:
     editor = _editor(qtbot, window)
     editor.set_field(key, typed)
-    label = editor.findChild(protocol_editor.QLabel, f"problem:{key}")
+    label = editor.findChild(QLabel, f"problem:{key}")
     assert label is not None and not label.isHidden() and label.text() == message
     assert message in [
         editor.problem_list.item(i).text() for i in range(editor.problem_list.count())
@@ -152,7 +165,7 @@ def test_a_problem_the_loader_names_elsewhere_shows_on_the_field_that_caused_it(
 ) -> None:
     editor = _editor(qtbot, window)
     editor.set_field("plausibility.weight[0]", "1 kg")
-    label = editor.findChild(protocol_editor.QLabel, "problem:plausibility.weight[0]")
+    label = editor.findChild(QLabel, "problem:plausibility.weight[0]")
     assert label is not None and not label.isHidden()
     assert "doses.severe_im: 5 g in 4 hours at the lowest plausible weight (1 kg)" in label.text()
     editor.set_field("plausibility.weight[0]", "20 kg")
@@ -164,7 +177,7 @@ def test_each_unit_picker_offers_units_of_its_dimension_only(
 ) -> None:
     editor = _editor(qtbot, window)
     pickers = {
-        key: editor.findChild(protocol_editor.QuantityEditor, f"quantity:{key}")
+        key: editor.findChild(QuantityEditor, f"quantity:{key}")
         for key in ("doses.loading.salt_mass", "doses.loading.duration", "thresholds.iv_max_rate")
     }
     offered = {
@@ -173,7 +186,7 @@ def test_each_unit_picker_offers_units_of_its_dimension_only(
     assert offered["doses.loading.salt_mass"] == ["kg", "lb", "g", "mg", "mcg"]
     assert offered["doses.loading.duration"] == ["min", "h"]
     assert offered["thresholds.iv_max_rate"] == ["mg/min"]
-    assert editor.findChild(protocol_editor.QSpinBox, "count:doses.severe_im.sites") is not None
+    assert editor.findChild(QSpinBox, "count:doses.severe_im.sites") is not None
 
 
 def test_the_comparison_runs_in_steps_between_edits_and_starts_no_thread(
@@ -226,3 +239,134 @@ def test_an_editor_saved_or_unchanged_closes_without_asking(
     assert not editor.has_unsaved_changes
     editor.close()
     qtbot.waitUntil(lambda: not window.menus.editors)
+
+
+def test_worked_cases_given_are_compared_too(qtbot: QtBot, window: MainWindow) -> None:
+    editor = _editor(qtbot, window)
+    assert "no worked cases were given" in editor.comparison_status.text()
+    assert editor.use_worked_cases([CASES_DIR])
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")
+    _compared(qtbot, editor)
+    worked = {path.name for path in CASES_DIR.glob("*.json")}
+    assert editor.comparison is not None and editor.comparison.count_of(GIVEN) == len(worked)
+    assert f"{len(worked)} worked cases given" in editor.comparison_status.text()
+    changed = {case for _, cases in editor.comparison.by_change() for case in cases}
+    assert changed & worked
+
+
+def test_worked_cases_that_cannot_be_read_are_refused_with_the_reason(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    editor = _editor(qtbot, window)
+    assert not editor.use_worked_cases([tmp_path / "missing.json"])
+    assert "missing.json" in editor.statusBar().currentMessage()
+    assert editor.comparison is not None  # the comparison shown stays
+
+
+def test_the_fixed_parts_are_shown_and_cannot_be_edited(qtbot: QtBot, window: MainWindow) -> None:
+    editor = _editor(qtbot, window)
+    tab = [editor.tabs.tabText(i) for i in range(editor.tabs.count())].index("Fixed (not editable)")
+    page = editor.tabs.widget(tab)
+    fixed = page.findChild(QLabel, "fixed_parts")
+    assert fixed is not None
+    shown_text = QTextDocument()
+    shown_text.setHtml(fixed.text())  # as read on screen
+    for shown in (
+        "thresholds.iv_max_rate: mgdesk's fixed ceiling of 150 mg/min",
+        "doses.torsades_pulseless: mgdesk's fixed ceiling of 2000 mg/min",
+        "tx_loading_and_infusion: IV loading dose, then infusion",  # a step of the rules
+        "mg_sulfate_iv_loading",  # an order's code
+        "digoxin_interaction (caution)",  # a warning's code and level
+    ):
+        assert shown in shown_text.toPlainText()
+    for editable in (
+        QLineEdit,
+        QSpinBox,
+        QComboBox,
+    ):
+        assert page.findChildren(editable) == []
+
+
+def test_protocol_edit_answers_help_and_refuses_worked_cases_it_cannot_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["protocol", "edit", "--help"]) == 0
+    assert "--cases PATH" in capsys.readouterr().out
+    assert main(["protocol", "edit", "--cases", str(tmp_path / "missing.json")]) == 2
+    assert "Could not open" in capsys.readouterr().err
+
+
+def test_an_install_for_all_users_is_used_at_once_and_one_refused_changes_nothing(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = _editor(qtbot, window)
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")
+    assert editor.save_as(tmp_path / "site.json")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("MGDESK_SYSTEM_DIR", str(blocked))  # as without administrator rights
+    assert not editor.install("machine")
+    assert "The protocol was not installed: cannot install into" in (
+        editor.statusBar().currentMessage()
+    )
+    assert window.protocol is not None and window.protocol.version == "1.1.1"
+    monkeypatch.setenv("MGDESK_SYSTEM_DIR", str(tmp_path / "system"))
+    assert editor.install("machine")
+    assert window.protocol is not None and window.protocol.version == "1.1.2"
+    assert not window.evaluation_install  # machine-wide: no evaluation mark
+    assert (tmp_path / "system" / "protocol.json").read_bytes() == (
+        tmp_path / "site.json"
+    ).read_bytes()
+
+
+def test_approval_entered_in_the_editor_is_saved_and_dates_are_picked_as_dates(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    editor = _editor(qtbot, window)
+    editor.set_field("approval.site_approved", "yes")  # ticked
+    label = editor.findChild(QLabel, "problem:approval.site_approved")
+    assert label is not None and not label.isHidden()
+    required = "approval.review_date: is required for a site-approved protocol"
+    assert required in label.text()
+    review_problem = editor.findChild(QLabel, "problem:approval.review_date")
+    assert review_problem is not None and review_problem.text() == required
+    review = editor.findChild(DateEditor, "date:approval.review_date")
+    assert review is not None and review.date.calendarPopup()
+    assert not review.given.isChecked() and not review.date.isEnabled()  # none yet
+    editor.set_field("approval.site", "Example General Hospital")
+    editor.set_field("approval.approved_by", "Medication Safety Committee")
+    editor.set_field("approval.effective_date", "2027-01-04")
+    review.given.setChecked(True)  # as ticked, then a day picked
+    review.date.setDate(review.date.date().fromString("2028-01-04", "yyyy-MM-dd"))
+    assert editor.validation.valid, editor.validation.problems
+    editor.set_field("approval.review_date", "")  # none again: refused on site_approved
+    assert not editor.validation.valid and not editor.save_button.isEnabled()
+    editor.set_field("approval.review_date", "2028-01-04")
+    assert editor.save_as(tmp_path / "site.json")
+    approval = parse_protocol((tmp_path / "site.json").read_bytes()).approval
+    assert approval.site_approved and approval.approved_by == "Medication Safety Committee"
+    assert approval.site == "Example General Hospital"
+    assert (str(approval.effective_date), str(approval.review_date)) == ("2027-01-04", "2028-01-04")
+    assert editor.install("user")
+    assert "site-approved" in window.protocol_label.text()
+
+
+def test_a_new_version_of_the_installed_protocol_is_offered_a_place_outside_the_install(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = _editor(qtbot, window)
+    editor.set_field("doses.oral_start.magnesium", "20 mmol")
+    assert editor.save_as(tmp_path / "site.json") and editor.install("user")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    again = _editor(qtbot, window)  # over the installed protocol now
+    assert again.draft.path is not None and again.draft.path.name == "protocol.json"
+    offered: list[str] = []
+
+    def save_file_name(*args: object) -> tuple[str, str]:
+        offered.append(str(args[2]))
+        return "", ""  # cancelled
+
+    monkeypatch.setattr(protocol_editor.QFileDialog, "getSaveFileName", save_file_name)
+    again.set_field("doses.oral_start.magnesium", "24 mmol")
+    assert not again.choose_save_path()
+    assert offered == [str(tmp_path / "home" / "mgdesk-default-adult-hypomagnesemia-1.1.3.json")]
