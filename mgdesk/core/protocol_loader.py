@@ -313,7 +313,9 @@ def _build(original: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
 
     sheet_rules = _sheet_rules(r, doc.get("sheet", {}))
     check_order(r, thresholds, plausibility, doses)
-    check_ceilings(r.problem, thresholds, plausibility, doses)
+    sulfate = salts.get("magnesium_sulfate_heptahydrate")
+    per_magnesium = sulfate.mass_per_magnesium if sulfate is not None else None
+    check_ceilings(r.problem, thresholds, plausibility, doses, per_magnesium)
     check_placeholders(r, doc)
     if r.problems:
         raise ProtocolInvalid(r.problems)
