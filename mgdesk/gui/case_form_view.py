@@ -331,9 +331,9 @@ def _show_limit(edit: QLineEdit, row: FieldRow, limit: int) -> None:
     """The field takes at most limit characters, as the core does; it says so, and says when
     typing or a paste went past it (Qt drops the rest silently)."""
     edit.setMaxLength(limit)
-    edit.setToolTip(f"At most {limit} characters")
+    edit.setToolTip(labels.at_most_characters(limit))
     edit.inputRejected.connect(
-        lambda: row.show_note(f"At most {limit} characters: the rest was not taken")
+        lambda: row.show_note(f"{labels.at_most_characters(limit)}: the rest was not taken")
     )
 
     def forget_the_cut(text: str) -> None:
