@@ -68,6 +68,7 @@ _RENAL_FIRST = ("torsades_with_pulse", "torsades_pulseless", "loading")
 _RENAL_THEN = "severe_iv_reduced"
 _IM_WINDOW_MIN = Fraction(240)
 _DIGITS = 6
+_MOST_DIGITS = 60  # the precision significant() divides to
 
 
 def effective_limit(protocol_value: Any, ceiling: Ceiling, unit: str) -> Fraction:
@@ -94,7 +95,7 @@ def check_ceilings(
         if value is not None and magnitude_in(value, ceiling.unit) > ceiling.value:
             problem(
                 f"thresholds.{key}",
-                f"{_shown(value, ceiling.unit)} is above {ceiling.text}",
+                f"{_shown(value, ceiling)} is above {ceiling.text}",
             )
     for name in (*_INFUSIONS, _PUSH):
         _check_iv(problem, name, doses.get(name, {}))
@@ -153,7 +154,8 @@ def _check_infusion(
             problem(
                 where,
                 f"{amount} in {_figure(millilitres)} mL is "
-                f"{_figure(concentration)} g/dL, above {IV_MAX_CONCENTRATION.text}",
+                f"{_figure(concentration, IV_MAX_CONCENTRATION.value)} g/dL, "
+                f"above {IV_MAX_CONCENTRATION.text}",
             )
     if minutes is not None:
         rate = salt / minutes
@@ -163,7 +165,7 @@ def _check_infusion(
             problem(
                 where,
                 f"{amount}{volume} over {_figure(minutes)} min is "
-                f"{_figure(rate)} mg/min, above {ceiling.text}",
+                f"{_figure(rate, ceiling.value)} mg/min, above {ceiling.text}",
             )
 
 
@@ -185,7 +187,8 @@ def _check_im(
         problem(
             f"doses.{name}",
             f"{given} in 4 hours at the lowest plausible weight ({_figure(lightest_kg)} kg)"
-            f" is {_figure(per_weight)} mg/kg, above {IM_MAX_PER_WEIGHT_4H.text}",
+            f" is {_figure(per_weight, IM_MAX_PER_WEIGHT_4H.value)} mg/kg, "
+            f"above {IM_MAX_PER_WEIGHT_4H.text}",
         )
 
 
@@ -204,7 +207,8 @@ def _check_renal_total(
             f"doses.{_RENAL_THEN}",
             f"with restricted renal function a plan may hold doses.{largest} "
             f"({_figure(known[largest])} g) and doses.{_RENAL_THEN} ({_figure(then)} g): "
-            f"{_figure(total)} g of magnesium sulfate, above {RENAL_MAX_48H.text}",
+            f"{_figure(total, RENAL_MAX_48H.value)} g of magnesium sulfate, "
+            f"above {RENAL_MAX_48H.text}",
         )
 
 
@@ -212,10 +216,19 @@ def _g(milligrams: Fraction) -> str:
     return f"{_figure(milligrams / 1000)} g"
 
 
-def _shown(value: Any, unit: str) -> str:
-    return f"{_figure(magnitude_in(value, unit))} {unit}"
+def _shown(value: Any, ceiling: Ceiling) -> str:
+    return f"{_figure(magnitude_in(value, ceiling.unit), ceiling.value)} {ceiling.unit}"
 
 
-def _figure(value: Fraction) -> str:
-    """Enough digits that a value just above a ceiling never shows as the ceiling."""
-    return significant(value, _DIGITS)
+def _figure(value: Fraction, ceiling: Fraction | None = None) -> str:
+    """value to _DIGITS significant figures, or more if it is above ceiling: a value just
+    above a ceiling never shows as the ceiling ("150.0000000001 is above 150")."""
+    digits = _DIGITS
+    while (
+        ceiling is not None
+        and value > ceiling
+        and digits < _MOST_DIGITS
+        and significant(value, digits) == significant(ceiling, digits)
+    ):
+        digits += 1
+    return significant(value, digits)

@@ -105,6 +105,15 @@ def test_a_threshold_may_be_lowered_never_raised(key: str, above: str, at: str, 
     assert problems_of(lambda d: d["thresholds"].update({key: below})) == ()
 
 
+def test_a_value_just_above_a_ceiling_never_shows_as_the_ceiling() -> None:
+    raised = problems_of(lambda d: d["thresholds"].update(iv_max_rate="150.0000000001 mg/min"))
+    assert raised == (f"thresholds.iv_max_rate: 150.0000000001 mg/min is above {RATE_CEILING}",)
+    fast = problems_of(lambda d: d["doses"]["loading"].update(duration="13.3333 min"))
+    assert fast == (
+        f"doses.loading: 2 g in 100 mL over 13.3333 min is 150.0004 mg/min, above {RATE_CEILING}",
+    )
+
+
 def test_a_ceiling_in_a_unit_mgdesk_cannot_print_is_refused_before_any_plan_is_made() -> None:
     # Accepted once, "9 g/h" then failed every evaluation: the orders quote the maximum rate.
     assert problems_of(lambda d: d["thresholds"].update(iv_max_rate="9 g/h")) == (
