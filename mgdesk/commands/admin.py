@@ -369,7 +369,7 @@ def _list(log: AuditLog, last: int | None, as_json: bool, out: IO[str], err: IO[
                 + "\n"
             )
     if queued:
-        out.write(f"{len(queued)} entries wait in {log.queue_path}, not yet in the log.\n")
+        out.write(f"{len(queued)} entries wait in {_queue_place(log)}, not yet in the log.\n")
     return EXIT_OK
 
 
@@ -431,7 +431,7 @@ def _verify_sheet(log: AuditLog, sheet: str, out: IO[str], err: IO[str]) -> int:
         return EXIT_OK
     if lookup.state == "queued":
         err.write(
-            f"mgdesk: the sheet {printed} waits in {log.queue_path}: it is not in the log "
+            f"mgdesk: the sheet {printed} waits in {_queue_place(log)}: it is not in the log "
             "yet (it is added when mgdesk next prints or exports with the log available).\n"
         )
     elif lookup.state == "absent":
@@ -456,6 +456,12 @@ def _verify_sheet(log: AuditLog, sheet: str, out: IO[str], err: IO[str]) -> int:
 
 def _report_queue(log: AuditLog, report: ChainReport, out: IO[str], err: IO[str]) -> None:
     if report.waiting:
-        out.write(f"{report.waiting} entries wait in {log.queue_path}, not yet in the log.\n")
+        out.write(f"{report.waiting} entries wait in {_queue_place(log)}, not yet in the log.\n")
     if report.queue_problem:
         err.write(f"mgdesk: {report.queue_problem}\n")
+
+
+def _queue_place(log: AuditLog) -> str:
+    """Where queued entries are: the queue, or (while another program held the queue's lock)
+    files of their own beside it, all named <log>.queue*.jsonl."""
+    return f"the audit queue ({log.path}.queue*.jsonl)"

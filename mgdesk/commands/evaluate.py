@@ -68,7 +68,7 @@ def run(
     except InputError as exc:
         return _report_errors([FieldError("case", str(exc))], args.format, stdout, stderr)
     if args.format == "jsonl":
-        return _evaluate_lines(data, protocol, stdout, stderr)
+        return _evaluate_lines(data, protocol, in_use.evaluation_file, stdout, stderr)
     try:
         document = decode_case(data)
         case = parse_case(document, protocol)
@@ -85,7 +85,8 @@ def run(
         )
         return EXIT_WITHHELD
     if args.format == "json":
-        stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=1) + "\n")
+        plan_json = _plan_json(plan, in_use.evaluation_file)
+        stdout.write(json.dumps(plan_json, ensure_ascii=False, indent=1) + "\n")
     else:
         stdout.write(
             text_report(plan, _patient_label(case), evaluation_file=in_use.evaluation_file)
@@ -98,7 +99,18 @@ def _patient_label(case: Case) -> str:
     return ", ".join(part for part in (case.patient.name, case.patient.id) if part)
 
 
-def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO[str]) -> int:
+def _plan_json(plan: Plan, evaluation_file: bool) -> dict[str, Any]:
+    """The plan's JSON; a protocol given with --protocol is marked in it, whatever approval
+    the file claims, as the text report and the sheet mark it."""
+    document = plan.as_dict()
+    if evaluation_file:
+        document["protocol"] = {**document["protocol"], "evaluation_only": True}
+    return document
+
+
+def _evaluate_lines(
+    data: bytes, protocol: Protocol, evaluation_file: bool, stdout: IO[str], stderr: IO[str]
+) -> int:
     """One output line per case line. Exit 2 if any line is not a valid case; else 3 if any
     plan was withheld; else 0."""
     invalid = withheld = False
@@ -107,9 +119,8 @@ def _evaluate_lines(data: bytes, protocol: Protocol, stdout: IO[str], stderr: IO
         try:
             document = decode_case(line)
             plan: Plan = evaluate(parse_case(document, protocol), protocol)
-            stdout.write(
-                json.dumps(plan.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
-            )
+            plan_json = _plan_json(plan, evaluation_file)
+            stdout.write(json.dumps(plan_json, ensure_ascii=False, separators=(",", ":")) + "\n")
             continue
         except InputError as exc:
             errors = [FieldError("case", str(exc))]

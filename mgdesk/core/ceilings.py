@@ -14,7 +14,7 @@ from typing import Any
 
 from mgdesk.core.formatting import significant
 from mgdesk.core.frozen import Frozen
-from mgdesk.core.units import magnitude_in, quantity
+from mgdesk.core.units import Quantity, magnitude_in, quantity
 
 
 class Ceiling(Frozen):
@@ -51,14 +51,24 @@ THRESHOLD_CEILINGS: Mapping[str, Ceiling] = {
     "renal_max_48h": RENAL_MAX_48H,
     "im_max_per_weight_4h": IM_MAX_PER_WEIGHT_4H,
 }
-_INFUSIONS = ("torsades_with_pulse", "loading", "severe_iv", "severe_iv_reduced")
+_INFUSIONS = (
+    "torsades_with_pulse",
+    "loading",
+    "severe_iv",
+    "severe_iv_reduced",
+    "mild_iv",
+    "mild_iv_reduced",
+)
 _PUSH = "torsades_pulseless"
+# Bags dosed in mmol of magnesium, from magnesium_low to magnesium_high.
+_BAGS = ("refractory_bag", "refractory_bag_reduced")
 # With restricted renal function the engine orders the torsades dose or the loading dose,
 # then the reduced severe infusion: the most a plan can hold then.
 _RENAL_FIRST = ("torsades_with_pulse", "torsades_pulseless", "loading")
 _RENAL_THEN = "severe_iv_reduced"
 _IM_WINDOW_MIN = Fraction(240)
 _DIGITS = 6
+_MOST_DIGITS = 60  # the precision significant() divides to
 
 
 def effective_limit(protocol_value: Any, ceiling: Ceiling, unit: str) -> Fraction:
@@ -74,18 +84,24 @@ def check_ceilings(
     thresholds: Mapping[str, Any],
     plausibility: Mapping[str, tuple[Any, Any]],
     doses: Mapping[str, Mapping[str, Any]],
+    sulfate_per_magnesium: Quantity | None,
 ) -> None:
     """Report (where, message) for every threshold above its ceiling and every dose that
-    would give an order above one. Values missing or unreadable are reported elsewhere."""
+    would give an order above one. sulfate_per_magnesium: the protocol's mass of magnesium
+    sulfate per mmol of magnesium (None if unreadable), which turns a bag's mmol into the
+    salt mass the engine prints. Values missing or unreadable are reported elsewhere."""
     for key, ceiling in THRESHOLD_CEILINGS.items():
         value = thresholds.get(key)
         if value is not None and magnitude_in(value, ceiling.unit) > ceiling.value:
             problem(
                 f"thresholds.{key}",
-                f"{_shown(value, ceiling.unit)} is above {ceiling.text}",
+                f"{_shown(value, ceiling)} is above {ceiling.text}",
             )
     for name in (*_INFUSIONS, _PUSH):
         _check_iv(problem, name, doses.get(name, {}))
+    if sulfate_per_magnesium is not None:
+        for name in _BAGS:
+            _check_bag(problem, name, doses.get(name, {}), sulfate_per_magnesium)
     lightest = plausibility.get("weight", (None, None))[0]
     if lightest is not None and magnitude_in(lightest, "kg") > 0:
         for name in ("severe_im", "mild_im", "mild_im_reduced"):
@@ -103,18 +119,43 @@ def _positive(dose: Mapping[str, Any], field: str, unit: str) -> Fraction | None
 
 def _check_iv(problem: Callable[[str, str], None], name: str, dose: Mapping[str, Any]) -> None:
     salt = _positive(dose, "salt_mass", "mg")
+    if salt is not None:
+        _check_infusion(problem, name, dose, salt, _g(salt))
+
+
+def _check_bag(
+    problem: Callable[[str, str], None],
+    name: str,
+    dose: Mapping[str, Any],
+    sulfate_per_magnesium: Quantity,
+) -> None:
+    """A bag at its largest amount, as the engine prints its rate ("at most ... mg/min")."""
+    mmol = _positive(dose, "magnesium_high", "mmol")
+    if mmol is None:
+        return
+    salt = mmol * magnitude_in(sulfate_per_magnesium, "mg/mmol")
+    _check_infusion(problem, name, dose, salt, f"{_figure(mmol)} mmol ({_g(salt)})")
+
+
+def _check_infusion(
+    problem: Callable[[str, str], None],
+    name: str,
+    dose: Mapping[str, Any],
+    salt: Fraction,
+    amount: str,
+) -> None:
+    """salt: mg of magnesium sulfate in the dose's volume, given over its duration."""
     millilitres = _positive(dose, "volume", "mL")
     minutes = _positive(dose, "duration", "min")
-    if salt is None:
-        return
     where = f"doses.{name}"
     if millilitres is not None:
         concentration = salt / 1000 / (millilitres / 100)
         if concentration > IV_MAX_CONCENTRATION.value:
             problem(
                 where,
-                f"{_g(salt)} in {_figure(millilitres)} mL is "
-                f"{_figure(concentration)} g/dL, above {IV_MAX_CONCENTRATION.text}",
+                f"{amount} in {_figure(millilitres)} mL is "
+                f"{_figure(concentration, IV_MAX_CONCENTRATION.value)} g/dL, "
+                f"above {IV_MAX_CONCENTRATION.text}",
             )
     if minutes is not None:
         rate = salt / minutes
@@ -123,8 +164,8 @@ def _check_iv(problem: Callable[[str, str], None], name: str, dose: Mapping[str,
             volume = f" in {_figure(millilitres)} mL" if millilitres is not None else ""
             problem(
                 where,
-                f"{_g(salt)}{volume} over {_figure(minutes)} min is "
-                f"{_figure(rate)} mg/min, above {ceiling.text}",
+                f"{amount}{volume} over {_figure(minutes)} min is "
+                f"{_figure(rate, ceiling.value)} mg/min, above {ceiling.text}",
             )
 
 
@@ -146,7 +187,8 @@ def _check_im(
         problem(
             f"doses.{name}",
             f"{given} in 4 hours at the lowest plausible weight ({_figure(lightest_kg)} kg)"
-            f" is {_figure(per_weight)} mg/kg, above {IM_MAX_PER_WEIGHT_4H.text}",
+            f" is {_figure(per_weight, IM_MAX_PER_WEIGHT_4H.value)} mg/kg, "
+            f"above {IM_MAX_PER_WEIGHT_4H.text}",
         )
 
 
@@ -165,7 +207,8 @@ def _check_renal_total(
             f"doses.{_RENAL_THEN}",
             f"with restricted renal function a plan may hold doses.{largest} "
             f"({_figure(known[largest])} g) and doses.{_RENAL_THEN} ({_figure(then)} g): "
-            f"{_figure(total)} g of magnesium sulfate, above {RENAL_MAX_48H.text}",
+            f"{_figure(total, RENAL_MAX_48H.value)} g of magnesium sulfate, "
+            f"above {RENAL_MAX_48H.text}",
         )
 
 
@@ -173,10 +216,19 @@ def _g(milligrams: Fraction) -> str:
     return f"{_figure(milligrams / 1000)} g"
 
 
-def _shown(value: Any, unit: str) -> str:
-    return f"{_figure(magnitude_in(value, unit))} {unit}"
+def _shown(value: Any, ceiling: Ceiling) -> str:
+    return f"{_figure(magnitude_in(value, ceiling.unit), ceiling.value)} {ceiling.unit}"
 
 
-def _figure(value: Fraction) -> str:
-    """Enough digits that a value just above a ceiling never shows as the ceiling."""
-    return significant(value, _DIGITS)
+def _figure(value: Fraction, ceiling: Fraction | None = None) -> str:
+    """value to _DIGITS significant figures, or more if it is above ceiling: a value just
+    above a ceiling never shows as the ceiling ("150.0000000001 is above 150")."""
+    digits = _DIGITS
+    while (
+        ceiling is not None
+        and value > ceiling
+        and digits < _MOST_DIGITS
+        and significant(value, digits) == significant(ceiling, digits)
+    ):
+        digits += 1
+    return significant(value, digits)

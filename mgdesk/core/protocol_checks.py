@@ -19,6 +19,7 @@ from mgdesk.core.protocol import (
     MonitoringText,
 )
 from mgdesk.core.protocol_reader import Reader
+from mgdesk.core.text import printable_text_problem
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -34,9 +35,12 @@ def _placeholders_filled(path: tuple[str, ...]) -> frozenset[str]:
     return frozenset()
 
 
-def check_placeholders(r: Reader, doc: Mapping[str, Any]) -> None:
-    """Every {name} in every text is one the engine fills there: any other would be printed
-    as it stands, braces and all."""
+def check_texts(r: Reader, doc: Mapping[str, Any]) -> None:
+    """Every text prints as it is written: it holds no direction control, invisible or
+    control character (core.text: a direction override in a diluent printed "IV over 15
+    minutes (400 mL/h, 133 mg/min)" as "(nim/gm 331 ,h/Lm 004) setunim 51 revo VI"), and
+    every {name} in it is one the engine fills there (any other would be printed as it
+    stands, braces and all)."""
     stack: list[tuple[tuple[str, ...], Any]] = [((), doc)]
     while stack:
         path, item = stack.pop()
@@ -45,11 +49,15 @@ def check_placeholders(r: Reader, doc: Mapping[str, Any]) -> None:
         elif isinstance(item, list):
             stack.extend(((*path, f"[{i}]"), v) for i, v in enumerate(item))
         elif isinstance(item, str):
+            where = ".".join(path).replace(".[", "[")
+            unprintable = printable_text_problem(item)
+            if unprintable is not None:
+                r.problem(where, unprintable)
             filled = _placeholders_filled(path)
             for name in sorted(set(_PLACEHOLDER.findall(item)) - filled):
                 known = ", ".join(f"{{{n}}}" for n in sorted(filled)) or "none"
                 r.problem(
-                    ".".join(path).replace(".[", "["),
+                    where,
                     f"{{{name}}} is not filled in by the engine here (placeholders here: {known})",
                 )
 

@@ -51,7 +51,7 @@ from mgdesk.core.protocol import (
 )
 from mgdesk.core.protocol_checks import (
     check_order,
-    check_placeholders,
+    check_texts,
     read_graph,
     read_monitoring,
 )
@@ -313,8 +313,10 @@ def _build(original: Mapping[str, Any], sha256: str, origin: str) -> Protocol:
 
     sheet_rules = _sheet_rules(r, doc.get("sheet", {}))
     check_order(r, thresholds, plausibility, doses)
-    check_ceilings(r.problem, thresholds, plausibility, doses)
-    check_placeholders(r, doc)
+    sulfate = salts.get("magnesium_sulfate_heptahydrate")
+    per_magnesium = sulfate.mass_per_magnesium if sulfate is not None else None
+    check_ceilings(r.problem, thresholds, plausibility, doses, per_magnesium)
+    check_texts(r, doc)
     if r.problems:
         raise ProtocolInvalid(r.problems)
 

@@ -38,7 +38,7 @@ def printable_text_problem(value: str, limit: int | None = None) -> str | None:
         if character in BIDI_CONTROLS:
             return (
                 f"contains an invisible direction control ({_code(character)}) that would "
-                "reorder the printed text: remove it (right-to-left names need none)"
+                "reorder the printed text: remove it (right-to-left text needs none)"
             )
         if category == "Cf":
             return f"contains an invisible character ({_code(character)}): remove it"

@@ -98,8 +98,9 @@ def emergency_report(emergency: EmergencyPlan) -> str:
     lines = [title, "=" * len(title)]
     lines.append(
         textwrap.fill(
-            f"For {reason}, from the fields these orders depend on. The rest of the plan "
-            "waits until the case's errors (on standard error) are corrected.",
+            f"For {reason}, from the fields these orders depend on. The rest of the plan, "
+            "including any infusion to follow, waits until the case's errors (on standard "
+            "error) are corrected.",
             width=92,
         )
     )

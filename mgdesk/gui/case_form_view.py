@@ -200,11 +200,12 @@ class CaseFormView(QWidget):
         edit = QLineEdit()
         edit.setObjectName(field)
         edit.setAccessibleName(labels.FIELD_LABELS[field])
+        self.line_edits[field] = edit
+        row = FieldRow([edit], QLabel(suffix) if suffix else None)
         limit = TEXT_LIMITS.get(field.partition(".")[2])
         if limit is not None:
-            edit.setMaxLength(limit)
-        self.line_edits[field] = edit
-        self._add_row(form, field, text, FieldRow([edit], QLabel(suffix) if suffix else None))
+            _show_limit(edit, row, limit)
+        self._add_row(form, field, text, row)
 
     def _quantity_row(
         self, form: QFormLayout, field: str, text: str, fixed_unit: str | None = None
@@ -324,3 +325,19 @@ def mark_invalid(editor: QWidget, hard: bool) -> None:
         palette.setColor(QPalette.ColorRole.Base, tint)
         palette.setColor(QPalette.ColorRole.Button, tint)
     editor.setPalette(palette)
+
+
+def _show_limit(edit: QLineEdit, row: FieldRow, limit: int) -> None:
+    """The field takes at most limit characters, as the core does; it says so, and says when
+    typing or a paste went past it (Qt drops the rest silently)."""
+    edit.setMaxLength(limit)
+    edit.setToolTip(labels.at_most_characters(limit))
+    edit.inputRejected.connect(
+        lambda: row.show_note(f"{labels.at_most_characters(limit)}: the rest was not taken")
+    )
+
+    def forget_the_cut(text: str) -> None:
+        if len(text) < limit:
+            row.show_note("")
+
+    edit.textEdited.connect(forget_the_cut)

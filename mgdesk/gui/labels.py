@@ -7,6 +7,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mgdesk.core.plan import Plan
 
+
+def at_most_characters(limit: int) -> str:
+    """A text field's length limit, as the field shows it (its tooltip)."""
+    return f"At most {limit} characters"
+
+
 SYMPTOM_LABELS = {
     "tetany": "Tetany",
     "seizure": "Seizure",

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from mgdesk.core.text import FACILITY_LIMIT
+from mgdesk.gui.labels import at_most_characters
 from mgdesk.gui.settings import DECIMAL_SEPARATORS, PAPER_SIZES, Settings
 from mgdesk.printing.render import PAPER_LABELS as SHEET_PAPER_LABELS
 
@@ -36,6 +37,7 @@ class PreferencesDialog(QDialog):
         self.facility = QLineEdit(settings.facility_name)
         self.facility.setAccessibleName("Facility name")
         self.facility.setMaxLength(FACILITY_LIMIT)
+        self.facility.setToolTip(at_most_characters(FACILITY_LIMIT))
         self.paper = QComboBox()
         self.paper.setAccessibleName("Paper size")
         for size in PAPER_SIZES:

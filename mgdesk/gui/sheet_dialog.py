@@ -56,6 +56,7 @@ from mgdesk.document.issue import SheetRecorder as SheetRecorder  # the window m
 from mgdesk.document.locale_text import localised_decimals
 from mgdesk.document.sheet import OrderSheet, SheetRefused, build_sheet, new_sheet_id
 from mgdesk.gui.colours import level_tint
+from mgdesk.gui.labels import at_most_characters
 from mgdesk.printing.printers import print_to
 from mgdesk.printing.render import (
     PAPER_LABELS,
@@ -148,6 +149,7 @@ class OrderSheetDialog(QDialog):
         self._prescriber = QLineEdit(prescriber or "")
         self._prescriber.setObjectName("prescriber")  # tests and tools find widgets by name
         self._prescriber.setMaxLength(PRESCRIBER_LIMIT)
+        self._prescriber.setToolTip(at_most_characters(PRESCRIBER_LIMIT))
         self._prescriber.setPlaceholderText("required: printed under the signature line")
         self._prescriber.textChanged.connect(self._refresh)
         form.addRow("Prescriber &name:", self._prescriber)
@@ -206,6 +208,7 @@ class OrderSheetDialog(QDialog):
         field = QLineEdit(value or "")
         field.setObjectName(name)
         field.setMaxLength(PRESCRIBER_LIMIT)
+        field.setToolTip(at_most_characters(PRESCRIBER_LIMIT))
         field.setPlaceholderText(
             "required by this site's protocol" if required else "optional: printed if given"
         )

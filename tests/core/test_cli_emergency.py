@@ -71,12 +71,24 @@ def test_text_prints_the_emergency_orders_under_a_heading() -> None:
     assert result.code == 2
     out = " ".join(result.stdout.split())
     assert result.stdout.startswith("EMERGENCY ORDERS: give now\n")
-    assert "torsades de pointes (pulseless)" in out and "rest of the plan waits" in out
+    assert (
+        "torsades de pointes (pulseless)" in out
+        and "rest of the plan, including any infusion to follow, waits" in out
+    )
     text = corrected_order(TORSADES, "mg_sulfate_iv_torsades")["text"]
     assert " ".join(text.split()) in out
     assert "STOP:" in out and "[torsades_do_not_delay]" in out
     assert "Status:" not in out  # nothing else of the plan
     assert "patient.name" in result.stderr
+
+
+def test_text_says_the_infusion_the_loading_dose_refers_to_waits_too() -> None:
+    # The loading dose reads "once, then the infusion below": nothing is below it yet.
+    result = run_cli(["evaluate", "-"], json.dumps(TETANY))
+    out = " ".join(result.stdout.split())
+    assert "then the infusion below" in out
+    assert "The rest of the plan, including any infusion to follow, waits" in out
+    assert "mg_sulfate_iv_severe" not in out and "Magnesium sulfate IV infusion" not in out
 
 
 def test_text_with_a_contraindication_says_there_is_no_order() -> None:

@@ -3,9 +3,15 @@ refused in every field that reaches the screen or paper; right-to-left names are
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files
+
 import pytest
 from core_support import base_case, errors_of, plan_of
 
+from mgdesk import resources
+from mgdesk.core.errors import ProtocolInvalid
+from mgdesk.core.protocol_loader import parse_protocol
 from mgdesk.core.text import as_typed, isolated, printable_text_problem
 
 FSI, PDI = "\u2068", "\u2069"
@@ -56,3 +62,42 @@ def test_right_to_left_text_is_isolated_and_reads_back_as_typed(name: str) -> No
     printed = isolated(name)
     assert printed == f"{FSI}{name}{PDI}"
     assert as_typed(printed) == name
+
+
+# -- a site protocol's texts: they are printed in the orders, warnings and footer too --------
+
+
+def _protocol_with(path: tuple[str | int, ...], value: str) -> bytes:
+    document = json.loads(files(resources).joinpath("protocols", "default.json").read_bytes())
+    node = document
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        # "IV over 15 minutes (400 mL/h, 133 mg/min)" printed as "(nim/gm 331 ... setunim 51"
+        (("doses", "loading", "diluent"), "doses.loading.diluent"),
+        (("orders", "mg_sulfate_iv_loading", "title"), "orders.mg_sulfate_iv_loading.title"),
+        (("approval", "site"), "approval.site"),
+        (("sources", "fda_mgso4_50", "citation"), "sources.fda_mgso4_50.citation"),
+        (("graph", "nodes", 0, "title"), "graph.nodes[0].title"),
+    ],
+)
+@pytest.mark.parametrize("character", ["\u202e", "\u200b", "\x07"])
+def test_a_protocol_text_that_would_not_print_as_written_is_refused_naming_it(
+    path: tuple[str | int, ...], where: str, character: str
+) -> None:
+    with pytest.raises(ProtocolInvalid) as caught:
+        parse_protocol(_protocol_with(path, f"sodium chloride 0.9%{character}"))
+    assert any(
+        p.startswith(f"{where}: contains") and f"U+{ord(character):04X}" in p
+        for p in caught.value.problems
+    ), caught.value.problems
+
+
+def test_a_protocol_may_be_written_in_a_right_to_left_language() -> None:
+    parse_protocol(_protocol_with(("orders", "mg_sulfate_iv_loading", "title"), "מגנזיום סולפט"))

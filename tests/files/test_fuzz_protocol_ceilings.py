@@ -28,7 +28,16 @@ THRESHOLDS = {
     "renal_max_48h": (Decimal(20), {"g": 1, "mg": 1000, "kg": Decimal("0.001")}),
     "im_max_per_weight_4h": (Decimal(250), {"mg/kg": 1, "g/kg": Decimal("0.001")}),
 }
-INFUSIONS = ("torsades_with_pulse", "loading", "severe_iv", "severe_iv_reduced")
+INFUSIONS = (
+    "torsades_with_pulse",
+    "loading",
+    "severe_iv",
+    "severe_iv_reduced",
+    "mild_iv",
+    "mild_iv_reduced",
+)
+BAGS = ("refractory_bag", "refractory_bag_reduced")
+SULFATE_MG_PER_MMOL = Decimal("246.47")
 # The salt mass of each infusion in mg, from the base document ("2 g", "2.5 g").
 SALT_MG = {
     name: Decimal(BASE["doses"][name]["salt_mass"].removesuffix(" g")) * 1000 for name in INFUSIONS
@@ -48,9 +57,13 @@ def raised_threshold(draw: st.DrawFn) -> tuple[tuple[str, ...], str]:
 
 @st.composite
 def dose_above_a_ceiling(draw: st.DrawFn) -> tuple[tuple[str, ...], str]:
-    kind = draw(st.sampled_from(["fast", "strong", "im"]))
+    kind = draw(st.sampled_from(["fast", "strong", "im", "bag"]))
     if kind == "im":  # above 250 mg/kg at the lightest plausible weight, 20 kg
         return ("doses", "severe_im", "salt_mass"), f"{(5 * draw(factors)).normalize():f} g"
+    if kind == "bag":  # its largest amount in 1000 mL over 12 h: above 150 mg/min, 20 g/dL
+        name = draw(st.sampled_from(BAGS))
+        fastest = Decimal(150 * 12 * 60) / SULFATE_MG_PER_MMOL
+        return ("doses", name, "magnesium_high"), f"{(fastest * draw(factors)).normalize():f} mmol"
     name = draw(st.sampled_from(INFUSIONS))
     salt = SALT_MG[name]
     if kind == "fast":  # quicker than 150 mg/min

@@ -105,6 +105,15 @@ def test_a_threshold_may_be_lowered_never_raised(key: str, above: str, at: str, 
     assert problems_of(lambda d: d["thresholds"].update({key: below})) == ()
 
 
+def test_a_value_just_above_a_ceiling_never_shows_as_the_ceiling() -> None:
+    raised = problems_of(lambda d: d["thresholds"].update(iv_max_rate="150.0000000001 mg/min"))
+    assert raised == (f"thresholds.iv_max_rate: 150.0000000001 mg/min is above {RATE_CEILING}",)
+    fast = problems_of(lambda d: d["doses"]["loading"].update(duration="13.3333 min"))
+    assert fast == (
+        f"doses.loading: 2 g in 100 mL over 13.3333 min is 150.0004 mg/min, above {RATE_CEILING}",
+    )
+
+
 def test_a_ceiling_in_a_unit_mgdesk_cannot_print_is_refused_before_any_plan_is_made() -> None:
     # Accepted once, "9 g/h" then failed every evaluation: the orders quote the maximum rate.
     assert problems_of(lambda d: d["thresholds"].update(iv_max_rate="9 g/h")) == (
@@ -122,6 +131,37 @@ def test_the_pulseless_push_keeps_its_exception_but_has_a_ceiling_too() -> None:
     stronger = problems_of(lambda d: d["doses"]["torsades_pulseless"].update(volume="5 mL"))
     assert stronger == (
         f"doses.torsades_pulseless: 2 g in 5 mL is 40 g/dL, above {CONCENTRATION_CEILING}",
+    )
+
+
+@pytest.mark.parametrize("name", ["mild_iv", "mild_iv_reduced"])
+def test_the_mild_infusions_are_held_to_the_iv_ceilings(name: str) -> None:
+    # Revision 1.1's IV mild alternative: accepted once, though no bundled case reached the
+    # reduced one, so "protocol check" found nothing and it installed.
+    found = problems_of(lambda d: d["doses"][name].update(volume="5 mL", duration="1 min"))
+    salt = "2 g" if name == "mild_iv" else "1 g"
+    rate = "2000" if name == "mild_iv" else "1000"
+    concentration = [f"doses.{name}: 2 g in 5 mL is 40 g/dL, above {CONCENTRATION_CEILING}"]
+    assert list(found) == [
+        *(concentration if name == "mild_iv" else []),
+        f"doses.{name}: {salt} in 5 mL over 1 min is {rate} mg/min, above {RATE_CEILING}",
+    ]
+
+
+@pytest.mark.parametrize("name", ["refractory_bag", "refractory_bag_reduced"])
+def test_the_refractory_bag_is_held_to_the_iv_ceilings_at_its_largest_amount(name: str) -> None:
+    # 40 mmol of magnesium sulfate heptahydrate (246.47 g/mol) is 9.8588 g.
+    fast = problems_of(lambda d: d["doses"][name].update(magnesium_high="40 mmol", duration="1 h"))
+    assert fast == (
+        f"doses.{name}: 40 mmol (9.8588 g) in 1000 mL over 60 min is 164.313 mg/min, "
+        f"above {RATE_CEILING}",
+    )
+    strong = problems_of(lambda d: d["doses"][name].update(volume="5 mL"))
+    high = {"refractory_bag": "12 mmol (2.95764 g)", "refractory_bag_reduced": "6 mmol (1.47882 g)"}
+    concentration = {"refractory_bag": "59.1528", "refractory_bag_reduced": "29.5764"}
+    assert strong == (
+        f"doses.{name}: {high[name]} in 5 mL is {concentration[name]} g/dL, "
+        f"above {CONCENTRATION_CEILING}",
     )
 
 

@@ -376,6 +376,22 @@ def test_the_text_fields_take_no_more_than_the_core_accepts(window: MainWindow) 
     assert problems == ["patient.name is longer than 200 characters, more than the form takes"]
 
 
+@pytest.mark.parametrize("key", sorted(TEXT_LIMITS))
+def test_the_form_shows_a_text_fields_limit_and_says_when_a_paste_was_cut(
+    qtbot: QtBot, window: MainWindow, key: str
+) -> None:
+    limit = TEXT_LIMITS[key]
+    edit, row = line_edit(window, f"patient.{key}"), window.form_view.rows[f"patient.{key}"]
+    assert edit.toolTip() == f"At most {limit} characters"
+    QApplication.clipboard().setText("x" * (limit + 20))
+    edit.setFocus()
+    edit.paste()
+    assert len(edit.text()) == limit
+    assert row.note.text() == f"At most {limit} characters: the rest was not taken"
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    assert row.note.text() == ""
+
+
 def test_a_direction_override_in_the_name_is_refused_beside_the_field(
     qtbot: QtBot, window: MainWindow
 ) -> None:

@@ -192,6 +192,11 @@ def test_a_busy_queue_while_the_sheet_is_written_loses_no_entry_and_is_told(
         holder.execute("ROLLBACK")
     provisional = _printed_hash(tmp_path / "sheet.pdf")
     assert f"audit entry {provisional}" in out.getvalue()
+    # The sheet's entry is in the queue, its outcome in a file of its own beside it.
+    waiting = mgdesk("audit", "verify", "--sheet", provisional, cwd=tmp_path)
+    assert waiting.returncode == 1
+    assert f"waits in the audit queue ({log.path}.queue*.jsonl)" in waiting.stderr
+    assert f"2 entries wait in the audit queue ({log.path}.queue*.jsonl)" in waiting.stdout
 
     flushed = log.flush_pending()
     assert (flushed.recorded, flushed.waiting, flushed.problem) == (2, 0, None)

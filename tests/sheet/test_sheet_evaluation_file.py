@@ -79,6 +79,23 @@ def test_evaluate_marks_a_protocol_file_in_the_report_and_on_stderr(tmp_path: Pa
     assert "EVALUATION" not in out.getvalue() and err.getvalue() == ""
 
 
+@pytest.mark.parametrize("output", ["json", "jsonl"])
+def test_the_json_plan_of_a_protocol_file_is_marked_whatever_approval_it_claims(
+    tmp_path: Path, output: str
+) -> None:
+    path = approved_protocol_file(tmp_path)
+    case = json.dumps(example(TORSADES)).encode()
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["evaluate", "--format", output, "--protocol", str(path), "-"]
+    assert evaluate_cli.run(argv, io.BytesIO(case), out, err) == 0
+    protocol = json.loads(out.getvalue())["protocol"]
+    assert protocol["site_approved"] is True  # what the file claims, and beside it:
+    assert protocol["evaluation_only"] is True
+    out = io.StringIO()
+    assert evaluate_cli.run([*argv[:3], "-"], io.BytesIO(case), out, io.StringIO()) == 0
+    assert "evaluation_only" not in json.loads(out.getvalue())["protocol"]
+
+
 @pytest.mark.slow
 def test_every_page_of_a_sheet_made_with_a_protocol_file_is_marked(tmp_path: Path) -> None:
     protocol = approved_protocol_file(tmp_path)

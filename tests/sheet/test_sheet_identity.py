@@ -27,6 +27,8 @@ from mgdesk.core.protocol_loader import default_protocol
 from mgdesk.core.text import FACILITY_LIMIT, PRESCRIBER_LIMIT
 from mgdesk.document.sheet import SheetRefused, build_sheet
 from mgdesk.document.sheet_html import render_header_html, sheet_text
+from mgdesk.gui.preferences import PreferencesDialog
+from mgdesk.gui.settings import open_settings
 from mgdesk.gui.sheet_dialog import OrderSheetDialog, SheetRecorder
 from mgdesk.records.audit import AuditLog
 
@@ -183,6 +185,16 @@ def test_the_dialog_shows_why_a_prescriber_name_cannot_be_printed(
     assert "The prescriber's name contains" in label_text(dialog, "reasons")
     assert code in label_text(dialog, "reasons")
     assert buttons_enabled(dialog) == [False, False, False]
+
+
+def test_the_dialog_and_the_preferences_show_each_names_length_limit(qtbot: QtBot) -> None:
+    dialog = dialog_for(qtbot, example(MILD))
+    for name in ("prescriber", "prescriber_registration", "prescriber_contact"):
+        field = dialog.findChild(QLineEdit, name)
+        assert field is not None and field.toolTip() == f"At most {PRESCRIBER_LIMIT} characters"
+    preferences = PreferencesDialog(open_settings())
+    qtbot.addWidget(preferences)
+    assert preferences.facility.toolTip() == f"At most {FACILITY_LIMIT} characters"
 
 
 def test_the_dialog_refuses_a_facility_from_the_preferences_that_would_not_print(
