@@ -143,7 +143,9 @@ class EdgeGroup:
     outcomes: list[tuple[str, str]] = field(default_factory=list)  # (outcome, label)
     line: QGraphicsPathItem | None = None
     head: QGraphicsPolygonItem | None = None
-    label: QGraphicsTextItem | None = None
+    label: QGraphicsTextItem | None = None  # the label shown
+    # Each label made so far, by the outcome it emphasises (None: none).
+    labels: dict[str | None, QGraphicsTextItem] = field(default_factory=dict)
     taken: str | None = None
 
 
@@ -175,7 +177,7 @@ class FlowchartScene(QGraphicsScene):
             group.label = QGraphicsTextItem()
             group.label.setTextWidth(self._label_width(group))
             # Measured at its widest (all bold), so the layout has room for any highlight.
-            self._write_label(group, emphasise_all=True)
+            group.label.setHtml(self._label_html(group, emphasise_all=True))
             self.addItem(group.label)
         self._place_nodes()
         for group in self.groups:
@@ -336,6 +338,11 @@ class FlowchartScene(QGraphicsScene):
         """Colours from the palette's roles, so light and dark themes both read well."""
         self.palette_ = palette
         self.setBackgroundBrush(palette.color(QPalette.ColorRole.Base))
+        for group in self.groups:  # labels in the earlier colours are made again as needed
+            for label in group.labels.values():
+                if label is not group.label:
+                    self.removeItem(label)
+            group.labels.clear()
         self._style(list(self.nodes.values()), self.groups)
 
     def _style(self, nodes: Iterable[NodeItem], groups: Iterable[EdgeGroup]) -> None:
@@ -358,16 +365,35 @@ class FlowchartScene(QGraphicsScene):
                 item.setBrush(base)
         for group in groups:
             colour, width = (accent, 3.0) if group.taken is not None else (quiet, 1.3)
-            assert group.line is not None and group.head is not None and group.label is not None
+            assert group.line is not None and group.head is not None
             group.line.setPen(QPen(colour, width))
             group.line.setZValue(0 if group.taken is not None else -1)
             group.head.setPen(QPen(colour, 1))
             group.head.setBrush(QBrush(colour))
-            group.label.setDefaultTextColor(text)
-            self._write_label(group)
+            self._show_label(group, text)
 
-    def _write_label(self, group: EdgeGroup, emphasise_all: bool = False) -> None:
-        assert group.label is not None
+    def _show_label(self, group: EdgeGroup, colour: QColor) -> None:
+        """Show the group's label with its taken outcome emphasised. Each wording is laid out
+        once and kept: laying out rich text was most of what a new path cost."""
+        shown = group.label
+        assert shown is not None
+        label = group.labels.get(group.taken)
+        if label is None:
+            label = group.labels[group.taken] = QGraphicsTextItem()
+            label.setTextWidth(shown.textWidth())
+            label.setPos(shown.pos())
+            label.setDefaultTextColor(colour)
+            label.setHtml(self._label_html(group))
+            self.addItem(label)
+        if label is not shown:
+            if shown in group.labels.values():
+                shown.hide()
+            else:  # the label the layout was measured with, or one in the earlier colours
+                self.removeItem(shown)
+            label.show()
+            group.label = label
+
+    def _label_html(self, group: EdgeGroup, emphasise_all: bool = False) -> str:
         accent = self.palette_.color(QPalette.ColorRole.Link).name()
         parts = []
         for outcome, text in group.outcomes:
@@ -377,7 +403,7 @@ class FlowchartScene(QGraphicsScene):
             if outcome == group.taken or emphasise_all:
                 written = f'<b><span style="color:{accent}">{written}</span></b>'
             parts.append(written)
-        group.label.setHtml(" · ".join(parts))
+        return " · ".join(parts)
 
 
 class FlowchartView(QGraphicsView):
