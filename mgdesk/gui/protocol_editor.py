@@ -139,7 +139,7 @@ class ProtocolEditor(QMainWindow):
         panel.addWidget(self.problem_list, 1)
         panel.addWidget(QLabel("<b>Fields changed</b>"))
         panel.addWidget(self.changes_list, 1)
-        self.worked_cases_button = QPushButton("Worked cases…")
+        self.worked_cases_button = QPushButton("&Worked cases…")
         self.worked_cases_button.setToolTip(
             "Also compare over your site's worked cases or case files (a folder of *.json)"
         )
@@ -151,13 +151,13 @@ class ProtocolEditor(QMainWindow):
         panel.addWidget(self.comparison_status)
         panel.addWidget(self.comparison_tree, 3)
 
-        self.save_button = QPushButton("Save as new version…")
+        self.save_button = QPushButton("&Save as new version…")
         self.save_button.clicked.connect(self.choose_save_path)
-        self.report_button = QPushButton("Change report (PDF)…")
+        self.report_button = QPushButton("Change &report (PDF)…")
         self.report_button.clicked.connect(self.choose_report_path)
-        self.install_user_button = QPushButton("Install for me (evaluation)")
+        self.install_user_button = QPushButton("Install for &me (evaluation)")
         self.install_user_button.clicked.connect(lambda: self.install("user"))
-        self.install_machine_button = QPushButton("Install for all users (administrator)")
+        self.install_machine_button = QPushButton("Install for &all users (administrator)")
         self.install_machine_button.clicked.connect(lambda: self.install("machine"))
         buttons = QHBoxLayout()
         for button in (
@@ -220,9 +220,9 @@ class ProtocolEditor(QMainWindow):
     def _formulary_buttons(self) -> QWidget:
         row = QWidget()
         layout = QHBoxLayout(row)
-        add = QPushButton("Add a product like…")
+        add = QPushButton("A&dd a product like…")
         add.clicked.connect(self.choose_product_to_add)
-        remove = QPushButton("Remove a product…")
+        remove = QPushButton("Remo&ve a product…")
         remove.clicked.connect(self.choose_product_to_remove)
         layout.addWidget(add)
         layout.addWidget(remove)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QMenu, QTabBar
 from pytestqt.qtbot import QtBot
 
 from mgdesk.core.protocol import Protocol
+from mgdesk.gui import protocol_editor
 from mgdesk.gui.about import AboutDialog
 from mgdesk.gui.main_window import MainWindow
 from mgdesk.gui.preferences import PreferencesDialog
@@ -120,3 +121,15 @@ def test_a_mnemonic_moves_the_focus_to_its_field(qtbot: QtBot, window: MainWindo
         Qt.KeyboardModifier.AltModifier,
     )
     qtbot.waitUntil(window.form_view.line_edits["labs.potassium"].hasFocus)
+
+
+def test_the_protocol_editor_mnemonics_are_unique(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(protocol_editor, "GENERATED_CASES", 20)
+    editor = window.menus.open_protocol_editor()
+    assert editor is not None
+    qtbot.addWidget(editor)
+    texts = texts_with_mnemonics(editor)
+    assert len([t for t in texts if mnemonic(t)]) >= 5  # its buttons and tabs are found
+    assert duplicates(texts) == {}
