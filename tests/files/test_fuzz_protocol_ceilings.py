@@ -28,15 +28,17 @@ THRESHOLDS = {
     "renal_max_48h": (Decimal(20), {"g": 1, "mg": 1000, "kg": Decimal("0.001")}),
     "im_max_per_weight_4h": (Decimal(250), {"mg/kg": 1, "g/kg": Decimal("0.001")}),
 }
-INFUSIONS = (
-    "torsades_with_pulse",
-    "loading",
-    "severe_iv",
-    "severe_iv_reduced",
-    "mild_iv",
-    "mild_iv_reduced",
+# Read from the protocol, so that an IV dose added to it is fuzzed too: every salt mass given
+# in a diluent over a time (the pulseless push, given over "1 to 2 minutes", has its own
+# ceiling), and every bag dosed in mmol.
+INFUSIONS = tuple(
+    name
+    for name, dose in BASE["doses"].items()
+    if {"salt_mass", "volume", "duration"} <= dose.keys() and "duration_upto" not in dose
 )
-BAGS = ("refractory_bag", "refractory_bag_reduced")
+BAGS = tuple(
+    name for name, dose in BASE["doses"].items() if {"volume", "magnesium_high"} <= dose.keys()
+)
 SULFATE_MG_PER_MMOL = Decimal("246.47")
 # The salt mass of each infusion in mg, from the base document ("2 g", "2.5 g").
 SALT_MG = {
