@@ -46,7 +46,8 @@ class ColumnTabs(QTabWidget):
         """Whether the tab bar and the page already have the geometry Qt would give them."""
         option = QStyleOptionTabWidgetFrame()
         self.initStyleOption(option)
-        style, stack = self.style(), self.findChild(QStackedWidget)
+        style = self.style()
+        stack = self.findChild(QStackedWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
         return stack is not None and (
             style.subElementRect(QStyle.SubElement.SE_TabWidgetTabBar, option, self),
             style.subElementRect(QStyle.SubElement.SE_TabWidgetTabContents, option, self),
