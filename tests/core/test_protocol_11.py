@@ -466,7 +466,7 @@ def test_a_1_0_protocol_keeps_1_0_behaviour() -> None:
 
 def test_the_bundled_protocol_is_1_1_and_reads_nothing_as_1_0() -> None:
     protocol = default_protocol()
-    assert protocol.version == "1.1.1" and protocol.read_as_1_0 == ()
+    assert protocol.version == "1.1.2" and protocol.read_as_1_0 == ()
     assert protocol.settings.cockcroft_gault_weight == "bmi_rule"
 
 

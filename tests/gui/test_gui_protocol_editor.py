@@ -129,7 +129,7 @@ def test_a_refused_edit_shows_its_message_on_the_field_and_saves_nothing(
     assert not editor.save_button.isEnabled()
     assert not editor.save_as(tmp_path / "refused.json")
     assert not (tmp_path / "refused.json").exists()
-    assert window.protocol is not None and window.protocol.version == "1.1.1"
+    assert window.protocol is not None and window.protocol.version == "1.1.2"
 
 
 def test_a_product_added_in_the_window_gets_its_own_editors(
