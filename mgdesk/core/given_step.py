@@ -63,7 +63,7 @@ def given_step(
     else:
         outcome = "none"
     inputs = _inputs(protocol, case, totals, orders, limited, allowed)
-    return GivenStep(outcome, inputs, _thresholds(protocol, weight), warnings)
+    return GivenStep(outcome, inputs, _thresholds(protocol, weight, totals, limited), warnings)
 
 
 def _im_limit_left_it_out(protocol: Protocol, weight: Quantity | None, im_4h_g: Fraction) -> bool:
@@ -97,8 +97,9 @@ def _inputs(
     if totals.im_4h_g > 0:
         inputs.append(StepValue("given IM in the last 4 hours", grams(totals.im_4h_g)))
     if not limited:
-        below = plain_quantity(protocol.thresholds.clearance_emergency_only_below)
-        inputs.append(StepValue("48-hour limit counted", f"no: clearance {below} or more"))
+        if totals.counted:  # why what was given reduces nothing
+            below = plain_quantity(protocol.thresholds.clearance_emergency_only_below)
+            inputs.append(StepValue("48-hour limit counted", f"no: clearance {below} or more"))
         return tuple(inputs)
     emergency = emergency_now_g(orders)
     if emergency > 0:
@@ -112,17 +113,20 @@ def _inputs(
     return tuple(inputs)
 
 
-def _thresholds(protocol: Protocol, weight: Quantity | None) -> tuple[StepValue, ...]:
+def _thresholds(
+    protocol: Protocol, weight: Quantity | None, totals: GivenTotals, limited: bool
+) -> tuple[StepValue, ...]:
+    """The limits this step compared: the 48-hour limit where it counts, the IM limit where
+    IM was given in the last 4 hours."""
     t = protocol.thresholds
-    below = plain_quantity(t.clearance_emergency_only_below)
-    per_weight = plain_quantity(t.im_max_per_weight_4h)
-    im_limit = per_weight
-    if weight is not None:
-        im_limit += f" x {plain_quantity(weight)} = {mass(t.im_max_per_weight_4h * weight)}"
-    return (
-        StepValue(
-            f"at most in 48 hours (clearance below {below}, dialysis or unknown)",
-            mass(t.renal_max_48h),
-        ),
-        StepValue("IM at most in 4 hours", im_limit),
-    )
+    compared = []
+    if limited:
+        below = plain_quantity(t.clearance_emergency_only_below)
+        name = f"at most in 48 hours (clearance below {below}, dialysis or unknown)"
+        compared.append(StepValue(name, mass(t.renal_max_48h)))
+    if totals.im_4h_g > 0:
+        im_limit = plain_quantity(t.im_max_per_weight_4h)
+        if weight is not None:
+            im_limit += f" x {plain_quantity(weight)} = {mass(t.im_max_per_weight_4h * weight)}"
+        compared.append(StepValue("IM at most in 4 hours", im_limit))
+    return tuple(compared)

@@ -265,10 +265,17 @@ class ProtocolEditor(QMainWindow):
         lines = ["<h3>mgdesk's fixed safety ceilings</h3><ul>"]
         lines += [f"<li>thresholds.{k}: {c.text}</li>" for k, c in THRESHOLD_CEILINGS.items()]
         lines.append(f"<li>doses.torsades_pulseless: {PUSH_MAX_RATE.text}</li></ul>")
+        # As read, with any step an older file lacks taken from the bundled protocol.
+        protocol = self.validation.protocol
         graph = self.draft.document.get("graph", {})
         nodes = graph.get("nodes", []) if isinstance(graph, dict) else []
+        steps = (
+            [(n.id, n.title) for n in protocol.graph.nodes]
+            if protocol is not None
+            else [(n.get("id"), n.get("title")) for n in nodes if isinstance(n, dict)]
+        )
         lines.append("<h3>Rule structure (steps of the graph)</h3><ul>")
-        lines += [f"<li>{n.get('id')}: {n.get('title')}</li>" for n in nodes if isinstance(n, dict)]
+        lines += [f"<li>{node_id}: {title}</li>" for node_id, title in steps]
         lines.append("</ul><h3>Codes</h3>")
         for section in ("orders", "warnings", "monitoring"):
             codes = self.draft.document.get(section, {})

@@ -55,14 +55,8 @@ def test_the_step_comes_after_the_treatment_action_and_before_the_gi_losses() ->
 def test_nothing_given_is_outcome_none() -> None:
     step = given_step(plan_of(worked_case("y18.json")["case"]))
     assert (step.outcome, step.outcome_label) == ("none", "none in 48 hours")
-    assert inputs(step) == {
-        "magnesium given in the last 48 hours": "none",
-        "48-hour limit counted": "no: clearance 20 mL/min or more",
-    }
-    assert {t.name: t.value for t in step.thresholds} == {
-        "at most in 48 hours (clearance below 20 mL/min, dialysis or unknown)": "20 g",
-        "IM at most in 4 hours": "250 mg/kg x 70 kg = 17.5 g",
-    }
+    assert inputs(step) == {"magnesium given in the last 48 hours": "none"}
+    assert step.thresholds == (), "no limit counts what was not given, at full doses"
     assert step.rationale.startswith("No parenteral magnesium was given")
     assert step.sources == ("fda_mgso4_50", "pfizer_mgso4_d5w")
 
@@ -82,7 +76,12 @@ def test_magnesium_given_within_the_limits_is_counted() -> None:
     full_dose = plan_of(with_given(base_case(), ("2026-12-03T12:00:00Z", "iv", "5 g")))
     step = given_step(full_dose)
     assert (step.outcome, step.outcome_label) == ("counted", "given, within the limits")
-    assert inputs(step)["magnesium given in the last 48 hours"] == "5 g"
+    assert inputs(step) == {
+        "magnesium given in the last 48 hours": "5 g",
+        "counted back from": ASSESSED,
+        "48-hour limit counted": "no: clearance 20 mL/min or more",
+    }
+    assert step.thresholds == ()
     assert "parenteral_magnesium_given" in warning_codes(full_dose)
     # Y22 with only its first 5 g: the half-dose infusion fits what is left of the 20 g.
     limited = plan_of(y22(("2026-12-03T08:00:00+00:00", "iv", "5 g")))
@@ -103,6 +102,9 @@ def test_y22_reaches_the_48_hour_limit_in_this_step_not_in_the_treatment() -> No
     assert inputs(step)["infusion within the 48-hour limit"] == (
         "cut to 1 g (1 g left of the 48-hour limit)"
     )
+    assert {t.name: t.value for t in step.thresholds} == {
+        "at most in 48 hours (clearance below 20 mL/min, dialysis or unknown)": "20 g"
+    }
     treatment = next(s for s in plan.steps if s.id == "treatment")
     assert treatment.outcome == "emergency_only"
     assert not any("48" in v.name for v in treatment.inputs)
@@ -141,6 +143,8 @@ def test_im_given_in_4_hours_can_take_away_the_im_alternative(
     step = given_step(plan)
     assert step.outcome == outcome
     assert inputs(step)["given IM in the last 4 hours"] == im_given
+    thresholds = {t.name: t.value for t in step.thresholds}
+    assert thresholds == {"IM at most in 4 hours": "250 mg/kg x 70 kg = 17.5 g"}
     assert (plan.order("mg_sulfate_im_severe") is not None) is listed
     if not listed:
         assert step.outcome_label == "IM limit in 4 hours reached"

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from files_support import default_protocol_document, protocol_bytes, run_admin, without_given_step
+from files_support import default_protocol_document, protocol_bytes, run_admin
+from protocol_documents import without_given_step
 from worked_cases import worked_case, worked_case_files
 
 from mgdesk.core.case import parse_case
