@@ -62,7 +62,12 @@ def given_step(
         outcome = "counted"
     else:
         outcome = "none"
-    inputs = _inputs(protocol, case, totals, orders, limited, allowed)
+    inputs = _given(case, totals)
+    if limited:
+        inputs += _allowance(protocol, totals, orders, allowed)
+    elif totals.counted:  # why what was given reduces nothing
+        below = plain_quantity(protocol.thresholds.clearance_emergency_only_below)
+        inputs += (StepValue("48-hour limit counted", f"no: clearance {below} or more"),)
     return GivenStep(outcome, inputs, _thresholds(protocol, weight, totals, limited), warnings)
 
 
@@ -76,14 +81,8 @@ def _im_limit_left_it_out(protocol: Protocol, weight: Quantity | None, im_4h_g: 
     return dose <= limit < dose + im_4h_g
 
 
-def _inputs(
-    protocol: Protocol,
-    case: Case,
-    totals: GivenTotals,
-    orders: tuple[Order, ...],
-    limited: bool,
-    allowed: Allowance | None,
-) -> tuple[StepValue, ...]:
+def _given(case: Case, totals: GivenTotals) -> tuple[StepValue, ...]:
+    """What was given, counted back from when, and what of it IM in the last 4 hours."""
     older = len(case.magnesium_given) - len(totals.counted)
     if totals.counted:
         given = totals.shown
@@ -96,11 +95,15 @@ def _inputs(
         inputs.append(StepValue("counted back from", case.assessed_at.isoformat()))
     if totals.im_4h_g > 0:
         inputs.append(StepValue("given IM in the last 4 hours", grams(totals.im_4h_g)))
-    if not limited:
-        if totals.counted:  # why what was given reduces nothing
-            below = plain_quantity(protocol.thresholds.clearance_emergency_only_below)
-            inputs.append(StepValue("48-hour limit counted", f"no: clearance {below} or more"))
-        return tuple(inputs)
+    return tuple(inputs)
+
+
+def _allowance(
+    protocol: Protocol, totals: GivenTotals, orders: tuple[Order, ...], allowed: Allowance | None
+) -> tuple[StepValue, ...]:
+    """Where the 48-hour limit counts: the emergency doses now, and the infusion within what
+    the limit leaves (or, with no infusion, what it leaves)."""
+    inputs = []
     emergency = emergency_now_g(orders)
     if emergency > 0:
         inputs.append(StepValue("torsades and loading doses now", grams(emergency)))

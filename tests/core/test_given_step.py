@@ -3,16 +3,13 @@ losses: its outcome, what it read and the limits it compared (PROTOCOL.md step 8
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
-from core_support import base_case, plan_of, warning_codes
+from core_support import ASSESSED, base_case, plan_of, warning_codes, with_given
 from worked_cases import worked_case
 
 from mgdesk.core.plan import Plan, Step
-
-ASSESSED = "2026-12-04T12:00:00+00:00"
 
 
 def given_step(plan: Plan) -> Step:
@@ -21,16 +18,6 @@ def given_step(plan: Plan) -> Step:
 
 def inputs(step: Step) -> dict[str, str]:
     return {v.name: v.value for v in step.inputs}
-
-
-def with_given(document: dict[str, Any], *entries: tuple[str, str, str]) -> dict[str, Any]:
-    """The case with magnesium given (time, route, amount), assessed at ASSESSED."""
-    changed = copy.deepcopy(document)
-    changed["clinical"]["magnesium_given"] = [
-        {"time": t, "route": r, "amount": a} for t, r, a in entries
-    ]
-    changed["assessed_at"] = ASSESSED
-    return changed
 
 
 def y22(*entries: tuple[str, str, str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from files_support import default_protocol_document, protocol_bytes, run_admin
+from files_support import as_1_0, default_protocol_document, protocol_bytes, run_admin
 from protocol_documents import without_given_step
 from worked_cases import worked_case, worked_case_files
 
@@ -30,16 +30,6 @@ def earlier_1_1() -> dict[str, Any]:
     document = without_given_step(default_protocol_document())
     document["version"] = "1.1.1"
     return document
-
-
-def as_1_0(document: dict[str, Any]) -> dict[str, Any]:
-    """A 1.0 file: without the fields revision 1.1 added, step 8f's step among them."""
-    document["version"] = "1.0.0"
-    del document["settings"]
-    del document["doses"]["oral_start_reduced"]
-    del document["orders"]["mg_sulfate_iv_mild"]
-    del document["warnings"]["cumulative_limit_reached"]
-    return without_given_step(document)
 
 
 def write(folder: Path, document: dict[str, Any]) -> Path:
@@ -91,7 +81,9 @@ def test_an_earlier_1_1_file_walks_the_steps_of_the_bundled_protocol() -> None:
 
 
 def test_a_1_0_file_takes_the_step_too_and_y22_reaches_the_limit_there() -> None:
-    protocol = parse_protocol(protocol_bytes(as_1_0(default_protocol_document())))
+    protocol = parse_protocol(
+        protocol_bytes(without_given_step(as_1_0(default_protocol_document())))
+    )
     assert protocol.read_as_1_0 and protocol.read_as_bundled[-2:] == STEP_NOTES
     step = next(s for s in plan_under("y22.json", protocol).steps if s.id == "magnesium_given")
     assert step.outcome == "limit_reached"
@@ -109,7 +101,7 @@ def test_protocol_check_lists_the_step_an_earlier_1_1_file_takes(tmp_path: Path)
 
 
 def test_protocol_check_lists_the_step_a_1_0_file_takes(tmp_path: Path) -> None:
-    path = write(tmp_path, as_1_0(default_protocol_document()))
+    path = write(tmp_path, without_given_step(as_1_0(default_protocol_document())))
     status, out, err = run_admin("protocol", "check", str(path))
     assert status == 0, err
     assert "Read as a revision 1.0 protocol" in out
