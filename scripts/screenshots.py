@@ -31,7 +31,7 @@ CASES = (
     ("emergency-invalid-torsades", "invalid:torsades-unprintable-name", None),
     ("emergency-invalid-tetany", "invalid:tetany-potassium-1.2", None),
     ("adjusted-body-weight", "worked:y01.json", "renal"),
-    ("magnesium-given-infusion-cut", "worked:y22.json", "treatment"),
+    ("magnesium-given-infusion-cut", "worked:y22.json", "magnesium_given"),
 )
 # Cases whose form is shown scrolled down to the magnesium given (protocol 1.1).
 SCROLLED_TO_GIVEN = ("magnesium-given-infusion-cut",)

@@ -72,6 +72,8 @@ STEP_OUTCOMES: dict[str, tuple[str, ...]] = {
         "oral_failed",
         "refractory",
     ),
+    # Step 8f: the magnesium already given, counted after the treatment orders are written.
+    "magnesium_given": ("none", "counted", "limit_reached", "im_limit_reached"),
     "gi_losses": ("none", "present"),
     "monitoring": ("done",),
 }

@@ -17,13 +17,14 @@ from mgdesk.core.case import Case
 from mgdesk.core.chemistry import potassium_mmol_l
 from mgdesk.core.formatting import entered_text, plain_quantity, significant, yes_no
 from mgdesk.core.given import (
+    Allowance,
     GivenTotals,
     allowance,
     emergency_now_g,
     given_summary,
     given_totals,
-    given_warnings,
 )
+from mgdesk.core.given_step import given_step
 from mgdesk.core.invariants import check_plan
 from mgdesk.core.other_orders import alfacalcidol, potassium_replacement, rehydration
 from mgdesk.core.plan import (
@@ -82,9 +83,9 @@ class _Evaluation:
     clearance: Clearance | None = None
     clearance_unknown_reason: str | None = None
     status: str = "ok"
-    # Magnesium already given (step 8f): the severe infusion cut or withheld for the
-    # 48-hour allowance.
-    cut_for_allowance: bool = False
+    # Magnesium already given (step 8f): the half-dose severe infusion under the 48-hour
+    # allowance, when the treatment step wrote one.
+    allowance: Allowance | None = None
 
     # -- walking the graph -------------------------------------------------------------
 
@@ -98,6 +99,7 @@ class _Evaluation:
             "renal": self.renal_step,
             "potassium": self.potassium,
             "treatment": self.treatment,
+            "magnesium_given": self.magnesium_given,
             "gi_losses": self.gi_losses,
             "monitoring_step": self.monitoring_step,
         }
@@ -417,16 +419,6 @@ class _Evaluation:
         return "low", inputs, thresholds
 
     def treatment(self) -> tuple[str, list[StepValue], list[StepValue]]:
-        """Step 8, then what the magnesium already given calls for (step 8f)."""
-        outcome, inputs, thresholds = self._treatment()
-        limited, cut = self._limit_applies, self.cut_for_allowance
-        for code, values in given_warnings(self.protocol, self._given, self.orders, limited, cut):
-            self.warn(code, **values)
-        if self._given.counted:
-            inputs.append(StepValue("magnesium given in the last 48 hours", self._given.shown))
-        return outcome, inputs, thresholds
-
-    def _treatment(self) -> tuple[str, list[StepValue], list[StepValue]]:
         c = self.case.clinical
         inputs = [
             StepValue("band", self.band or "no level"),
@@ -451,9 +443,7 @@ class _Evaluation:
             return "withheld_contraindication", inputs, thresholds
         if restricted:
             if c.severe_symptoms:
-                allowed = self._loading_within_allowance()
-                if self.case.magnesium_given:
-                    inputs.append(StepValue("infusion within the 48-hour limit", allowed))
+                self._loading_within_allowance()
                 return "emergency_only", inputs, thresholds
             return "withheld_renal", inputs, thresholds
         reduced = self.renal == "reduced_dose"
@@ -472,6 +462,17 @@ class _Evaluation:
                 self._add_built(build.mild_infusion(self.protocol, reduced=reduced))
             return "mild_parenteral", inputs, thresholds
         return self._oral_ladder(), inputs, thresholds
+
+    def magnesium_given(self) -> tuple[str, list[StepValue], list[StepValue]]:
+        """Step 8f: the magnesium already given, counted against the limits."""
+        im_weighed = self.steps[-1].outcome == "severe_band" and self.renal == "full_dose"
+        limited, orders = self._limit_applies, tuple(self.orders)
+        step = given_step(
+            self.protocol, self.case, self._given, orders, limited, self.allowance, im_weighed
+        )
+        for code, values in step.warnings:
+            self.warn(code, **values)
+        return step.outcome, list(step.inputs), list(step.thresholds)
 
     def gi_losses(self) -> tuple[str, list[StepValue], list[StepValue]]:
         losses = self.case.clinical.gi_losses
@@ -512,13 +513,14 @@ class _Evaluation:
             order = self._with_renal_cap(order)
         self.orders.append(order)
 
-    def _loading_within_allowance(self) -> str:
+    def _loading_within_allowance(self) -> None:
         """Step 8f: the loading dose (counted toward the 48-hour allowance; "once" when that
-        withholds the infusion), then the half-dose severe infusion; the allowance's trace."""
+        withholds the infusion), then the half-dose severe infusion."""
         loading = None if self.torsades_order else build.loading_infusion(self.protocol, True)
         now = [*self.orders, loading.order] if loading is not None else self.orders
-        allowed = allowance(self.protocol, self._given.total_g, emergency_now_g(now))
-        self.cut_for_allowance = allowed.cut
+        self.allowance = allowed = allowance(
+            self.protocol, self._given.total_g, emergency_now_g(now)
+        )
         if loading is not None:
             if allowed.dose_g is None:
                 loading = build.loading_infusion(self.protocol, infusion_follows=False)
@@ -529,7 +531,6 @@ class _Evaluation:
                 self.protocol, reduced=True, emergency=True, cut_to=cut_to, renal=self.renal
             )
             self._add_built(built)
-        return allowed.trace()
 
     def _im_severe(self, reduced: bool) -> str:
         """Order the IM alternative where it is allowed; either way, say why, for the trace."""

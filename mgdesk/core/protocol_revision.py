@@ -13,7 +13,9 @@ the bundled wording where 1.1 only added something to say:
 Each filled field is reported (Protocol.read_as_1_0), and `mgdesk protocol check` lists it.
 
 A 1.1 file written before a field was added to 1.1 (LATER_FIELDS) takes the bundled value of
-that field, reported apart (Protocol.read_as_bundled): the file is not read as 1.0.
+that field, reported apart (Protocol.read_as_bundled): the file is not read as 1.0. So does a
+graph written before step 8f (magnesium already given) became a step of its own: the bundled
+step is put between the treatment and the GI losses, so that no file skips it silently.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ NEW_WARNINGS = (
 # Fields added to revision 1.1 after sites wrote files for it: the day an oral course is
 # reviewed (PROTOCOL.md step 10: the oral recheck at day 7).
 LATER_FIELDS = (("monitoring", "recheck_mg_oral", "review_day"),)
+# The step added to revision 1.1's graph after sites wrote files for it (PROTOCOL.md step 8f),
+# and the step whose edges it now takes in: every edge into it leads to the new step first.
+LATER_STEP = "magnesium_given"
+LATER_STEP_BEFORE = "gi_losses"
 
 
 @functools.cache
@@ -129,7 +135,56 @@ def with_later_fields(doc: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, .
             notes.append(
                 f"{section}.{entry}.{key}: missing, read as the bundled {json.dumps(value)}"
             )
+    notes += _with_later_step(doc)
     return doc, tuple(notes)
+
+
+def _with_later_step(doc: dict[str, Any]) -> list[str]:
+    """Puts the bundled LATER_STEP into doc's graph where it lacks the node (its node, its
+    edges, the edges into LATER_STEP_BEFORE led to it), its rationales into doc's steps and
+    the sources it cites into doc's sources; a note for each. A graph or steps section that is
+    not an object is left as it is, for the loader to report."""
+    notes: list[str] = []
+    cited: list[str] = []
+    graph = doc.get("graph")
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    edges = graph.get("edges") if isinstance(graph, dict) else None
+    if (
+        isinstance(graph, dict)
+        and isinstance(nodes, list)
+        and isinstance(edges, list)
+        and not any(isinstance(n, dict) and n.get("id") == LATER_STEP for n in nodes)
+    ):
+        bundled = _bundled()["graph"]
+        node = copy.deepcopy(next(n for n in bundled["nodes"] if n["id"] == LATER_STEP))
+        own = [copy.deepcopy(e) for e in bundled["edges"] if e["from"] == LATER_STEP]
+        into = [
+            i
+            for i, e in enumerate(edges)
+            if isinstance(e, dict) and e.get("to") == LATER_STEP_BEFORE
+        ]
+        rerouted = [{**e, "to": LATER_STEP} if i in into else e for i, e in enumerate(edges)]
+        ids = [n.get("id") if isinstance(n, dict) else None for n in nodes]
+        at = ids.index("treatment") + 1 if "treatment" in ids else len(nodes)
+        doc["graph"] = {**graph, "nodes": [*nodes[:at], node, *nodes[at:]], "edges": rerouted + own}
+        cited = node.get("sources", [])
+        notes.append(
+            f"graph.nodes: the step {LATER_STEP!r} ({node['title']}, PROTOCOL.md step 8f) missing, "
+            f"read as the bundled step before {LATER_STEP_BEFORE!r}: its {len(own)} edges "
+            f"lead to {LATER_STEP_BEFORE!r}, and the {len(into)} edges that led there lead to it"
+        )
+    steps = doc.get("steps")
+    if isinstance(steps, dict) and LATER_STEP not in steps:
+        doc["steps"] = {**steps, LATER_STEP: copy.deepcopy(_bundled()["steps"][LATER_STEP])}
+        notes.append(f"steps.{LATER_STEP}: missing, read as the bundled rationales")
+    sources = doc.get("sources")
+    if isinstance(sources, dict) and any(key not in sources for key in cited):
+        doc["sources"] = own_sources = dict(sources)
+        for key in cited:
+            if key not in own_sources:
+                own_sources[key] = copy.deepcopy(_bundled()["sources"][key])
+                notes.append(f"sources.{key}: missing, read as the bundled source")
+    return notes
 
 
 def _to_fill(doc: dict[str, Any], section: str, keys: Collection[str]) -> dict[str, Any] | None:

@@ -214,7 +214,9 @@ class ProtocolEditor(QMainWindow):
             stack.addWidget(message)
             target.addRow(field.label, column)
             self._editors[field.key] = (widget, message)
-        tabs.addTab(fixed_parts_page(self.draft.document), "Fixed (not editable)")
+        tabs.addTab(
+            fixed_parts_page(self.draft.document, self.validation.protocol), "Fixed (not editable)"
+        )
         return tabs
 
     def _formulary_buttons(self) -> QWidget:

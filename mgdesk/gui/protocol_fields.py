@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -33,6 +33,9 @@ from mgdesk.records.protocol_edit import (
     JsonValue,
     shown_value,
 )
+
+if TYPE_CHECKING:
+    from mgdesk.core.protocol import Protocol
 
 _ISO_DATE = "yyyy-MM-dd"
 Reader = Callable[[], JsonValue]
@@ -168,20 +171,22 @@ def line_value(field: EditableField, text: str) -> JsonValue:
     return text
 
 
-def fixed_parts_page(document: Mapping[str, Any]) -> QScrollArea:
-    """The parts a site cannot change, shown read-only: the ceilings, the rule structure, the
+def fixed_parts_page(document: Mapping[str, Any], protocol: Protocol | None) -> QScrollArea:
+    """The parts a site cannot change, shown read-only: the ceilings, the rule structure (as
+    the protocol is read: a step an older file lacks comes from the bundled protocol), the
     codes and each warning's level."""
     lines = ["<h3>mgdesk's fixed safety ceilings</h3><ul>"]
     lines += [f"<li>thresholds.{k}: {escape(c.text)}</li>" for k, c in THRESHOLD_CEILINGS.items()]
     lines.append(f"<li>doses.torsades_pulseless: {escape(PUSH_MAX_RATE.text)}</li></ul>")
     graph = document.get("graph", {})
     nodes = graph.get("nodes", []) if isinstance(graph, dict) else []
+    steps = (
+        [(n.id, n.title) for n in protocol.graph.nodes]
+        if protocol is not None
+        else [(n.get("id"), n.get("title")) for n in nodes if isinstance(n, dict)]
+    )
     lines.append("<h3>Rule structure (steps of the graph)</h3><ul>")
-    lines += [
-        f"<li>{escape(str(n.get('id')))}: {escape(str(n.get('title')))}</li>"
-        for n in nodes
-        if isinstance(n, dict)
-    ]
+    lines += [f"<li>{escape(str(node_id))}: {escape(str(title))}</li>" for node_id, title in steps]
     lines.append("</ul><h3>Codes</h3>")
     for section in ("orders", "warnings", "monitoring"):
         entries = document.get(section, {})

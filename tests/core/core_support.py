@@ -67,6 +67,19 @@ def woman(age: float = 60, **changes: Any) -> dict[str, Any]:
     return base_case(**values)
 
 
+ASSESSED = "2026-12-04T12:00:00+00:00"
+
+
+def with_given(document: dict[str, Any], *entries: tuple[str, str, str]) -> dict[str, Any]:
+    """The case with magnesium given: (time, route, amount), assessed at ASSESSED."""
+    changed = copy.deepcopy(document)
+    changed["clinical"]["magnesium_given"] = [
+        {"time": t, "route": r, "amount": a} for t, r, a in entries
+    ]
+    changed["assessed_at"] = ASSESSED
+    return changed
+
+
 def plan_of(document: Mapping[str, Any], protocol: Protocol | None = None) -> Plan:
     active = protocol or default_protocol()
     return evaluate(parse_case(copy.deepcopy(dict(document)), active), active)

@@ -392,4 +392,4 @@ def test_the_text_report_names_an_outcome_whose_label_a_site_left_empty(tmp_path
     path.write_text(json.dumps(document), encoding="utf-8")
     result = run_cli(["evaluate", "--protocol", str(path), "-"], CASE)
     assert result.code == 0
-    assert "10. Monitoring: done (done)" in result.stdout
+    assert "11. Monitoring: done (done)" in result.stdout

@@ -6,14 +6,22 @@ Every boundary is tested exactly, in every unit the field accepts.
 
 from __future__ import annotations
 
-import copy
 import json
 from fractions import Fraction
 from importlib.resources import files
 from typing import Any
 
 import pytest
-from core_support import base_case, ids, plan_of, roles, warning_codes, woman
+from core_support import (
+    ASSESSED,
+    base_case,
+    ids,
+    plan_of,
+    roles,
+    warning_codes,
+    with_given,
+    woman,
+)
 
 from mgdesk import resources
 from mgdesk.core.case import parse_case
@@ -22,7 +30,6 @@ from mgdesk.core.plan import Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.protocol_loader import default_protocol, parse_protocol
 
-ASSESSED = "2026-12-04T12:00:00+00:00"
 SEVERE = "1.0 mg/dL"
 
 
@@ -74,16 +81,6 @@ def protocol_1_0() -> Protocol:
 def clearance(plan: Plan) -> Fraction:
     assert plan.creatinine_clearance is not None
     return plan.creatinine_clearance.ml_min
-
-
-def with_given(document: dict[str, Any], *entries: tuple[str, str, str]) -> dict[str, Any]:
-    """The case with magnesium given: (time, route, amount), assessed at ASSESSED."""
-    changed = copy.deepcopy(document)
-    changed["clinical"]["magnesium_given"] = [
-        {"time": t, "route": r, "amount": a} for t, r, a in entries
-    ]
-    changed["assessed_at"] = ASSESSED
-    return changed
 
 
 def order_salt_g(plan: Plan, order_id: str) -> Fraction:
@@ -466,7 +463,7 @@ def test_a_1_0_protocol_keeps_1_0_behaviour() -> None:
 
 def test_the_bundled_protocol_is_1_1_and_reads_nothing_as_1_0() -> None:
     protocol = default_protocol()
-    assert protocol.version == "1.1.1" and protocol.read_as_1_0 == ()
+    assert protocol.version == "1.1.2" and protocol.read_as_1_0 == ()
     assert protocol.settings.cockcroft_gault_weight == "bmi_rule"
 
 

@@ -91,7 +91,7 @@ def test_a_warning_code_the_engine_does_not_know_is_no_attribute_lookup() -> Non
 
 
 def test_the_sha256_of_the_file_bytes_is_in_every_plan(tmp_path: Path) -> None:
-    data = DEFAULT_BYTES.replace(b'"version": "1.1.1"', b'"version": "1.0.0-site"') + b"\n\n"
+    data = DEFAULT_BYTES.replace(b'"version": "1.1.2"', b'"version": "1.0.0-site"') + b"\n\n"
     path = write(tmp_path, data)
     protocol = load_protocol(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1117,6 +1117,16 @@ def test_every_code_status_severity_and_step_outcome_is_produced(tmp_path: Path)
     )
     given["assessed_at"] = "2026-12-04T12:00Z"
     plans += [plan_of(given)]
+    # Step 8f's other outcomes: IM given 2 hours ago, within the 4-hour IM limit and beyond it.
+    for amount in ("2 g", "16 g"):
+        im_given = base_case(
+            labs__magnesium=SEVERE,
+            clinical__magnesium_given=[
+                {"time": "2026-12-04T10:00Z", "route": "im", "amount": amount}
+            ],
+        )
+        im_given["assessed_at"] = "2026-12-04T12:00Z"
+        plans += [plan_of(im_given)]
     rounding = site_protocol(
         tmp_path,
         lambda d: d["orders"]["mg_oxide_oral"].update(product="magnesium_oxide_400mg_tablet"),
@@ -1149,6 +1159,7 @@ def test_the_trace_records_every_step_in_order() -> None:
         "renal",
         "potassium",
         "treatment",
+        "magnesium_given",
         "gi_losses",
         "monitoring",
     ]

@@ -47,6 +47,17 @@ def default_protocol_document() -> dict[str, Any]:
     return copy.deepcopy(document)
 
 
+def as_1_0(document: dict[str, Any]) -> dict[str, Any]:
+    """The protocol as a 1.0 file: without the fields revision 1.1 added (its graph as it
+    stands: protocol_documents.without_given_step takes out the step 8f became)."""
+    document["version"] = "1.0.0"
+    del document["settings"]
+    del document["doses"]["oral_start_reduced"]
+    del document["orders"]["mg_sulfate_iv_mild"]
+    del document["warnings"]["cumulative_limit_reached"]
+    return document
+
+
 def protocol_bytes(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 

@@ -114,17 +114,17 @@ def test_a_dose_above_the_concentration_ceiling_is_shown_on_each_of_its_fields()
 
 
 def test_saving_gives_a_new_version_and_never_writes_over_the_original(tmp_path: Path) -> None:
-    original = tmp_path / "site-1.1.1.json"
+    original = tmp_path / "site-1.1.2.json"
     original.write_bytes(DEFAULT.read_bytes())
     draft = ProtocolDraft.from_file(original)
     draft.set_value(draft.field("thresholds.magnesium_severe_below"), "1.0 mg/dL")
     with pytest.raises(DraftError):
         draft.save_as(original)
     assert original.read_bytes() == DEFAULT.read_bytes()
-    assert draft.suggested_file_name() == "mgdesk-default-adult-hypomagnesemia-1.1.1.json"
-    saved = draft.save_as(tmp_path / "site-1.1.2.json")
-    assert saved.version == "1.1.2" == next_version("1.1.1")
-    assert parse_protocol(original.read_bytes()).version == "1.1.1"  # still readable
+    assert draft.suggested_file_name() == "mgdesk-default-adult-hypomagnesemia-1.1.2.json"
+    saved = draft.save_as(tmp_path / "site-1.1.3.json")
+    assert saved.version == "1.1.3" == next_version("1.1.2")
+    assert parse_protocol(original.read_bytes()).version == "1.1.2"  # still readable
 
 
 def test_a_saved_edit_loads_the_same_plans_as_the_same_edit_by_hand(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_a_saved_edit_loads_the_same_plans_as_the_same_edit_by_hand(tmp_path: Pa
     draft.set_value(draft.field("orders.mg_oxide_oral.note"), "Take with food.")
     draft.save_as(tmp_path / "edited.json")
     by_hand = json.loads(DEFAULT.read_text(encoding="utf-8"))
-    by_hand["version"] = "1.1.2"
+    by_hand["version"] = "1.1.3"
     by_hand["doses"]["oral_start"]["magnesium"] = "20 mmol"
     by_hand["orders"]["mg_oxide_oral"]["note"] = "Take with food."
     hand_bytes = (json.dumps(by_hand, ensure_ascii=False, indent=1) + "\n").encode()
@@ -182,7 +182,7 @@ def test_the_comparison_lists_changed_outcomes_grouped_by_change() -> None:
         severe_to_mild
     )
     assert all(c.startswith(("generated #", "revision 1.1 probe")) for c in severe_to_mild)
-    assert comparison.new.version == "1.1.2"
+    assert comparison.new.version == "1.1.3"
     assert compare_protocols(default_protocol(), default_protocol(), ()).by_case == ()
 
 
@@ -252,8 +252,8 @@ def test_each_install_is_kept_in_the_history_that_protocol_show_lists(tmp_path: 
     install_protocol(tmp_path / "b.json", "user")
     code, out, _ = run_admin("protocol", "show")
     assert code == 0
-    assert f"1.1.2-{first.sha256[:12]}.json" in out and first.sha256 in out
-    assert f"1.1.3-{second.sha256[:12]}.json" in out and second.sha256 in out
+    assert f"1.1.3-{first.sha256[:12]}.json" in out and first.sha256 in out
+    assert f"1.1.4-{second.sha256[:12]}.json" in out and second.sha256 in out
 
 
 # -- random edits: a protocol that loads and keeps every invariant, or a refusal ---------

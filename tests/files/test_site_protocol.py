@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from files_support import (
     approved_protocol,
+    as_1_0,
     default_protocol_document,
     protocol_bytes,
     read_only,
@@ -325,20 +326,10 @@ def test_bad_arguments_exit_2_without_a_traceback(
     assert "usage:" in capsys.readouterr().err
 
 
-def _as_1_0(document: dict[str, Any]) -> dict[str, Any]:
-    """The protocol as a 1.0 file: without the fields revision 1.1 added."""
-    document["version"] = "1.0.0"
-    del document["settings"]
-    del document["doses"]["oral_start_reduced"]
-    del document["orders"]["mg_sulfate_iv_mild"]
-    del document["warnings"]["cumulative_limit_reached"]
-    return document
-
-
 def test_protocol_check_of_a_1_0_file_says_how_it_is_read_and_what_1_1_changes(
     tmp_path: Path,
 ) -> None:
-    path = _file(tmp_path, _as_1_0(default_protocol_document()))
+    path = _file(tmp_path, as_1_0(default_protocol_document()))
     status, out, err = run_admin("protocol", "check", str(path))
     assert status == 0, err
     assert "Read as a revision 1.0 protocol" in out

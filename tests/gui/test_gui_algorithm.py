@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from gui_support import shared_case
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -188,3 +191,58 @@ def test_a_small_window_scrolls_the_chart(qtbot: QtBot, window: MainWindow) -> N
     chart_view = window.algorithm.chart
     assert chart_view.verticalScrollBar().maximum() > 0
     assert window.width() <= 1100
+
+
+def given_label(window: MainWindow) -> str:
+    """The label of the chart's line from the magnesium given step to the GI losses, as read."""
+    chart = window.algorithm.chart.chart
+    assert chart is not None
+    group = next(
+        g for g in chart.groups if (g.source, g.target) == ("magnesium_given", "gi_losses")
+    )
+    assert group.label is not None
+    return group.label.toPlainText()
+
+
+def test_the_chart_draws_magnesium_already_given_after_every_treatment_action(
+    window: MainWindow,
+) -> None:
+    chart = window.algorithm.chart.chart
+    assert chart is not None
+    node = chart.nodes["magnesium_given"]
+    assert node.column == SPINE
+    assert node.text.toPlainText() == (
+        "Magnesium already given\nParenteral magnesium given in the last 48 hours?"
+    )
+    into = {g.source for g in chart.groups if g.target == "magnesium_given"}
+    assert into == {node_id for node_id in chart.nodes if node_id.startswith("tx_")}
+    assert node.y() > max(chart.nodes[n].y() for n in into), "below the treatment actions"
+    assert chart.nodes["gi_losses"].y() > node.y()
+    for label in ("none in 48 hours", "given, within the limits", "48-hour limit reached"):
+        assert label in given_label(window)
+    renal = chart.nodes["renal"].text.toPlainText()
+    assert renal.endswith("Renal function: measured clearance, Cockcroft-Gault or eGFR?")
+
+
+@pytest.mark.parametrize(
+    ("name", "outcome", "label"),
+    [
+        ("y18.json", "none", "none in 48 hours"),
+        ("y22.json", "limit_reached", "48-hour limit reached"),
+    ],
+)
+def test_the_outcome_of_magnesium_already_given_is_highlighted(
+    window: MainWindow, name: str, outcome: str, label: str
+) -> None:
+    load(window, name)
+    chart = window.algorithm.chart.chart
+    assert chart is not None
+    assert chart.nodes["magnesium_given"].state != UNVISITED
+    group = next(g for g in chart.groups if g.source == "magnesium_given")
+    assert group.taken == outcome
+    assert group.label is not None
+    emphasised = re.findall(r"font-weight:700;[^>]*>([^<]*)<", group.label.toHtml())
+    assert emphasised == [label]
+    window.algorithm.select_node("magnesium_given")
+    detail = " ".join(window.algorithm.detail.toPlainText().split())
+    assert "Magnesium already given" in detail and label in detail

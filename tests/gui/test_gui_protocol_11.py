@@ -177,6 +177,7 @@ def test_17_g_given_yesterday_cuts_the_infusion_to_1_g(qtbot: QtBot, window: Mai
     assert "17 g magnesium sulfate" in given.summary.text()
     assert "1 g left of the 20 g allowed in 48 hours" in given.summary.text()
     assert f"Magnesium given: {plan.magnesium_given.shown}" in plan_text(window)
+    assert given_outcome_on_chart(window) == "limit_reached"
 
     row.date.setFocus()
     qtbot.keyClick(
@@ -186,6 +187,16 @@ def test_17_g_given_yesterday_cuts_the_infusion_to_1_g(qtbot: QtBot, window: Mai
     )
     assert given.rows == [] and given.add_button.hasFocus()
     assert "magnesium sulfate 2.5 g" in severe_infusion_text(window)
+    assert given_outcome_on_chart(window) == "none"
+
+
+def given_outcome_on_chart(window: MainWindow) -> str | None:
+    """The outcome of step 8f that the flowchart highlights, checked against the plan's."""
+    chart, plan = window.algorithm.chart.chart, window.plan_view.plan
+    assert chart is not None and plan is not None
+    group = next(g for g in chart.groups if g.source == "magnesium_given")
+    assert group.taken == next(s.outcome for s in plan.steps if s.id == "magnesium_given")
+    return group.taken
 
 
 def test_the_now_button_sets_the_local_time_with_its_offset(

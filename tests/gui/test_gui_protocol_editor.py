@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -9,6 +10,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from protocol_documents import without_given_step
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QSpinBox
 from pytestqt.qtbot import QtBot
@@ -21,12 +23,14 @@ from mgdesk.document.sheet import build_sheet
 from mgdesk.document.sheet_html import sheet_text
 from mgdesk.gui import protocol_editor
 from mgdesk.gui.main_window import MainWindow
-from mgdesk.gui.protocol_editor import ProtocolEditor
+from mgdesk.gui.protocol_editor import ProtocolEditor, open_editor
 from mgdesk.gui.protocol_fields import DateEditor, QuantityEditor
 from mgdesk.gui.unsaved_work import CANCEL, DISCARD
+from mgdesk.records.protocol_edit import next_version
 from mgdesk.records.site_protocol import GIVEN
 
 EXAMPLES = files(resources).joinpath("examples")
+DEFAULT = files(resources).joinpath("protocols", "default.json")
 
 
 @pytest.fixture(autouse=True)
@@ -81,15 +85,15 @@ def test_edit_compare_save_install_and_the_sheet_shows_the_new_protocol(
     assert editor.comparison_tree.topLevelItemCount() == len(changes)
     assert editor.changes_list.count() == 3
 
-    assert editor.save_as(tmp_path / "site-1.1.2.json")
-    assert parse_protocol((tmp_path / "site-1.1.2.json").read_bytes()).version == "1.1.2"
+    assert editor.save_as(tmp_path / "site-1.1.3.json")
+    assert parse_protocol((tmp_path / "site-1.1.3.json").read_bytes()).version == "1.1.3"
     assert editor.write_report(tmp_path / "report.pdf")
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
     assert editor.install("user")
 
-    assert window.protocol is not None and window.protocol.version == "1.1.2"
+    assert window.protocol is not None and window.protocol.version == "1.1.3"
     assert window.evaluation_install
-    assert "1.1.2" in window.protocol_label.text()
+    assert "1.1.3" in window.protocol_label.text()
     assert window.files.open_case_file(Path(str(EXAMPLES.joinpath("mild-oral-1.4-mg-dl.json"))))
     current = window.current_case_and_plan()
     assert current is not None
@@ -108,7 +112,7 @@ def test_edit_compare_save_install_and_the_sheet_shows_the_new_protocol(
     # As read: the sheet keeps numbers with their units (no-break spaces, word joiners).
     printed = sheet_text(sheet).replace("\u00a0", " ").replace("\u2060", "")
     assert "magnesium oxide 160 mg capsule (site stock)" in printed
-    assert f"version 1.1.2 · SHA-256 {window.protocol.sha256[:12]}" in " ".join(
+    assert f"version 1.1.3 · SHA-256 {window.protocol.sha256[:12]}" in " ".join(
         sheet.footer_lines()
     )
 
@@ -142,7 +146,7 @@ def test_a_refused_edit_shows_its_message_on_the_field_and_saves_nothing(
     assert not editor.save_button.isEnabled()
     assert not editor.save_as(tmp_path / "refused.json")
     assert not (tmp_path / "refused.json").exists()
-    assert window.protocol is not None and window.protocol.version == "1.1.1"
+    assert window.protocol is not None and window.protocol.version == "1.1.2"
 
 
 def test_a_product_added_in_the_window_gets_its_own_editors(
@@ -299,6 +303,8 @@ def test_protocol_edit_answers_help_and_refuses_worked_cases_it_cannot_read(
 def test_an_install_for_all_users_is_used_at_once_and_one_refused_changes_nothing(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert window.protocol is not None
+    bundled = window.protocol.version
     editor = _editor(qtbot, window)
     editor.set_field("doses.oral_start.magnesium", "20 mmol")
     assert editor.save_as(tmp_path / "site.json")
@@ -309,10 +315,10 @@ def test_an_install_for_all_users_is_used_at_once_and_one_refused_changes_nothin
     assert "The protocol was not installed: cannot install into" in (
         editor.statusBar().currentMessage()
     )
-    assert window.protocol is not None and window.protocol.version == "1.1.1"
+    assert window.protocol is not None and window.protocol.version == bundled
     monkeypatch.setenv("MGDESK_SYSTEM_DIR", str(tmp_path / "system"))
     assert editor.install("machine")
-    assert window.protocol is not None and window.protocol.version == "1.1.2"
+    assert window.protocol is not None and window.protocol.version == next_version(bundled)
     assert not window.evaluation_install  # machine-wide: no evaluation mark
     assert (tmp_path / "system" / "protocol.json").read_bytes() == (
         tmp_path / "site.json"
@@ -369,4 +375,30 @@ def test_a_new_version_of_the_installed_protocol_is_offered_a_place_outside_the_
     monkeypatch.setattr(protocol_editor.QFileDialog, "getSaveFileName", save_file_name)
     again.set_field("doses.oral_start.magnesium", "24 mmol")
     assert not again.choose_save_path()
-    assert offered == [str(tmp_path / "home" / "mgdesk-default-adult-hypomagnesemia-1.1.3.json")]
+    installed = next_version(parse_protocol(DEFAULT.read_bytes()).version)
+    name = f"mgdesk-default-adult-hypomagnesemia-{next_version(installed)}.json"
+    assert offered == [str(tmp_path / "home" / name)]
+
+
+def fixed_parts(editor: ProtocolEditor) -> str:
+    label = editor.findChild(protocol_editor.QLabel, "fixed_parts")
+    assert label is not None
+    return label.text()
+
+
+def test_the_rule_structure_shows_magnesium_already_given_read_only(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    bundled = _editor(qtbot, window)
+    assert "<li>magnesium_given: Magnesium already given</li>" in fixed_parts(bundled)
+    document = without_given_step(json.loads(DEFAULT.read_bytes()))
+    older = tmp_path / "site-1.1.1.json"
+    older.write_text(json.dumps(document), encoding="utf-8")
+    assert window.protocol is not None
+    editor = open_editor(older, window.protocol, window)
+    qtbot.addWidget(editor)
+    qtbot.waitUntil(lambda: editor.comparison is not None, timeout=60_000)
+    shown = fixed_parts(editor)
+    assert "<li>magnesium_given: Magnesium already given</li>" in shown, "as the file is read"
+    assert shown.index("<li>treatment:") < shown.index("<li>magnesium_given:")
+    assert editor.comparison is not None and editor.comparison.by_case == ()
