@@ -49,12 +49,15 @@ def check_texts(r: Reader, doc: Mapping[str, Any]) -> None:
         elif isinstance(item, list):
             stack.extend(((*path, f"[{i}]"), v) for i, v in enumerate(item))
         elif isinstance(item, str):
-            where = ".".join(path).replace(".[", "[")
             unprintable = printable_text_problem(item)
+            named = set(_PLACEHOLDER.findall(item)) if "{" in item else set()
+            if unprintable is None and not named:
+                continue  # most texts: nothing to look up (every protocol load checks them all)
+            where = ".".join(path).replace(".[", "[")
             if unprintable is not None:
                 r.problem(where, unprintable)
             filled = _placeholders_filled(path)
-            for name in sorted(set(_PLACEHOLDER.findall(item)) - filled):
+            for name in sorted(named - filled):
                 known = ", ".join(f"{{{n}}}" for n in sorted(filled)) or "none"
                 r.problem(
                     where,

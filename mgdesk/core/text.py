@@ -31,6 +31,8 @@ def printable_text_problem(value: str, limit: int | None = None) -> str | None:
     line and paragraph separators, and lone surrogates."""
     if limit is not None and len(value) > limit:
         return f"is longer than {limit} characters"
+    if value.isprintable():  # no "Other" or "Separator" character: none of those below
+        return None
     for character in value:
         category = unicodedata.category(character)
         if category == "Cc":
