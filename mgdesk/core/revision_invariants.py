@@ -76,16 +76,18 @@ def _cumulative_limit(case: Case, plan: Plan, protocol: Protocol, without_given:
 
 
 def _im_limit_with_given(case: Case, plan: Plan, protocol: Protocol) -> list[str]:
-    """6, counting IM magnesium given in the last 4 hours: within 250 mg/kg in 4 hours."""
-    im = plan.order("mg_sulfate_im_severe")
+    """6, counting IM magnesium given in the last 4 hours: the first dose of every IM order
+    (the severe alternative, the mild course) within 250 mg/kg in 4 hours."""
     weight = case.patient.weight
-    if im is None or weight is None:
+    if weight is None:
         return []
     given_im = given_totals(case.magnesium_given, case.assessed_at, protocol).im_4h_g
     limit = magnitude_in(protocol.thresholds.im_max_per_weight_4h * weight, "g")
-    if salt_g(im) + given_im > limit:
-        return ["6: IM severe dose and IM given in 4 hours above the mg/kg maximum"]
-    return []
+    return [
+        f"6: {order.id} and IM given in 4 hours above the mg/kg maximum"
+        for order in plan.orders
+        if order.is_magnesium and order.route == "im" and salt_g(order) + given_im > limit
+    ]
 
 
 def _smaller_or_gone(plan: Plan, reference: Plan) -> list[str]:

@@ -99,7 +99,28 @@ def test_an_im_course_above_250_mg_per_kg_with_what_was_given_is_caught() -> Non
     assert plan.order("mg_sulfate_im_severe") is None
     offered = evaluate(case_of(SEVERE_70_KG), PROTOCOL)
     found = violations(case, dataclasses.replace(plan, orders=offered.orders))
-    assert found == ["6: IM severe dose and IM given in 4 hours above the mg/kg maximum"]
+    assert found == ["6: mg_sulfate_im_severe and IM given in 4 hours above the mg/kg maximum"]
+
+
+def test_an_im_mild_course_above_250_mg_per_kg_with_what_was_given_is_withheld() -> None:
+    # 40 kg: at most 10 g IM in 4 hours, all of it given in the last 3 hours; the course's
+    # first 1 g now would make 11 g (invariant 6 holds for every IM order, not only the
+    # severe alternative).
+    document = base_case(
+        patient__weight="40 kg", labs__magnesium="1.5 mg/dL", clinical__symptoms=["cramps"]
+    )
+    within = case_of(document, ("2026-12-04T09:00:00+00:00", "im", "9 g"))
+    assert evaluate(within, PROTOCOL).order("mg_sulfate_im_mild") is not None
+    above = case_of(
+        document,
+        ("2026-12-04T09:00:00+00:00", "im", "5 g"),
+        ("2026-12-04T11:00:00+00:00", "im", "5 g"),
+    )
+    with pytest.raises(PlanWithheld) as withheld:
+        evaluate(above, PROTOCOL)
+    assert withheld.value.violations == (
+        "6: mg_sulfate_im_mild and IM given in 4 hours above the mg/kg maximum",
+    )
 
 
 def test_an_order_that_appears_only_because_magnesium_was_given_is_caught() -> None:
