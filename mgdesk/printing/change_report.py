@@ -16,10 +16,9 @@ from PySide6.QtGui import QPagedPaintDevice, QPdfWriter
 from mgdesk import __version__
 from mgdesk.document.change_report import REPORT_TITLE, FieldEdit, render_report_html
 from mgdesk.printing.render import (
-    GAP_MM,
     PDF_RESOLUTION,
     _document,
-    _layout_device,
+    _page,
     _paint_pages,
     ensure_gui_application,
     page_layout,
@@ -35,8 +34,7 @@ def paint_report(
     generated_on: str,
 ) -> int:
     """Paint every page of the report on device; returns the page count."""
-    width, height = float(device.width()), float(device.height())
-    layout_device = _layout_device(device)
+    width, height, gap, layout_device = _page(device)
     header = _document(
         f"<p><b>{REPORT_TITLE}</b>: {escape(comparison.old.id)} {escape(comparison.old.version)}"
         f" &rarr; {escape(comparison.new.version)}</p>",
@@ -49,12 +47,11 @@ def paint_report(
         layout_device,
         width,
     )
-    gap = device.logicalDpiY() * GAP_MM / 25.4
     body_height = height - header.size().height() - footer.size().height() - 2 * gap
     body = _document(
         render_report_html(comparison, edits, generated_on), layout_device, width, body_height
     )
-    return _paint_pages(device, body, header, footer, gap)
+    return _paint_pages(device, body, header, footer)
 
 
 def write_report_pdf(

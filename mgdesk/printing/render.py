@@ -12,6 +12,7 @@ import os
 import sys
 from importlib.resources import files
 from pathlib import Path
+from typing import NamedTuple
 
 # Not the Qt namespace: importing it costs a command-line run 10-30 ms.
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSizeF
@@ -50,6 +51,10 @@ PAPER_LABELS = {"a4": "A4", "letter": "Letter"}
 MARGIN_MM = 8
 GAP_MM = 2
 PDF_RESOLUTION = 300
+# The sheet is laid out at this resolution on every device and painted scaled to the
+# device's: a printer at 600 dpi then breaks its pages where the PDF and the preview do
+# (laid out at each device's own resolution, a line could fit at one and not the other).
+LAYOUT_RESOLUTION = PDF_RESOLUTION
 FONT_FAMILY = "DejaVu Sans"
 FONT_POINT_SIZE = 10
 FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
@@ -110,14 +115,36 @@ def page_layout(paper: str) -> QPageLayout:
     )
 
 
-def _layout_device(device: QPagedPaintDevice) -> QImage:
-    """A stand-in with the device's resolution, to lay the text out on. Laying out on the
-    device itself ties its Python wrapper to the documents: PySide then invalidates the
+def _layout_device() -> QImage:
+    """A stand-in at LAYOUT_RESOLUTION, to lay the text out on. Laying out on the device
+    itself would also tie its Python wrapper to the documents: PySide then invalidates the
     print preview's printer when they are deleted."""
     image = QImage(1, 1, QImage.Format.Format_Mono)
-    image.setDotsPerMeterX(round(device.logicalDpiX() / 0.0254))
-    image.setDotsPerMeterY(round(device.logicalDpiY() / 0.0254))
+    dots_per_metre = round(LAYOUT_RESOLUTION / 0.0254)
+    image.setDotsPerMeterX(dots_per_metre)
+    image.setDotsPerMeterY(dots_per_metre)
     return image
+
+
+def _scale(device: QPagedPaintDevice) -> tuple[float, float]:
+    """Device pixels per layout pixel, across and down."""
+    return device.logicalDpiX() / LAYOUT_RESOLUTION, device.logicalDpiY() / LAYOUT_RESOLUTION
+
+
+class _Page(NamedTuple):
+    """A device's printable page in layout pixels, the gap below the header and above the
+    footer, and the stand-in device to lay documents out on."""
+
+    width: float
+    height: float
+    gap: float
+    layout_device: QImage
+
+
+def _page(device: QPagedPaintDevice) -> _Page:
+    across, down = _scale(device)
+    gap = LAYOUT_RESOLUTION * GAP_MM / 25.4
+    return _Page(device.width() / across, device.height() / down, gap, _layout_device())
 
 
 def _sheet_font() -> QFont:
@@ -194,11 +221,9 @@ def paint_sheet(sheet: OrderSheet, device: QPagedPaintDevice, decimal_separator:
     number of pages. Raises SheetRefused (from render_html) if the wording breaks a rule.
     decimal_separator: the reader's (the wording rules are checked in the core's "." form)."""
     body_markup = localised_markup(render_html(sheet), decimal_separator)
-    width, height = float(device.width()), float(device.height())
-    layout_device = _layout_device(device)
+    width, height, gap, layout_device = _page(device)
     header = _document(render_header_html(sheet), layout_device, width)
     footer = _document(render_footer_html(sheet), layout_device, width)
-    gap = device.logicalDpiY() * GAP_MM / 25.4
     body_height = height - header.size().height() - footer.size().height() - 2 * gap
     if body_height < height / 3:
         raise PrintError("the header and footer leave no room for the orders on this paper")
@@ -208,7 +233,7 @@ def paint_sheet(sheet: OrderSheet, device: QPagedPaintDevice, decimal_separator:
         first_page, numbers = breaks
         body = _document(render_html(sheet, numbers, first_page), layout_device, width, body_height)
     _keep_tables_whole(body, body_height)
-    return _paint_pages(device, body, header, footer, gap)
+    return _paint_pages(device, body, header, footer)
 
 
 def _order_page_breaks(
@@ -268,22 +293,20 @@ def _order_page_breaks(
 
 
 def _paint_pages(
-    device: QPagedPaintDevice,
-    body: QTextDocument,
-    header: QTextDocument,
-    footer: QTextDocument,
-    gap: float,
+    device: QPagedPaintDevice, body: QTextDocument, header: QTextDocument, footer: QTextDocument
 ) -> int:
-    width, height = float(device.width()), float(device.height())
+    across, down = _scale(device)
+    width, height, gap, layout_device = _page(device)
     header_height, footer_height = header.size().height(), footer.size().height()
     body_height = body.pageSize().height()
     pages = body.pageCount()
 
     page_font = QFont(FONT_FAMILY, FONT_POINT_SIZE, QFont.Weight.Bold)
-    page_metrics = QFontMetricsF(page_font, device)
+    page_metrics = QFontMetricsF(page_font, layout_device)
     painter = QPainter()
     if not painter.begin(device):
         raise PrintError("the output could not be opened for painting")
+    painter.scale(across, down)  # from here on, in layout pixels
     try:
         for index in range(pages):
             if index and not device.newPage():
