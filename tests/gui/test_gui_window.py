@@ -10,7 +10,7 @@ import pytest
 from gui_support import action, make_window, shared_case
 from PySide6.QtCore import QSettings, QSize
 from PySide6.QtGui import QColor, QKeySequence, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsTextItem
 from pytestqt.qtbot import QtBot
 
 from mgdesk import __version__
@@ -311,6 +311,16 @@ def test_switching_to_a_dark_palette_recolours_what_is_shown(
         chart = window.algorithm.chart.chart
         assert chart is not None
         assert chart.backgroundBrush().color() == dark.color(QPalette.ColorRole.Base)
+        # Each edge's label is kept per wording: the one shown is in the dark colours, and
+        # no label in the light ones is left on the chart.
+        window.form_view.line_edits["labs.potassium"].setText("")
+        window.form_view.line_edits["labs.potassium"].setText("3.3")
+        labels = [item for item in chart.items() if isinstance(item, QGraphicsTextItem)]
+        shown = [label for label in labels if label.isVisible()]
+        dark_text = dark.color(QPalette.ColorRole.Text)
+        assert all(label.defaultTextColor() == dark_text for label in labels)
+        assert {group.label for group in chart.groups} <= set(shown)
+        assert len([label for label in shown if label.parentItem() is None]) == len(chart.groups)
     finally:
         app.setPalette(light)
 
