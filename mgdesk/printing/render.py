@@ -174,14 +174,15 @@ def _document(
 def _keep_tables_whole(document: QTextDocument, page_height: float) -> None:
     """Qt has no "page-break-inside: avoid": move each table that would straddle a page break
     but fits on one page (an order block, the signature box) to the next page, together with
-    the section heading just before it; and move a heading left alone at the foot of a page.
-    Tables are visited in order, so each move is laid out before the next one is measured."""
+    the section heading just before it; and move a heading left alone at the foot of a page
+    (in the attachment too, whose tables run on across pages). Tables are visited in order,
+    so each move is laid out before the next one is measured."""
     layout = document.documentLayout()
 
     def page_of(y: float) -> int:
         return int(y // page_height)
 
-    order_page, previous_bottom = -1, 0.0
+    order_page, previous_bottom, in_attachment = -1, 0.0, False
     for frame in document.rootFrame().childFrames():
         box = layout.frameBoundingRect(frame)
         before = document.findBlock(frame.firstPosition() - 1)
@@ -191,14 +192,19 @@ def _keep_tables_whole(document: QTextDocument, page_height: float) -> None:
         if heading and before.text().startswith(ATTACHMENT):
             # The attachment starts on a new page, so it never shares the page of the orders;
             # but when what follows the orders ran on to another page, it follows on there.
-            # Its tables run on across page breaks, row by row.
+            # Its tables run on across page breaks, row by row; its headings stay with them.
+            in_attachment = True
             if page_of(previous_bottom - 1) != order_page:
                 block_format = before.blockFormat()
                 block_format.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_Auto)
                 QTextCursor(before).setBlockFormat(block_format)
-            return
+                box = layout.frameBoundingRect(frame)  # laid out again
         previous_bottom = box.bottom()
-        straddles = box.height() < page_height and page_of(box.top()) != page_of(box.bottom())
+        straddles = (
+            not in_attachment
+            and box.height() < page_height
+            and page_of(box.top()) != page_of(box.bottom())
+        )
         orphaned = heading and page_of(layout.blockBoundingRect(before).top()) != page_of(box.top())
         if not (straddles or orphaned):
             continue

@@ -53,6 +53,7 @@ EXPECTED_PAGES = {
 }
 INTERNAL_CODE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 SIGNATURE = "Prescriber signature"
+HEADINGS = ("Sources", "Protocol", "(reasoning: nothing here is an order)")
 
 
 def printable(path: Path) -> dict[str, Any] | None:
@@ -117,8 +118,12 @@ def check_sheet(sheet: OrderSheet, pages: list[str]) -> None:
             assert f"(order {order.number + 1} of {count})" in pages[page - 1]
         # A page of orders ends with the signature block or the prescriber's initials.
         assert SIGNATURE in pages[page - 1] or "Prescriber initials" in pages[page - 1]
+    footer = f"Protocol {sheet.protocol_id} version {sheet.protocol_version} ·"
     for number, text in enumerate(pages, 1):
         assert "intentionally blank" not in text, number
+        # No section heading is left alone at the foot of a page, its table on the next.
+        body = text[: text.rindex(footer)].rstrip()
+        assert not body.endswith(HEADINGS), (number, body[-60:])
         assert not INTERNAL_CODE.findall(text), (number, INTERNAL_CODE.findall(text))
         assert "<" not in text and ">=" not in text, number
 
