@@ -131,12 +131,18 @@ class ProtocolEditor(QMainWindow):
         self.changes_list = QListWidget()
         self.comparison_status = QLabel("Comparing with the protocol in force…")
         self.comparison_status.setWordWrap(True)
+        # An older file lacks parts of the current revision: what the loader takes from the
+        # bundled protocol instead is said here, as `protocol check` says it.
+        self.read_as = QLabel()
+        self.read_as.setWordWrap(True)
+        self.read_as.setTextFormat(Qt.TextFormat.PlainText)
         self.comparison_tree = QTreeWidget()
         self.comparison_tree.setHeaderLabels(["Change (cases)"])
         side = QWidget()
         panel = QVBoxLayout(side)
         panel.addWidget(QLabel("<b>Problems</b> (nothing can be saved while any remain)"))
         panel.addWidget(self.problem_list, 1)
+        panel.addWidget(self.read_as)
         panel.addWidget(QLabel("<b>Fields changed</b>"))
         panel.addWidget(self.changes_list, 1)
         self.worked_cases_button = QPushButton("&Worked cases…")
@@ -268,6 +274,15 @@ class ProtocolEditor(QMainWindow):
             message.setVisible(bool(problems))
         self.problem_list.clear()
         self.problem_list.addItems(list(self.validation.problems))
+        protocol = self.validation.protocol
+        notes = (*protocol.read_as_1_0, *protocol.read_as_bundled) if protocol else ()
+        self.read_as.setText(
+            "Not in this file, so read from the bundled protocol (saving keeps the file as "
+            "it is):\n" + "\n".join(f"- {note}" for note in notes)
+            if notes
+            else ""
+        )
+        self.read_as.setVisible(bool(notes))
         self.changes_list.clear()
         self.changes_list.addItems(
             [f"{e.field}: {e.before} → {e.after}" for e in self.field_edits()]

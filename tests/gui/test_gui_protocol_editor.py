@@ -400,5 +400,9 @@ def test_the_rule_structure_shows_magnesium_already_given_read_only(
     qtbot.waitUntil(lambda: editor.comparison is not None, timeout=60_000)
     shown = fixed_parts(editor)
     assert "<li>magnesium_given: Magnesium already given</li>" in shown, "as the file is read"
+    # The pharmacist is told what the file lacks and is read from the bundled protocol.
+    assert bundled.read_as.isHidden()
+    assert not editor.read_as.isHidden()
+    assert "graph.nodes: the step 'magnesium_given'" in editor.read_as.text()
     assert shown.index("<li>treatment:") < shown.index("<li>magnesium_given:")
     assert editor.comparison is not None and editor.comparison.by_case == ()
