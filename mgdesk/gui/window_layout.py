@@ -34,7 +34,8 @@ class ColumnTabs(QTabWidget):
 
     QTabWidget lays itself out again, and repaints the whole current page, each time anything
     on the page asks for a new layout: every edit that rewords a label of the plan would
-    repaint the whole plan column."""
+    repaint the whole plan column. Only the tab bar and the page are compared: in document
+    mode and without corner widgets (as WindowColumns sets them up) nothing else is laid out."""
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.LayoutRequest and self._laid_out():
