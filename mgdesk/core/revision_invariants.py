@@ -13,7 +13,8 @@ from fractions import Fraction
 
 from mgdesk.core.case import Case
 from mgdesk.core.errors import PlanWithheld
-from mgdesk.core.given import emergency_now_g, given_totals, salt_g
+from mgdesk.core.formatting import plain_quantity
+from mgdesk.core.given import emergency_now_g, given_totals, grams, salt_g
 from mgdesk.core.plan import Order, Plan
 from mgdesk.core.protocol import Protocol
 from mgdesk.core.units import magnitude_in, quantity
@@ -83,8 +84,11 @@ def _im_limit_with_given(case: Case, plan: Plan, protocol: Protocol) -> list[str
         return []
     given_im = given_totals(case.magnesium_given, case.assessed_at, protocol).im_4h_g
     limit = magnitude_in(protocol.thresholds.im_max_per_weight_4h * weight, "g")
+    per_weight = plain_quantity(protocol.thresholds.im_max_per_weight_4h)
     return [
-        f"6: {order.id} and IM given in 4 hours above the mg/kg maximum"
+        f"6: {order.title}, {grams(salt_g(order))} now, with {grams(given_im)} given IM in the "
+        f"last 4 hours, would exceed {per_weight} in 4 hours ({grams(limit)} for "
+        f"{plain_quantity(weight)})"
         for order in plan.orders
         if order.is_magnesium and order.route == "im" and salt_g(order) + given_im > limit
     ]

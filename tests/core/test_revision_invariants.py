@@ -99,7 +99,10 @@ def test_an_im_course_above_250_mg_per_kg_with_what_was_given_is_caught() -> Non
     assert plan.order("mg_sulfate_im_severe") is None
     offered = evaluate(case_of(SEVERE_70_KG), PROTOCOL)
     found = violations(case, dataclasses.replace(plan, orders=offered.orders))
-    assert found == ["6: mg_sulfate_im_severe and IM given in 4 hours above the mg/kg maximum"]
+    assert found == [
+        "6: Magnesium sulfate IM (severe; only if IV access is unavailable), 5 g now, with 15 g "
+        "given IM in the last 4 hours, would exceed 250 mg/kg in 4 hours (17.5 g for 70 kg)"
+    ]
 
 
 def test_an_im_mild_course_above_250_mg_per_kg_with_what_was_given_is_withheld() -> None:
@@ -119,7 +122,8 @@ def test_an_im_mild_course_above_250_mg_per_kg_with_what_was_given_is_withheld()
     with pytest.raises(PlanWithheld) as withheld:
         evaluate(above, PROTOCOL)
     assert withheld.value.violations == (
-        "6: mg_sulfate_im_mild and IM given in 4 hours above the mg/kg maximum",
+        "6: Magnesium sulfate IM (mild deficiency), 1 g now, with 10 g given IM in the last "
+        "4 hours, would exceed 250 mg/kg in 4 hours (10 g for 40 kg)",
     )
 
 
