@@ -84,8 +84,10 @@ class _Evaluation:
     clearance_unknown_reason: str | None = None
     status: str = "ok"
     # Magnesium already given (step 8f): the half-dose severe infusion under the 48-hour
-    # allowance, when the treatment step wrote one.
+    # allowance, when the treatment step wrote one; whether the IM given left out the IM
+    # severe alternative that the weight alone allowed.
     allowance: Allowance | None = None
+    im_left_out_by_given: bool = False
 
     # -- walking the graph -------------------------------------------------------------
 
@@ -465,11 +467,9 @@ class _Evaluation:
 
     def magnesium_given(self) -> tuple[str, list[StepValue], list[StepValue]]:
         """Step 8f: the magnesium already given, counted against the limits."""
-        im_weighed = self.steps[-1].outcome == "severe_band" and self.renal == "full_dose"
-        limited, orders = self._limit_applies, tuple(self.orders)
-        step = given_step(
-            self.protocol, self.case, self._given, orders, limited, self.allowance, im_weighed
-        )
+        allowed, left_out = self.allowance, self.im_left_out_by_given
+        orders, limited = tuple(self.orders), self._limit_applies
+        step = given_step(self.protocol, self.case, self._given, orders, limited, allowed, left_out)
         for code, values in step.warnings:
             self.warn(code, **values)
         return step.outcome, list(step.inputs), list(step.thresholds)
@@ -537,7 +537,8 @@ class _Evaluation:
         if reduced:
             full_dose_from = plain_quantity(self.protocol.thresholds.clearance_full_dose_from)
             return f"not listed: creatinine clearance below {full_dose_from}"
-        trace, built = build.im_severe(self.protocol, self.case.patient.weight, self._given.im_4h_g)
+        weight, im_4h_g = self.case.patient.weight, self._given.im_4h_g
+        trace, built, self.im_left_out_by_given = build.im_severe(self.protocol, weight, im_4h_g)
         if built is not None:
             self._add_built(built)
         return trace

@@ -45,18 +45,19 @@ def given_step(
     orders: tuple[Order, ...],
     limited: bool,
     allowed: Allowance | None,
-    im_alternative_weighed: bool,
+    im_left_out: bool,
 ) -> GivenStep:
     """The step, after the treatment step wrote orders; limited: step 6 gave clearance < 20,
     dialysis or unknown, so the 48-hour limit counts across doses; allowed: the half-dose
     severe infusion under that limit, when the treatment step wrote one;
-    im_alternative_weighed: the treatment step weighed the IM severe alternative."""
+    im_left_out: the treatment step left out the IM severe alternative, which the weight alone
+    allowed, for the IM given in the last 4 hours."""
     cut = allowed is not None and allowed.cut
     warnings = tuple(given_warnings(protocol, totals, orders, limited, cut))
     weight = case.patient.weight
     if any(code == "cumulative_limit_reached" for code, _ in warnings):
         outcome = "limit_reached"
-    elif im_alternative_weighed and _im_limit_left_it_out(protocol, weight, totals.im_4h_g):
+    elif im_left_out:
         outcome = "im_limit_reached"
     elif totals.counted:
         outcome = "counted"
@@ -69,16 +70,6 @@ def given_step(
         below = plain_quantity(protocol.thresholds.clearance_emergency_only_below)
         inputs += (StepValue("48-hour limit counted", f"no: clearance {below} or more"),)
     return GivenStep(outcome, inputs, _thresholds(protocol, weight, totals, limited), warnings)
-
-
-def _im_limit_left_it_out(protocol: Protocol, weight: Quantity | None, im_4h_g: Fraction) -> bool:
-    """Whether the IM severe alternative fits the weight's limit alone but not with the IM
-    given in the last 4 hours."""
-    if weight is None or im_4h_g <= 0:
-        return False
-    limit = magnitude_in(protocol.thresholds.im_max_per_weight_4h * weight, "g")
-    dose = magnitude_in(protocol.doses.severe_im.salt_mass, "g")
-    return dose <= limit < dose + im_4h_g
 
 
 def _given(case: Case, totals: GivenTotals) -> tuple[StepValue, ...]:

@@ -315,14 +315,23 @@ def _iv_sulfate(
 # -- IM magnesium sulfate --------------------------------------------------------------
 
 
+def im_severe_fits(protocol: Protocol, weight: Quantity, im_given_g: Fraction) -> bool:
+    """Whether the IM severe dose, with the IM given in the last 4 hours, stays within the
+    protocol's maximum per kg in 4 hours."""
+    limit = protocol.thresholds.im_max_per_weight_4h * weight
+    dose = magnitude_in(protocol.doses.severe_im.salt_mass, "g")
+    return dose + im_given_g <= magnitude_in(limit, "g")
+
+
 def im_severe(
     protocol: Protocol, weight: Quantity | None, im_given_g: Fraction = Fraction(0)
-) -> tuple[str, Built | None]:
+) -> tuple[str, Built | None, bool]:
     """The IM alternative to the severe infusion where the weight allows it (counting the IM
     magnesium given in the last 4 hours), and either way why, for the trace (full doses only:
-    the caller leaves it out on reduced doses)."""
+    the caller leaves it out on reduced doses); and whether it was left out only because of
+    the IM given (the weight alone allowed it), which step 8f reports."""
     if weight is None:
-        return "not listed: no weight recorded", None
+        return "not listed: no weight recorded", None, False
     d = protocol.doses.severe_im
     per_weight = protocol.thresholds.im_max_per_weight_4h
     limit = per_weight * weight
@@ -330,8 +339,9 @@ def im_severe(
     given = quantity(im_given_g, "g")
     if im_given_g > 0:
         compared += f" with {mass(given)} given IM in the last 4 hours"
-    if magnitude_in(d.salt_mass, "g") + im_given_g > magnitude_in(limit, "g"):
-        return f"not listed: {mass(d.salt_mass)} exceeds {compared}", None
+    if not im_severe_fits(protocol, weight, im_given_g):
+        left_out_by_given = im_severe_fits(protocol, weight, Fraction(0))
+        return f"not listed: {mass(d.salt_mass)} exceeds {compared}", None, left_out_by_given
     product = sulfate(protocol)
     dose = dose_of_salt(d.salt_mass, product, protocol)
     use, rounding = product_use(product, dose.mmol, protocol)
@@ -359,7 +369,8 @@ def im_severe(
         doses=1,
         sources=entry.sources,
     )
-    return f"listed: {mass(d.salt_mass)} is within {compared}", Built(order, _roundings(rounding))
+    listed = Built(order, _roundings(rounding))
+    return f"listed: {mass(d.salt_mass)} is within {compared}", listed, False
 
 
 def im_mild(protocol: Protocol, *, reduced: bool) -> Built:
